@@ -1,0 +1,240 @@
+//! Argument handling and the commands. Bad input exits with status 2 and one
+//! line naming what was wrong and what is allowed; nothing is written then.
+
+mod bench;
+mod progress;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use patchstorm::scenario::{params, PARAMS, PRESETS};
+use patchstorm::{metrics, summary, Scenario, Simulation};
+
+const USAGE: &str = "\
+usage:
+  patchstorm run [--preset NAME] [--scenario QUERY] [--set KEY=VALUE]... [--hours H]
+                 [--format json|csv] [--out FILE] [--quiet]
+  patchstorm presets
+  patchstorm params
+  patchstorm bench [--peers N,N,...] [--hours H] [--preset NAME]
+
+run       runs a scenario and prints a JSON summary (or the CSV time series)
+presets   lists the presets and their stories
+params    lists every scenario parameter: key, unit, default, allowed range
+bench     times skype-2007 over 48 simulated hours at 100 k, 1 M and 10 M peers
+
+A scenario is a preset plus changes, as in a playground link:
+  patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'
+  patchstorm run --preset skype-2010 --set peers=1000000 --format csv --out run.csv";
+
+/// Bad input (exit 2) or a failure while running (exit 1).
+pub enum Failure {
+    Input(String),
+    Run(String),
+}
+
+type Result<T> = std::result::Result<T, Failure>;
+
+fn input(msg: impl Into<String>) -> Failure {
+    Failure::Input(msg.into())
+}
+
+pub fn main(args: Vec<String>) -> ExitCode {
+    let outcome = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("presets") => no_options(&args[1..]).map(|_| presets()),
+        Some("params") => no_options(&args[1..]).map(|_| params_table()),
+        Some("bench") => bench::bench(&args[1..]),
+        Some("bench-one") => bench::bench_one(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(input(format!("unknown command {other:?}: use run, presets, params or bench"))),
+        None => Err(input("no command given: use run, presets, params or bench")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            eprintln!("error: {msg}");
+            eprintln!("(patchstorm help shows the usage)");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn no_options(args: &[String]) -> Result<()> {
+    match args.first() {
+        None => Ok(()),
+        Some(a) => Err(input(format!("unexpected argument {a:?}"))),
+    }
+}
+
+/// Pulls `--flag value` pairs; every flag takes exactly one value.
+struct Flags<'a> {
+    args: &'a [String],
+    i: usize,
+}
+
+impl<'a> Flags<'a> {
+    fn new(args: &'a [String]) -> Self {
+        Flags { args, i: 0 }
+    }
+    fn next(&mut self) -> Option<&'a str> {
+        let a = self.args.get(self.i)?;
+        self.i += 1;
+        Some(a)
+    }
+    fn value(&mut self, flag: &str) -> Result<&'a str> {
+        self.next().ok_or_else(|| input(format!("{flag} needs a value")))
+    }
+}
+
+pub fn build_scenario(preset: Option<&str>, query: Option<&str>, sets: &[&str], hours: Option<&str>) -> Result<Scenario> {
+    let mut q = String::new();
+    if let Some(p) = preset {
+        q = format!("preset={p}");
+    }
+    if let Some(extra) = query {
+        let extra = extra.strip_prefix('?').unwrap_or(extra);
+        if preset.is_some() && extra.split('&').any(|kv| kv.starts_with("preset=")) {
+            return Err(input("--preset and a preset= inside --scenario both name a preset: give one"));
+        }
+        if !q.is_empty() && !extra.is_empty() {
+            q.push('&');
+        }
+        q.push_str(extra);
+    }
+    let bad = |e: patchstorm::ScenarioError| input(e.to_string());
+    let mut s = Scenario::parse_query(&q).map_err(bad)?;
+    for set in sets {
+        let (k, v) = set
+            .split_once('=')
+            .ok_or_else(|| input(format!("--set {set:?} is not KEY=VALUE (for example --set peers=1000000)")))?;
+        s.set(k, v).map_err(bad)?;
+    }
+    if let Some(h) = hours {
+        s.set("hours", h).map_err(bad)?;
+    }
+    s.validate().map_err(bad)?;
+    Ok(s)
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let (mut preset, mut query, mut hours, mut out) = (None, None, None, None);
+    let mut sets = Vec::new();
+    let mut format = "json";
+    let mut quiet = false;
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        match flag {
+            "--preset" => preset = Some(flags.value(flag)?),
+            "--scenario" => query = Some(flags.value(flag)?),
+            "--set" => sets.push(flags.value(flag)?),
+            "--hours" => hours = Some(flags.value(flag)?),
+            "--out" => out = Some(PathBuf::from(flags.value(flag)?)),
+            "--format" => {
+                format = flags.value(flag)?;
+                if !matches!(format, "json" | "csv") {
+                    return Err(input(format!("--format {format} is not allowed: use json or csv")));
+                }
+            }
+            "--quiet" => quiet = true,
+            other => return Err(input(format!("unknown option {other:?} for run"))),
+        }
+    }
+    let scenario = build_scenario(preset, query, &sets, hours)?;
+    if let Some(path) = &out {
+        check_writable(path)?;
+    }
+    let started = Instant::now();
+    let mut sim = Simulation::new(&scenario);
+    let mut bar = progress::Progress::new(!quiet, sim.end());
+    while !sim.is_done() {
+        let next = sim.now() + sim.end() / 200 + 1;
+        sim.run_until(next);
+        bar.show(sim.now(), sim.events());
+    }
+    bar.finish();
+    let wall = started.elapsed().as_secs_f64();
+    let mut text = Vec::new();
+    if format == "csv" {
+        metrics::write_csv(sim.series(), &mut text).map_err(|e| Failure::Run(e.to_string()))?;
+    } else {
+        let s = summary::summarize(&sim, wall);
+        serde_json::to_writer_pretty(&mut text, &s).map_err(|e| Failure::Run(e.to_string()))?;
+        text.push(b'\n');
+    }
+    match out {
+        Some(path) => write_atomically(&path, &text),
+        None => std::io::stdout().write_all(&text).map_err(|e| Failure::Run(format!("writing to stdout: {e}"))),
+    }
+}
+
+fn check_writable(path: &Path) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(input(format!("--out {}: the folder {} does not exist", path.display(), dir.display())));
+    }
+    if path.is_dir() {
+        return Err(input(format!("--out {} is a folder: give a file name", path.display())));
+    }
+    Ok(())
+}
+
+/// Writes to a temporary file beside the target and renames it, so the
+/// target is either the whole output or untouched.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Failure::Run(format!("writing {}: {e}", path.display())));
+    }
+    Ok(())
+}
+
+fn presets() {
+    for p in PRESETS {
+        println!("{}\n  {}\n  {}\n", p.key, p.title, wrap(p.story, 76, "  "));
+    }
+}
+
+fn params_table() {
+    let base = Scenario::default();
+    println!("{:<20} {:<22} {:<16} allowed / meaning", "key", "unit", "default");
+    for p in PARAMS {
+        let default = params::format_value(&p.kind, base.value_by_key(p.key).expect("every row has a value"));
+        println!("{:<20} {:<22} {:<16} {}", p.key, p.unit, default, params::allowed(&p.kind));
+        println!("{:<60} {}", "", wrap(p.help, 70, &" ".repeat(61)));
+    }
+    println!("\nDefaults are those of preset skype-2007; policy knobs follow the chosen policy.");
+}
+
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + 1 + word.len() > width {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
+}

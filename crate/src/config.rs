@@ -1,0 +1,145 @@
+//! The scenario resolved into the units the engine works in: milliseconds,
+//! absolute counts and rates for this population, typed policy knobs.
+
+use crate::policy::{Demand, Overload, Retry, RetryKind, SnChoice};
+use crate::scenario::{Scenario, P};
+use crate::time::{Millis, HOUR, MINUTE, SECOND};
+use crate::trigger::{self, WavePlan};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub peers: u32,
+    pub seed: u64,
+    pub duration: Millis,
+    pub start_unix_ms: i64,
+    /// Month of the start, for daylight saving.
+    pub month: u32,
+    pub sample: Millis,
+
+    pub always_on: f64,
+    pub capable: f64,
+    pub windows_au: f64,
+    pub faulty: f64,
+
+    pub sn_capacity: u32,
+    pub sn_target: u32,
+    /// New clients per second.
+    pub sn_accept_rate: f64,
+    /// Median attempts per second before overload.
+    pub sn_attempt_capacity: f64,
+    pub sn_cooldown: Millis,
+    pub keepalive: Millis,
+
+    pub cache_size: u32,
+    pub attach_timeout: Millis,
+    pub rtt: Millis,
+
+    /// Logins per second for this population.
+    pub login_capacity: f64,
+    pub login_timeout: Millis,
+    /// Queue limit in requests.
+    pub login_queue: u64,
+    pub login_admission: bool,
+
+    pub retry: Retry,
+    pub promote_uptime: Millis,
+    /// Promotions per minute for this population.
+    pub promote_rate: f64,
+    pub promote_demand: Demand,
+    pub sn_choice: SnChoice,
+    pub sn_overload: Overload,
+
+    /// Run time of the trigger.
+    pub trigger: Millis,
+    pub wave: Option<WavePlan>,
+    pub crash: Option<Crash>,
+    pub sn_down: f64,
+    pub mega: Option<Mega>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Crash {
+    pub prob: f64,
+    pub window: Millis,
+    pub restart: Millis,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Mega {
+    pub count: u32,
+    pub first: Millis,
+    pub ramp: Millis,
+    pub capacity: u32,
+    pub accept_rate: f64,
+}
+
+fn ms(seconds: f64) -> Millis {
+    libm::round(seconds * 1_000.0) as Millis
+}
+
+impl Config {
+    /// Resolves a validated scenario.
+    pub fn new(s: &Scenario) -> Config {
+        let peers = s.int(P::Peers) as u32;
+        let per_million = peers as f64 / 1e6;
+        let start = s.time(P::Start);
+        let trigger = (s.time(P::Trigger) - start).max(0) as Millis * SECOND;
+        let retry_kind = match s.choice(P::Retry) {
+            0 => RetryKind::Fixed,
+            1 => RetryKind::Exponential,
+            _ => RetryKind::Jitter,
+        };
+        let login_capacity = s.float(P::LoginCapacity) * per_million;
+        let mega_count = libm::round(s.float(P::MegaCount) * per_million) as u32;
+        Config {
+            peers,
+            seed: s.int(P::Seed) as u64,
+            duration: s.int(P::Hours) as Millis * HOUR,
+            start_unix_ms: start * 1_000,
+            month: crate::time::month_of(start),
+            sample: s.int(P::SampleS) as Millis * SECOND,
+            always_on: s.float(P::AlwaysOn),
+            capable: s.float(P::Capable),
+            windows_au: s.float(P::WindowsAu),
+            faulty: s.float(P::FaultyVersion),
+            sn_capacity: s.int(P::SnCapacity) as u32,
+            sn_target: s.int(P::SnTarget) as u32,
+            sn_accept_rate: s.float(P::SnAcceptRate),
+            sn_attempt_capacity: s.float(P::SnAttemptCapacity),
+            sn_cooldown: s.int(P::SnCooldownMin) as Millis * MINUTE,
+            keepalive: s.int(P::KeepaliveS) as Millis * SECOND,
+            cache_size: s.int(P::CacheSize) as u32,
+            attach_timeout: ms(s.float(P::AttachTimeoutS)),
+            rtt: s.int(P::RttMs) as Millis,
+            login_capacity,
+            login_timeout: ms(s.float(P::LoginTimeoutS)),
+            login_queue: libm::ceil(login_capacity * s.float(P::LoginQueueS)) as u64,
+            login_admission: s.flag(P::LoginAdmission),
+            retry: Retry { kind: retry_kind, base: s.float(P::RetryBaseS), cap: s.float(P::RetryCapS) },
+            promote_uptime: s.int(P::PromoteUptimeMin) as Millis * MINUTE,
+            promote_rate: s.float(P::PromoteRate) * per_million,
+            promote_demand: if s.choice(P::PromoteDemand) == 0 { Demand::Connected } else { Demand::Waiting },
+            sn_choice: if s.choice(P::SnChoice) == 0 { SnChoice::Blind } else { SnChoice::TwoChoices },
+            sn_overload: match s.choice(P::SnOverload) {
+                0 => Overload::Stall,
+                1 => Overload::Shutdown,
+                _ => Overload::Admission,
+            },
+            trigger,
+            wave: s.flag(P::Wave).then(|| trigger::plan_wave(s)),
+            crash: s.flag(P::Crash).then(|| Crash {
+                prob: s.float(P::CrashProb),
+                window: ms(s.float(P::CrashWindowH) * 3_600.0),
+                restart: ms(s.float(P::CrashRestartMin) * 60.0),
+            }),
+            sn_down: s.float(P::SnDown),
+            mega: (mega_count > 0).then(|| Mega {
+                count: mega_count,
+                first: trigger + ms(s.float(P::MegaAfterH) * 3_600.0),
+                ramp: ms(s.float(P::MegaRampH) * 3_600.0),
+                capacity: s.int(P::MegaCapacity) as u32,
+                accept_rate: s.float(P::MegaAcceptRate),
+            }),
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The login servers: the one central element [P: Baset & Schulzrinne 2006].
+//! Every client that starts must log in; a client whose host cache is used
+//! up also comes here for fresh supernode addresses.
+//!
+//! Clients waiting to log in are pooled by retry level (consecutive
+//! failures), not scheduled one event per retry: at 10 M peers a storm of
+//! retries every few seconds would be billions of events. Each second the
+//! pool sends as many requests as its members' retry rates add up to (a
+//! member at level n sends one request per response time plus mean wait
+//! after its n-th failure), the servers admit, queue and serve them, and the
+//! requests served in time pick their winners from the pool, weighted by
+//! retry rate. Work is proportional to logins and to level changes, which
+//! backoff keeps few. The price: within a level, retries are memoryless, so
+//! the model shows what backoff does to the *load* but not the
+//! synchronised bursts that full jitter also removes; the host-cache walk
+//! (`hostcache.rs`) does sample every wait.
+//!
+//! Overload, the classic metastable failure [P: Bronson et al. 2021]: the
+//! servers serve requests in arrival order. When the queue holds more than
+//! a timeout's worth of work, every request served has already been given up
+//! by its client, who has retried: the servers are busy and nobody logs in,
+//! and the retries keep the queue full after the trigger has passed. With
+//! admission control the servers refuse at once what they cannot serve in
+//! time (at a small cost each, `REJECT_COST`) and drop requests that have expired, so what
+//! they serve is always useful.
+
+use std::collections::VecDeque;
+
+use crate::peer::{Peers, NONE};
+use crate::policy::Retry;
+use crate::rng::Rng;
+
+/// Work of refusing a request, as a share of serving one: refusals happen
+/// before authentication (a front end checks the queue), so a thousand cost
+/// about one login [H].
+pub const REJECT_COST: f64 = 0.001;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LoginStats {
+    pub requests: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub timed_out: u64,
+    pub retries: u64,
+}
+
+pub struct LoginServer {
+    /// Waiting clients by retry level.
+    levels: Vec<Vec<u32>>,
+    capacity: f64,
+    timeout_s: f64,
+    rtt_s: f64,
+    queue_limit: u64,
+    admission: bool,
+    retry: Retry,
+    /// (second of arrival, requests) in arrival order.
+    queue: VecDeque<(u64, u64)>,
+    queued: u64,
+    service_carry: f64,
+    arrival_carry: f64,
+    move_carry: Vec<f64>,
+    /// Share of recent requests that were served in time.
+    success: f64,
+    /// Share of recent requests refused at once.
+    refused: f64,
+    pub stats: LoginStats,
+}
+
+impl LoginServer {
+    pub fn new(capacity: f64, timeout_ms: u64, rtt_ms: u64, queue_limit: u64, admission: bool, retry: Retry) -> Self {
+        let levels = retry.levels() as usize + 1;
+        LoginServer {
+            levels: vec![Vec::new(); levels],
+            capacity,
+            timeout_s: timeout_ms as f64 / 1_000.0,
+            rtt_s: rtt_ms as f64 / 1_000.0,
+            queue_limit,
+            admission,
+            retry,
+            queue: VecDeque::new(),
+            queued: 0,
+            service_carry: 0.0,
+            arrival_carry: 0.0,
+            move_carry: vec![0.0; levels],
+            success: 1.0,
+            refused: 0.0,
+            stats: LoginStats::default(),
+        }
+    }
+
+    pub fn waiting(&self) -> u64 {
+        self.levels.iter().map(|l| l.len() as u64).sum()
+    }
+
+    /// Waiting clients that have failed at least once (backing off).
+    pub fn backing_off(&self) -> u64 {
+        self.levels[1..].iter().map(|l| l.len() as u64).sum()
+    }
+
+    pub fn queued(&self) -> u64 {
+        self.queued
+    }
+
+    pub fn join(&mut self, peer: u32, peers: &mut Peers) {
+        peers.home[peer as usize] = 0;
+        peers.pos[peer as usize] = self.levels[0].len() as u32;
+        self.levels[0].push(peer);
+    }
+
+    pub fn leave(&mut self, peer: u32, peers: &mut Peers) {
+        let level = peers.home[peer as usize] as usize;
+        let pos = peers.pos[peer as usize] as usize;
+        let list = &mut self.levels[level];
+        debug_assert_eq!(list[pos], peer);
+        list.swap_remove(pos);
+        if let Some(&moved) = list.get(pos) {
+            peers.pos[moved as usize] = pos as u32;
+        }
+        peers.home[peer as usize] = NONE;
+        peers.pos[peer as usize] = NONE;
+    }
+
+    fn move_up(&mut self, level: usize, index: usize, peers: &mut Peers) {
+        let peer = self.levels[level][index];
+        self.leave(peer, peers);
+        let up = level + 1;
+        peers.home[peer as usize] = up as u32;
+        peers.pos[peer as usize] = self.levels[up].len() as u32;
+        self.levels[up].push(peer);
+    }
+
+    /// Mean seconds from one request of a level-n client to its next.
+    fn cycle(&self, level: usize) -> f64 {
+        let delay = if self.capacity > 0.0 { self.queued as f64 / self.capacity } else { self.timeout_s };
+        let wait_reply = self.refused * self.rtt_s + (1.0 - self.refused) * (delay.min(self.timeout_s) + self.rtt_s);
+        let backoff = if level == 0 { 0.0 } else { self.retry.mean_wait(level as u32) };
+        (wait_reply + backoff).max(0.05)
+    }
+
+    /// One second of the login servers. Winners leave the pool and are
+    /// appended to `winners`; the caller moves them on.
+    pub fn tick(&mut self, now_s: u64, peers: &mut Peers, rng: &mut Rng, winners: &mut Vec<u32>) {
+        let rates: Vec<f64> = (0..self.levels.len()).map(|n| self.levels[n].len() as f64 / self.cycle(n)).collect();
+        let offered: f64 = rates.iter().sum();
+        let total = self.arrival_carry + offered;
+        let arrivals = libm::floor(total) as u64;
+        self.arrival_carry = total - arrivals as f64;
+        let first = (rates[0].min(offered)).min(arrivals as f64) as u64;
+
+        // Admission: queue what can be served before the client gives up
+        // (with admission control) or what fits in the queue (without).
+        let room = if self.admission {
+            (self.capacity * self.timeout_s) as u64
+        } else {
+            self.queue_limit
+        }
+        .saturating_sub(self.queued);
+        let admitted = arrivals.min(room);
+        let refused = arrivals - admitted;
+        if admitted > 0 {
+            self.queue.push_back((now_s, admitted));
+            self.queued += admitted;
+        }
+
+        // Service in arrival order.
+        let mut budget = self.service_carry + self.capacity;
+        if self.admission {
+            budget -= refused as f64 * REJECT_COST;
+        }
+        let mut fresh = 0;
+        let mut expired = 0;
+        while budget >= 1.0 {
+            let Some(front) = self.queue.front_mut() else { break };
+            let stale = (now_s - front.0) as f64 > self.timeout_s;
+            if stale && self.admission {
+                // Deadline-aware servers drop expired requests unserved.
+                expired += front.1;
+                self.queued -= front.1;
+                self.queue.pop_front();
+                continue;
+            }
+            let n = front.1.min(libm::floor(budget) as u64);
+            front.1 -= n;
+            self.queued -= n;
+            budget -= n as f64;
+            if stale {
+                expired += n;
+            } else {
+                fresh += n;
+            }
+            if front.1 == 0 {
+                self.queue.pop_front();
+            }
+        }
+        // Unused capacity does not carry over to the next second.
+        self.service_carry = if self.queue.is_empty() { 0.0 } else { budget.max(0.0) };
+
+        // Winners, weighted by how many requests each level sends.
+        let mut won = 0;
+        while won < fresh && self.waiting() > 0 {
+            let live: f64 = (0..self.levels.len()).map(|n| self.levels[n].len() as f64 / self.cycle(n)).sum();
+            let mut pick = rng.unit() * live;
+            let mut level = self.levels.len() - 1;
+            for n in 0..self.levels.len() {
+                let w = self.levels[n].len() as f64 / self.cycle(n);
+                if pick < w && !self.levels[n].is_empty() {
+                    level = n;
+                    break;
+                }
+                pick -= w;
+            }
+            if self.levels[level].is_empty() {
+                level = (0..self.levels.len()).find(|&n| !self.levels[n].is_empty()).expect("waiting > 0");
+            }
+            let i = rng.below(self.levels[level].len() as u32) as usize;
+            let peer = self.levels[level][i];
+            self.leave(peer, peers);
+            winners.push(peer);
+            won += 1;
+        }
+
+        // The rest failed: clients move up a retry level.
+        let success = if arrivals > 0 { fresh as f64 / arrivals as f64 } else { 1.0 };
+        self.success = 0.9 * self.success + 0.1 * success;
+        let refused_share = if arrivals > 0 { refused as f64 / arrivals as f64 } else { 0.0 };
+        self.refused = 0.9 * self.refused + 0.1 * refused_share;
+        for n in (0..self.levels.len() - 1).rev() {
+            let expected = self.move_carry[n] + rates[n] * (1.0 - success);
+            let moves = (libm::floor(expected) as usize).min(self.levels[n].len());
+            self.move_carry[n] = (expected - moves as f64).min(1.0);
+            for _ in 0..moves {
+                let i = rng.below(self.levels[n].len() as u32) as usize;
+                self.move_up(n, i, peers);
+            }
+        }
+
+        self.stats.requests += arrivals;
+        self.stats.accepted += won;
+        self.stats.rejected += refused;
+        self.stats.timed_out += expired;
+        self.stats.retries += arrivals - first;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::RetryKind;
+    use crate::rng::Stream;
+
+    fn server(capacity: f64, admission: bool) -> LoginServer {
+        LoginServer::new(capacity, 30_000, 300, (capacity * 120.0) as u64, admission, Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 })
+    }
+
+    fn run(mut s: LoginServer, clients: u32, seconds: u64) -> (LoginServer, u64) {
+        let mut peers = Peers::with_len(clients as usize);
+        let mut rng = Rng::new(1, Stream::Engine);
+        for p in 0..clients {
+            s.join(p, &mut peers);
+        }
+        let mut winners = Vec::new();
+        for t in 0..seconds {
+            s.tick(t, &mut peers, &mut rng, &mut winners);
+        }
+        (s, winners.len() as u64)
+    }
+
+    #[test]
+    fn never_logs_in_more_than_its_capacity() {
+        let (s, won) = run(server(10.0, false), 5_000, 100);
+        assert!(won <= 100 * 10, "{won}");
+        assert_eq!(s.stats.accepted, won);
+        assert_eq!(won + s.waiting(), 5_000);
+    }
+
+    #[test]
+    fn without_admission_a_long_queue_serves_only_expired_requests() {
+        // 20,000 clients retrying every ~2 s offer ~10,000 requests/s to a
+        // server doing 10/s: the queue fills past the timeout and goodput
+        // collapses.
+        let (no_admission, won_plain) = run(server(10.0, false), 20_000, 600);
+        let (_, won_admission) = run(server(10.0, true), 20_000, 600);
+        assert!(no_admission.stats.timed_out > 0);
+        assert!(won_plain < won_admission / 2, "plain {won_plain}, admission {won_admission}");
+        assert!(won_admission >= 1_000, "{won_admission}");
+    }
+
+    #[test]
+    fn admission_with_backoff_runs_near_capacity() {
+        // Refusals still cost a little: a fixed 2 s retry from 20,000
+        // clients eats most of the capacity in refusals; backoff lets the
+        // servers work at their capacity.
+        let retry = Retry { kind: RetryKind::Jitter, base: 1.0, cap: 300.0 };
+        let s = LoginServer::new(10.0, 30_000, 300, 1_200, true, retry);
+        let (_, won) = run(s, 20_000, 600);
+        assert!(won >= 5_000, "{won}");
+    }
+
+    #[test]
+    fn a_light_load_logs_everyone_in() {
+        let (s, won) = run(server(100.0, false), 500, 30);
+        assert_eq!(won, 500);
+        assert_eq!(s.waiting(), 0);
+    }
+}

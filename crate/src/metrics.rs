@@ -1,0 +1,143 @@
+//! Metrics: one sample per fixed simulated interval (default one minute).
+//!
+//! Counts are read at the sample time; rates (per second) are averages over
+//! the interval before it. Every column is an `f64` so the series crosses
+//! into JavaScript as one flat `Float64Array` (row-major, `COLUMNS.len()`
+//! values per sample) and into CSV unchanged.
+
+use crate::time::Millis;
+
+macro_rules! sample {
+    ($($field:ident => $doc:literal),* $(,)?) => {
+        /// One row of the time series.
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        pub struct Sample { $(#[doc = $doc] pub $field: f64,)* }
+
+        /// Column names, in the order of `Sample::values`; also the CSV header.
+        pub const COLUMNS: &[&str] = &[$(stringify!($field)),*];
+        /// One line per column: what it means and its unit.
+        pub const COLUMN_DOCS: &[&str] = &[$($doc),*];
+
+        impl Sample {
+            pub fn values(&self) -> Vec<f64> { vec![$(self.$field),*] }
+        }
+    };
+}
+
+sample! {
+    t_hours => "simulated time since the start, h",
+    offline => "peers whose PC or client is off",
+    restarting => "peers restarting (PC reboot or client crash)",
+    login_wait => "peers waiting to log in",
+    searching => "peers looking for a supernode",
+    connected => "peers attached to a supernode",
+    supernode => "peers serving as supernodes",
+    online => "peers online: connected plus supernodes",
+    online_share => "online / peers",
+    normal_share => "online share the daily rhythm alone gives at this time",
+    login_backoff => "peers waiting to log in that have failed at least once",
+    search_backoff => "searching peers that have failed at least once",
+    sn_live => "supernodes hosted by peers, stalled ones included",
+    sn_stalled => "supernodes stalled by overload",
+    sn_full => "supernodes with no free client slot",
+    sn_mega => "operator mega-supernodes",
+    sn_capacity => "client slots on supernodes that accept clients",
+    sn_spare => "free client slots on supernodes that accept clients",
+    sn_demand => "peers that need a supernode: connected plus searching",
+    sn_load => "connection attempts per second per live supernode",
+    login_requests_ps => "login requests per second",
+    login_accepted_ps => "logins completed per second",
+    login_rejected_ps => "login requests refused or dropped per second",
+    login_timed_out_ps => "login requests served after the client gave up, or expired, per second",
+    login_capacity_ps => "logins per second the servers can complete",
+    login_queue => "login requests queued",
+    attach_attempts_ps => "attach attempts per second",
+    attach_refusals_ps => "attach attempts refused (supernode full or busy) per second",
+    attach_timeouts_ps => "attach attempts unanswered (stale entry or stalled supernode) per second",
+    retries_ps => "retries per second (login and attach)",
+    restarts_ps => "PC restarts and client crashes per second",
+    promotions_ps => "promotions to supernode per second",
+    sn_lost_ps => "supernodes lost per second (host gone, shutdown)",
+    events => "events processed so far",
+}
+
+/// Counts spread evenly over a stretch of time, read back one second at a
+/// time: a difference array over a ring of seconds.
+pub struct Spread {
+    ring: Vec<f64>,
+    rate: f64,
+    next: u64,
+}
+
+const RING: usize = 1 << 13;
+
+impl Default for Spread {
+    fn default() -> Self {
+        Spread { ring: vec![0.0; RING], rate: 0.0, next: 0 }
+    }
+}
+
+impl Spread {
+    /// Spreads `count` evenly over `[start, start + duration)`.
+    pub fn add(&mut self, start: Millis, duration: Millis, count: f64) {
+        if count == 0.0 {
+            return;
+        }
+        let from = (start / 1_000).max(self.next);
+        let secs = (duration / 1_000).clamp(1, RING as u64 - 2);
+        let per = count / secs as f64;
+        self.ring[(from % RING as u64) as usize] += per;
+        self.ring[((from + secs) % RING as u64) as usize] -= per;
+    }
+
+    /// The rate during second `second` (seconds must be read in order).
+    pub fn advance(&mut self, second: u64) -> f64 {
+        while self.next <= second {
+            let i = (self.next % RING as u64) as usize;
+            self.rate += self.ring[i];
+            self.ring[i] = 0.0;
+            self.next += 1;
+        }
+        self.rate.max(0.0)
+    }
+}
+
+/// Writes the series as CSV with a header; the first column is `t_hours`.
+pub fn write_csv(series: &[Sample], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    writeln!(out, "{}", COLUMNS.join(","))?;
+    for s in series {
+        let row: Vec<String> = s.values().iter().map(|v| format_number(*v)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}
+
+fn format_number(v: f64) -> String {
+    if v == libm::trunc(v) && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{:.6}", v).trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_gives_back_what_it_took() {
+        let mut s = Spread::default();
+        s.add(0, 10_000, 50.0);
+        s.add(5_000, 2_000, 8.0);
+        let total: f64 = (0..20).map(|t| s.advance(t)).sum();
+        assert!((total - 58.0).abs() < 1e-9);
+        assert_eq!(s.advance(30), 0.0);
+    }
+
+    #[test]
+    fn columns_match_values() {
+        assert_eq!(COLUMNS.len(), Sample::default().values().len());
+        assert_eq!(COLUMNS[0], "t_hours");
+        assert_eq!(COLUMN_DOCS.len(), COLUMNS.len());
+    }
+}

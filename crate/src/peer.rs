@@ -1,0 +1,174 @@
+//! Peers: every user of the network, stored as a struct of arrays.
+//!
+//! At 10 M peers each byte per peer is 10 MB, so a peer is 24 bytes spread
+//! over parallel vectors (no per-peer heap allocation, 32-bit ids), and only
+//! what must be remembered is stored: traits drawn once at build time, the
+//! current state, and a few small fields. Per-peer values that never change
+//! and are rarely needed (a host's overload class, a wave participant's
+//! delay) are recomputed from a hash of the seed and the peer id instead.
+
+use crate::time::{Millis, MINUTE};
+
+/// What a peer is doing. Every peer is in exactly one state; the metrics
+/// check that the counts add up to the population.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum State {
+    /// PC off or client not running.
+    Offline = 0,
+    /// PC restarting (restart wave, supernodes taken down) or client
+    /// restarting after a crash.
+    Restarting = 1,
+    /// Client running, waiting for a login (in the login servers' queue or
+    /// backing off between attempts).
+    LoginWait = 2,
+    /// Logged in, walking its host cache for a supernode that takes it.
+    Searching = 3,
+    /// Attached to a supernode: online.
+    Connected = 4,
+    /// Serving as a supernode: online.
+    Supernode = 5,
+}
+
+pub const STATES: [State; 6] =
+    [State::Offline, State::Restarting, State::LoginWait, State::Searching, State::Connected, State::Supernode];
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Offline => "offline",
+            State::Restarting => "restarting",
+            State::LoginWait => "login_wait",
+            State::Searching => "searching",
+            State::Connected => "connected",
+            State::Supernode => "supernode",
+        }
+    }
+    pub fn from_u8(v: u8) -> State {
+        STATES[v as usize]
+    }
+}
+
+/// Traits drawn at build time.
+pub mod traits {
+    pub const CAPABLE: u8 = 1;
+    pub const WINDOWS_AU: u8 = 2;
+    pub const FAULTY: u8 = 4;
+    pub const ALWAYS_ON: u8 = 8;
+    pub const WAVE: u8 = 16;
+    pub const CRASHES: u8 = 32;
+}
+
+/// Flags that change during a run.
+pub mod flags {
+    /// The patch is installed at the next boot.
+    pub const PATCH_PENDING: u8 = 1;
+    /// A restart for the patch is scheduled.
+    pub const RESTART_DUE: u8 = 2;
+    /// The host cache is used up: the next login also fetches fresh
+    /// supernode addresses.
+    pub const NEEDS_FRESH: u8 = 4;
+    /// The patch has been installed (a PC restarts for it once).
+    pub const PATCHED: u8 = 8;
+    /// The current walk has failed at least once (the peer is backing off).
+    pub const BACKING_OFF: u8 = 16;
+    /// The restart in progress is a client crash, not a PC reboot.
+    pub const CRASHED: u8 = 32;
+}
+
+/// Up-since times are stored in minutes with this offset, so machines that
+/// were up for up to 20 days before the run starts fit in a u16 along with
+/// runs of up to 14 days.
+pub const UPTIME_BASE_MIN: u64 = 20 * 24 * 60;
+
+pub const NONE: u32 = u32::MAX;
+
+pub struct Peers {
+    pub state: Vec<u8>,
+    pub traits: Vec<u8>,
+    pub flags: Vec<u8>,
+    pub region: Vec<u8>,
+    /// Consecutive failures: login retries while in `LoginWait`, failed
+    /// attach attempts while `Searching`.
+    pub level: Vec<u8>,
+    /// Host-cache entries used in the current walk.
+    pub walked: Vec<u8>,
+    /// Invalidates pending activity events when the peer's activity is
+    /// interrupted (it goes offline, restarts, loses its supernode).
+    pub epoch: Vec<u16>,
+    /// Minute the machine last booted, plus `UPTIME_BASE_MIN`.
+    pub up_since: Vec<u16>,
+    /// Minute the host cache was last refreshed.
+    pub cache_at: Vec<u16>,
+    /// Minute before which this host may not serve as a supernode.
+    pub block_until: Vec<u16>,
+    /// Supernode slot (Connected, Supernode) or login level (LoginWait).
+    pub home: Vec<u32>,
+    /// Index in the list the peer is in (its supernode's clients, a login level).
+    pub pos: Vec<u32>,
+}
+
+impl Peers {
+    pub fn with_len(n: usize) -> Peers {
+        Peers {
+            state: vec![State::Offline as u8; n],
+            traits: vec![0; n],
+            flags: vec![0; n],
+            region: vec![0; n],
+            level: vec![0; n],
+            walked: vec![0; n],
+            epoch: vec![0; n],
+            up_since: vec![0; n],
+            cache_at: vec![0; n],
+            block_until: vec![0; n],
+            home: vec![NONE; n],
+            pos: vec![NONE; n],
+        }
+    }
+
+    /// Bytes of per-peer storage.
+    pub const BYTES_PER_PEER: usize = 1 + 1 + 1 + 1 + 1 + 1 + 2 + 2 + 2 + 2 + 4 + 4;
+
+    pub fn len(&self) -> usize {
+        self.state.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.state.is_empty()
+    }
+
+    pub fn state(&self, p: u32) -> State {
+        State::from_u8(self.state[p as usize])
+    }
+
+    pub fn has(&self, p: u32, t: u8) -> bool {
+        self.traits[p as usize] & t != 0
+    }
+
+    pub fn flag(&self, p: u32, f: u8) -> bool {
+        self.flags[p as usize] & f != 0
+    }
+
+    pub fn set_flag(&mut self, p: u32, f: u8, on: bool) {
+        if on {
+            self.flags[p as usize] |= f;
+        } else {
+            self.flags[p as usize] &= !f;
+        }
+    }
+
+    pub fn uptime(&self, p: u32, now: Millis) -> Millis {
+        let now_min = now / MINUTE + UPTIME_BASE_MIN;
+        now_min.saturating_sub(self.up_since[p as usize] as u64) * MINUTE
+    }
+
+    pub fn boot(&mut self, p: u32, at: Millis) {
+        self.up_since[p as usize] = minute_stamp(at / MINUTE + UPTIME_BASE_MIN);
+    }
+}
+
+/// A minute count stored in 16 bits; runs are short enough that it never
+/// saturates (checked when the scenario is built).
+pub fn minute_stamp(m: u64) -> u16 {
+    m.min(u16::MAX as u64) as u16
+}

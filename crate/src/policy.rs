@@ -1,0 +1,160 @@
+//! Allocation policies: how supernodes are promoted and chosen, what an
+//! overloaded supernode or login server does, and how clients retry.
+//!
+//! Skype never published the 2007 bug ("a previously unseen software bug
+//! within the network resource allocation algorithm" [P]), so `legacy-2007`
+//! is a hypothesis built to fit what was published: the P2P core "was not
+//! properly tuned to cope with the load and core size changes" at once [P].
+//! Each named policy is a bundle of the knobs below (see
+//! `scenario::policy_knobs`); a user can mix them.
+//!
+//! * `legacy-2007` [H]. Promotion needs a day of uptime (so the supernodes
+//!   that rebooted in the wave, and everyone else who rebooted, cannot step
+//!   in), is paced for normal churn, and sizes the core for the clients it
+//!   sees *connected*, so when clients cannot connect it sees no shortage.
+//!   Clients pick supernodes blind to load and retry every 2 s; login servers
+//!   queue everything; an overloaded supernode stalls and drops its clients
+//!   while still counted as a supernode. Fails: the restart wave removes
+//!   supernodes faster than they are replaced, the returning clients
+//!   overload the rest, and overload is self-sustaining while the retry
+//!   load stays above what the remaining supernodes handle. Heals only as
+//!   uptime accumulates and the daily trough lowers the load.
+//! * `self-protect-2010`. Promotion reacts to a shortage (the 2007 fix [P]),
+//!   login servers refuse what they cannot serve, clients use capped
+//!   exponential backoff, but an overloaded supernode takes itself offline
+//!   [P: 2010 post-mortem]. Fails: each shutdown moves its load to the
+//!   others, a cascade; heals when dedicated mega-supernodes absorb the load.
+//! * `resilient`. Promotes capable peers after ten minutes of uptime as soon
+//!   as the core runs short, counting waiting clients; clients pick the less
+//!   loaded of two supernodes (power of two choices) and back off with full
+//!   jitter [P: Brooker 2015]; supernodes and login servers refuse cheaply
+//!   what they cannot serve (admission control). Heals: overload never
+//!   feeds on itself, and lost capacity is replaced within minutes.
+
+use crate::rng::Rng;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryKind {
+    Fixed,
+    Exponential,
+    Jitter,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Retry {
+    pub kind: RetryKind,
+    /// Seconds.
+    pub base: f64,
+    /// Seconds.
+    pub cap: f64,
+}
+
+impl Retry {
+    /// Upper bound of the wait after the `failures`-th consecutive failure
+    /// (1-based): `base` for a fixed interval, `min(cap, base * 2^(n-1))` for
+    /// backoff.
+    fn ceiling(&self, failures: u32) -> f64 {
+        match self.kind {
+            RetryKind::Fixed => self.base,
+            _ => {
+                let doublings = failures.saturating_sub(1).min(40) as i32;
+                (self.base * libm::pow(2.0, doublings as f64)).min(self.cap)
+            }
+        }
+    }
+
+    /// Sampled wait in seconds after the `failures`-th consecutive failure.
+    pub fn wait(&self, failures: u32, rng: &mut Rng) -> f64 {
+        match self.kind {
+            RetryKind::Jitter => rng.unit() * self.ceiling(failures),
+            _ => self.ceiling(failures),
+        }
+    }
+
+    /// Mean wait in seconds after the `failures`-th consecutive failure.
+    pub fn mean_wait(&self, failures: u32) -> f64 {
+        match self.kind {
+            RetryKind::Jitter => 0.5 * self.ceiling(failures),
+            _ => self.ceiling(failures),
+        }
+    }
+
+    /// Failures after which the wait no longer grows.
+    pub fn levels(&self) -> u32 {
+        match self.kind {
+            RetryKind::Fixed => 1,
+            _ => {
+                let mut n = 1;
+                while n < 40 && self.ceiling(n) < self.cap {
+                    n += 1;
+                }
+                n
+            }
+        }
+    }
+}
+
+/// Whom the allocation algorithm sizes the supernode core for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Demand {
+    /// Only clients connected to a supernode: blind to a shortage [H: legacy].
+    Connected,
+    /// Connected clients and those searching for a supernode.
+    Waiting,
+}
+
+/// How a client picks a supernode from its host cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnChoice {
+    /// Uniformly among the entries it tries, blind to their load.
+    Blind,
+    /// Probes two entries and takes the one with more room.
+    TwoChoices,
+}
+
+/// What a supernode does when connection attempts exceed what it handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overload {
+    /// Stops answering and drops its clients, but stays a supernode: the
+    /// allocation algorithm still counts it [H: legacy-2007].
+    Stall,
+    /// Takes itself offline to protect its host [P: 2010 post-mortem].
+    Shutdown,
+    /// Refuses what it cannot handle, cheaply, and keeps serving.
+    Admission,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Stream;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let r = Retry { kind: RetryKind::Exponential, base: 1.0, cap: 10.0 };
+        let mut rng = Rng::new(1, Stream::Engine);
+        let waits: Vec<f64> = (1..=6).map(|n| r.wait(n, &mut rng)).collect();
+        assert_eq!(waits, vec![1.0, 2.0, 4.0, 8.0, 10.0, 10.0]);
+        assert_eq!(r.levels(), 5);
+    }
+
+    #[test]
+    fn full_jitter_stays_below_the_ceiling_with_half_the_mean() {
+        let r = Retry { kind: RetryKind::Jitter, base: 1.0, cap: 64.0 };
+        let mut rng = Rng::new(2, Stream::Engine);
+        let n = 10_000;
+        let waits: Vec<f64> = (0..n).map(|_| r.wait(4, &mut rng)).collect();
+        assert!(waits.iter().all(|&w| (0.0..8.0).contains(&w)));
+        let mean = waits.iter().sum::<f64>() / n as f64;
+        assert!((mean - r.mean_wait(4)).abs() < 0.15, "{mean}");
+    }
+
+    #[test]
+    fn fixed_interval_is_fixed() {
+        let r = Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 };
+        let mut rng = Rng::new(3, Stream::Engine);
+        assert_eq!(r.wait(1, &mut rng), 2.0);
+        assert_eq!(r.wait(30, &mut rng), 2.0);
+        assert_eq!(r.levels(), 1);
+    }
+}

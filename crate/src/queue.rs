@@ -1,0 +1,280 @@
+//! The event queue: a hierarchical timing wheel over integer milliseconds.
+//!
+//! A binary heap over every pending event manages under 1 M pop+push per
+//! second at 10 M peers (cache misses on every sift), so the queue is three
+//! wheels of 4096 slots: 1 ms slots (4.1 s), 4.1 s slots (4.7 h) and 4.7 h
+//! slots (2.2 years). An event is placed by the highest time bits in which it
+//! differs from the current time and moves down a level at most twice, so push
+//! and pop are O(1) amortised. Occupancy bitmaps skip empty slots.
+//!
+//! Order: events come out by time; events with equal times come out in the
+//! order they were pushed, except that events that waited on a coarser wheel
+//! come before ones pushed directly into the 1 ms slot. Both rules are fixed
+//! functions of the sequence of pushes, so a run is deterministic.
+
+use crate::time::Millis;
+
+/// One pending event. `kind` and `epoch` are interpreted by the engine; the
+/// queue only orders by `time`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub time: Millis,
+    pub peer: u32,
+    pub kind: u8,
+    pub epoch: u16,
+}
+
+const BITS: u32 = 12;
+const SLOTS: usize = 1 << BITS;
+const MASK: u64 = SLOTS as u64 - 1;
+
+struct Bitmap([u64; SLOTS / 64]);
+
+impl Bitmap {
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+    /// First set bit at or after `from`.
+    fn next_set(&self, from: usize) -> Option<usize> {
+        if from >= SLOTS {
+            return None;
+        }
+        let mut w = from / 64;
+        let mut word = self.0[w] & (!0u64 << (from % 64));
+        loop {
+            if word != 0 {
+                return Some(w * 64 + word.trailing_zeros() as usize);
+            }
+            w += 1;
+            if w == SLOTS / 64 {
+                return None;
+            }
+            word = self.0[w];
+        }
+    }
+}
+
+struct Wheel {
+    slots: Vec<Vec<Event>>,
+    occupied: Bitmap,
+}
+
+impl Wheel {
+    fn new() -> Self {
+        Wheel { slots: (0..SLOTS).map(|_| Vec::new()).collect(), occupied: Bitmap([0; SLOTS / 64]) }
+    }
+    fn put(&mut self, slot: usize, e: Event) {
+        self.slots[slot].push(e);
+        self.occupied.set(slot);
+    }
+}
+
+pub struct EventQueue {
+    /// Start of the 1 ms slot being drained; never decreases.
+    now: Millis,
+    wheels: [Wheel; 3],
+    /// Events more than one top-level revolution ahead (over two years; not
+    /// reached by any scenario, kept for completeness).
+    overflow: Vec<Event>,
+    batch: Vec<Event>,
+    cursor: usize,
+    len: usize,
+}
+
+impl Default for EventQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventQueue {
+    pub fn new() -> Self {
+        EventQueue {
+            now: 0,
+            wheels: [Wheel::new(), Wheel::new(), Wheel::new()],
+            overflow: Vec::new(),
+            batch: Vec::new(),
+            cursor: 0,
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Schedules an event. Times before the event being processed are moved
+    /// to it (the engine never asks for that; this keeps the queue sound).
+    pub fn push(&mut self, mut e: Event) {
+        debug_assert!(e.time >= self.now, "event in the past: {} < {}", e.time, self.now);
+        e.time = e.time.max(self.now);
+        self.len += 1;
+        self.place(e);
+    }
+
+    fn place(&mut self, e: Event) {
+        let (t, n) = (e.time, self.now);
+        if t >> BITS == n >> BITS {
+            self.wheels[0].put((t & MASK) as usize, e);
+        } else if t >> (2 * BITS) == n >> (2 * BITS) {
+            self.wheels[1].put(((t >> BITS) & MASK) as usize, e);
+        } else if t >> (3 * BITS) == n >> (3 * BITS) {
+            self.wheels[2].put(((t >> (2 * BITS)) & MASK) as usize, e);
+        } else {
+            self.overflow.push(e);
+        }
+    }
+
+    /// Time of the next event, without removing it.
+    pub fn next_time(&mut self) -> Option<Millis> {
+        if self.cursor < self.batch.len() || self.refill() {
+            Some(self.batch[self.cursor].time)
+        } else {
+            None
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<Event> {
+        if self.cursor >= self.batch.len() && !self.refill() {
+            return None;
+        }
+        let e = self.batch[self.cursor];
+        self.cursor += 1;
+        self.len -= 1;
+        Some(e)
+    }
+
+    /// Loads the next non-empty 1 ms slot into `batch`; false when empty.
+    fn refill(&mut self) -> bool {
+        self.batch.clear();
+        self.cursor = 0;
+        loop {
+            if self.len == 0 {
+                return false;
+            }
+            if let Some(s) = self.wheels[0].occupied.next_set((self.now & MASK) as usize) {
+                self.now = (self.now & !MASK) | s as u64;
+                // The drained batch buffer goes back into the slot, so the
+                // 1 ms wheel keeps its allocations.
+                std::mem::swap(&mut self.batch, &mut self.wheels[0].slots[s]);
+                self.wheels[0].occupied.clear(s);
+                return true;
+            }
+            let s1 = ((self.now >> BITS) & MASK) as usize;
+            if let Some(s) = self.wheels[1].occupied.next_set(s1 + 1) {
+                self.now = (self.now & !((1 << (2 * BITS)) - 1)) | (s as u64) << BITS;
+                self.cascade(1, s);
+                continue;
+            }
+            let s2 = ((self.now >> (2 * BITS)) & MASK) as usize;
+            if let Some(s) = self.wheels[2].occupied.next_set(s2 + 1) {
+                self.now = (self.now & !((1 << (3 * BITS)) - 1)) | (s as u64) << (2 * BITS);
+                self.cascade(2, s);
+                continue;
+            }
+            let earliest = self.overflow.iter().map(|e| e.time).min().expect("len > 0 but all wheels are empty");
+            self.now = earliest;
+            for e in std::mem::take(&mut self.overflow) {
+                self.place(e);
+            }
+        }
+    }
+
+    fn cascade(&mut self, level: usize, slot: usize) {
+        self.wheels[level].occupied.clear(slot);
+        for e in std::mem::take(&mut self.wheels[level].slots[slot]) {
+            self.place(e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Rng, Stream};
+
+    fn ev(time: Millis, peer: u32) -> Event {
+        Event { time, peer, kind: 0, epoch: 0 }
+    }
+
+    #[test]
+    fn pops_in_time_order_with_fifo_ties() {
+        let mut q = EventQueue::new();
+        let mut rng = Rng::new(9, Stream::Engine);
+        let mut expected = Vec::new();
+        for i in 0..50_000u32 {
+            // Spread over all three wheels, with many ties.
+            let t = match i % 3 {
+                0 => rng.below(5_000) as u64,
+                1 => rng.below(20_000_000) as u64,
+                _ => rng.below(4_000_000) as u64 * 1_000,
+            };
+            q.push(ev(t, i));
+            expected.push((t, i));
+        }
+        expected.sort_by_key(|&(t, _)| t);
+        let mut got = Vec::new();
+        while let Some(e) = q.pop() {
+            got.push((e.time, e.peer));
+        }
+        let times: Vec<u64> = got.iter().map(|x| x.0).collect();
+        assert_eq!(times, expected.iter().map(|x| x.0).collect::<Vec<_>>());
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn interleaved_pushes_keep_order() {
+        // A simulation pushes while it pops: every event pushed at or after
+        // the current time must still come out in order.
+        let mut q = EventQueue::new();
+        let mut rng = Rng::new(4, Stream::Engine);
+        for i in 0..1_000 {
+            q.push(ev(rng.below(1_000_000) as u64, i));
+        }
+        let mut last = 0;
+        let mut popped = 0;
+        while let Some(e) = q.pop() {
+            assert!(e.time >= last);
+            last = e.time;
+            popped += 1;
+            if popped < 200_000 {
+                let delay = match rng.below(4) {
+                    0 => 0,
+                    1 => rng.below(3_000) as u64,
+                    2 => rng.below(10_000_000) as u64,
+                    _ => rng.below(1_000_000) as u64 * 200,
+                };
+                q.push(ev(e.time + delay, e.peer));
+            }
+        }
+        assert_eq!(popped, 200_000 + 999);
+    }
+
+    #[test]
+    fn equal_times_come_out_in_push_order() {
+        let mut q = EventQueue::new();
+        for i in 0..10 {
+            q.push(ev(77, i));
+        }
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.peer).collect();
+        assert_eq!(order, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn far_future_events_survive() {
+        let mut q = EventQueue::new();
+        q.push(ev(1 << 40, 1));
+        q.push(ev(5, 2));
+        assert_eq!(q.pop().unwrap().peer, 2);
+        assert_eq!(q.next_time(), Some(1 << 40));
+        assert_eq!(q.pop().unwrap().peer, 1);
+        assert_eq!(q.pop(), None);
+    }
+}

@@ -1,0 +1,523 @@
+//! Scenarios: a preset plus parameter values, validated once at the edge.
+//!
+//! A scenario round-trips through a URL query string such as
+//! `v=1&preset=skype-2007&peers=200000&policy=resilient&seed=7`. The query
+//! carries a format version (`v`, 1 when absent) so old links keep working,
+//! and the canonical form writes only what differs from the preset (and from
+//! the chosen policy's knobs). Bad input becomes a [`ScenarioError`] whose
+//! message names the key, the value and what is allowed.
+
+pub mod params;
+
+use std::fmt;
+
+pub use params::{Group, Kind, Param, Value, P, PARAMS};
+
+/// The query format this build writes. Links without `v` are version 1.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    Skype2007,
+    Skype2010,
+    CalmDay,
+    Resilient2007,
+}
+
+pub struct PresetInfo {
+    pub preset: Preset,
+    pub key: &'static str,
+    pub title: &'static str,
+    pub story: &'static str,
+}
+
+pub const PRESETS: &[PresetInfo] = &[
+    PresetInfo {
+        preset: Preset::Skype2007,
+        key: "skype-2007",
+        title: "Skype, August 2007: the Patch Tuesday restart storm",
+        story: "Windows Update restarts millions of PCs overnight, supernodes among them. Returning clients \
+                flood the login servers and the few supernodes left; the legacy allocation policy promotes \
+                replacements only after a day of uptime and only for clients it sees connected, and clients \
+                retry fast and blind to load. The network collapses within hours and takes about two days to heal.",
+    },
+    PresetInfo {
+        preset: Preset::Skype2010,
+        key: "skype-2010",
+        title: "Skype, December 2010: the crashing client",
+        story: "A faulty client version crashes on delayed replies from overloaded message servers, taking a \
+                quarter of the supernodes with it. Restarting clients push supernode traffic far above normal and \
+                overloaded supernodes take themselves offline, which overloads the rest. The network stays down \
+                until the operator starts dedicated mega-supernodes.",
+    },
+    PresetInfo {
+        preset: Preset::CalmDay,
+        key: "calm-day",
+        title: "A calm day",
+        story: "No trigger: users come and go with the time of day, supernodes are promoted as they are needed, \
+                and the network carries everyone.",
+    },
+    PresetInfo {
+        preset: Preset::Resilient2007,
+        key: "resilient-2007",
+        title: "The 2007 restart wave under the resilient policy",
+        story: "The same restart wave as in 2007, but capable peers are promoted as soon as supernodes run short, \
+                clients choose the less loaded of two supernodes and back off with full jitter, and login servers \
+                and supernodes refuse what they cannot serve. The network dips and is back within hours.",
+    },
+];
+
+impl Preset {
+    pub fn info(self) -> &'static PresetInfo {
+        PRESETS.iter().find(|i| i.preset == self).expect("every preset is listed")
+    }
+    pub fn key(self) -> &'static str {
+        self.info().key
+    }
+    pub fn from_key(key: &str) -> Option<Preset> {
+        PRESETS.iter().find(|i| i.key == key).map(|i| i.preset)
+    }
+
+    /// Differences from the base defaults in the parameter table.
+    fn overrides(self) -> &'static [(P, Value)] {
+        use Value::*;
+        match self {
+            Preset::Skype2007 => &[],
+            Preset::Resilient2007 => &[(P::Policy, Choice(2))],
+            Preset::CalmDay => &[(P::Wave, Bool(false)), (P::Hours, Int(48))],
+            Preset::Skype2010 => &[
+                (P::Policy, Choice(1)),
+                (P::Start, Time(1_292_889_600)),   // 2010-12-21T00:00Z
+                (P::Trigger, Time(1_293_033_600)), // 2010-12-22T16:00Z [P] failures began about 11:00 EST
+                (P::Hours, Int(96)),
+                (P::Wave, Bool(false)),
+                (P::Crash, Bool(true)),
+                (P::FaultyVersion, Float(0.5)),
+                (P::MegaCount, Float(150.0)),
+                (P::MegaAfterH, Float(14.0)),
+                (P::MegaRampH, Float(8.0)),
+            ],
+        }
+    }
+}
+
+/// The policy knobs each named allocation policy sets. See `policy.rs` for
+/// what each does and why it fails or heals.
+fn policy_knobs(policy: u8) -> &'static [(P, Value)] {
+    use Value::*;
+    match policy {
+        // legacy-2007 [H]: promotion needs a day of uptime, is paced for
+        // normal churn and sized for connected clients only; clients retry
+        // every 2 s and pick supernodes blind to load; login servers queue
+        // everything; overloaded supernodes stall.
+        0 => &[
+            (P::LoginAdmission, Bool(false)),
+            (P::Retry, Choice(0)),
+            (P::RetryBaseS, Float(2.0)),
+            (P::RetryCapS, Float(2.0)),
+            (P::PromoteUptimeMin, Int(1_440)),
+            (P::PromoteRate, Float(2.0)),
+            (P::PromoteDemand, Choice(0)),
+            (P::SnChoice, Choice(0)),
+            (P::SnOverload, Choice(0)),
+        ],
+        // self-protect-2010: the 2007 fix (shortage-aware promotion) is in,
+        // login servers cope [P], but overloaded supernodes take themselves
+        // offline [P] and clients retry with capped exponential backoff [H].
+        1 => &[
+            (P::LoginAdmission, Bool(true)),
+            (P::Retry, Choice(1)),
+            (P::RetryBaseS, Float(2.0)),
+            (P::RetryCapS, Float(60.0)),
+            (P::PromoteUptimeMin, Int(120)),
+            (P::PromoteRate, Float(20.0)),
+            (P::PromoteDemand, Choice(1)),
+            (P::SnChoice, Choice(0)),
+            (P::SnOverload, Choice(1)),
+        ],
+        // resilient: promote capable peers when short, power of two choices,
+        // admission control everywhere, backoff with full jitter [P: Brooker].
+        _ => &[
+            (P::LoginAdmission, Bool(true)),
+            (P::Retry, Choice(2)),
+            (P::RetryBaseS, Float(1.0)),
+            (P::RetryCapS, Float(300.0)),
+            (P::PromoteUptimeMin, Int(10)),
+            (P::PromoteRate, Float(200.0)),
+            (P::PromoteDemand, Choice(1)),
+            (P::SnChoice, Choice(1)),
+            (P::SnOverload, Choice(2)),
+        ],
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScenarioError {
+    /// Not `key=value`.
+    Malformed { part: String },
+    UnknownKey { key: String },
+    Duplicate { key: String },
+    BadValue { key: String, value: String, allowed: String },
+    /// A value that is in range on its own but not with the others.
+    Conflict { key: String, value: String, reason: String },
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScenarioError::Malformed { part } => {
+                write!(f, "malformed scenario part {part:?}: expected key=value pairs joined by &")
+            }
+            ScenarioError::UnknownKey { key } => write!(
+                f,
+                "unknown key {key:?}: allowed keys are v, preset and the parameters listed by `patchstorm params`"
+            ),
+            ScenarioError::Duplicate { key } => write!(f, "key {key:?} is given twice: give each key once"),
+            ScenarioError::BadValue { key, value, allowed } => {
+                write!(f, "{key}={value} is not allowed: {key} must be {allowed}")
+            }
+            ScenarioError::Conflict { key, value, reason } => write!(f, "{key}={value} is not allowed: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    preset: Preset,
+    values: Vec<Value>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario::preset(Preset::Skype2007)
+    }
+}
+
+impl Scenario {
+    pub fn preset(preset: Preset) -> Self {
+        let mut s = Scenario { preset, values: PARAMS.iter().map(|p| p.default).collect() };
+        for &(p, v) in preset.overrides() {
+            s.values[p as usize] = v;
+        }
+        s.apply_policy_knobs();
+        s
+    }
+
+    pub fn preset_id(&self) -> Preset {
+        self.preset
+    }
+
+    fn apply_policy_knobs(&mut self) {
+        let policy = self.choice(P::Policy);
+        for &(p, v) in policy_knobs(policy) {
+            self.values[p as usize] = v;
+        }
+    }
+
+    pub fn get(&self, p: P) -> Value {
+        self.values[p as usize]
+    }
+    pub fn int(&self, p: P) -> i64 {
+        match self.get(p) {
+            Value::Int(i) => i,
+            v => unreachable!("{} is an integer parameter, holds {v:?}", params::param(p).key),
+        }
+    }
+    pub fn float(&self, p: P) -> f64 {
+        match self.get(p) {
+            Value::Float(f) => f,
+            v => unreachable!("{} is a number parameter, holds {v:?}", params::param(p).key),
+        }
+    }
+    pub fn flag(&self, p: P) -> bool {
+        match self.get(p) {
+            Value::Bool(b) => b,
+            v => unreachable!("{} is a yes/no parameter, holds {v:?}", params::param(p).key),
+        }
+    }
+    pub fn choice(&self, p: P) -> u8 {
+        match self.get(p) {
+            Value::Choice(c) => c,
+            v => unreachable!("{} is a choice parameter, holds {v:?}", params::param(p).key),
+        }
+    }
+    pub fn time(&self, p: P) -> i64 {
+        match self.get(p) {
+            Value::Time(t) => t,
+            v => unreachable!("{} is a time parameter, holds {v:?}", params::param(p).key),
+        }
+    }
+
+    pub fn value_by_key(&self, key: &str) -> Option<Value> {
+        params::find(key).map(|i| self.values[i])
+    }
+
+    /// Text form of a parameter's value, as in a link.
+    pub fn value_text(&self, p: P) -> String {
+        params::format_value(&params::param(p).kind, self.get(p))
+    }
+
+    /// Sets one parameter from text. Setting `policy` resets the policy knobs
+    /// to that policy's values. Cross-parameter checks wait for [`Self::validate`].
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        let i = params::find(key).ok_or_else(|| ScenarioError::UnknownKey { key: key.into() })?;
+        let kind = &PARAMS[i].kind;
+        let v = params::parse_value(kind, value).map_err(|allowed| ScenarioError::BadValue {
+            key: key.into(),
+            value: value.into(),
+            allowed,
+        })?;
+        self.values[i] = v;
+        if i == P::Policy as usize {
+            self.apply_policy_knobs();
+        }
+        Ok(())
+    }
+
+    /// Parses a query string (a leading `?` is allowed). Without `preset`,
+    /// the scenario starts from `skype-2007`. `preset` and `policy` are
+    /// applied before the other keys, whatever their order.
+    pub fn from_query(query: &str) -> Result<Scenario, ScenarioError> {
+        let s = Scenario::parse_query(query)?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Like [`Self::from_query`] without the checks between parameters, for
+    /// callers that set more values before validating (the CLI's `--set`).
+    pub fn parse_query(query: &str) -> Result<Scenario, ScenarioError> {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for part in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| ScenarioError::Malformed { part: part.into() })?;
+            let (k, v) = (percent_decode(k), percent_decode(v));
+            if k.is_empty() {
+                return Err(ScenarioError::Malformed { part: part.into() });
+            }
+            if pairs.iter().any(|(seen, _)| *seen == k) {
+                return Err(ScenarioError::Duplicate { key: k });
+            }
+            pairs.push((k, v));
+        }
+        let lookup = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        if let Some(v) = lookup("v") {
+            let ok = v.parse::<u32>().map(|n| (1..=FORMAT_VERSION).contains(&n)).unwrap_or(false);
+            if !ok {
+                return Err(ScenarioError::BadValue {
+                    key: "v".into(),
+                    value: v.into(),
+                    allowed: format!("a link format version from 1 to {FORMAT_VERSION} (this build)"),
+                });
+            }
+        }
+        let preset = match lookup("preset") {
+            None => Preset::Skype2007,
+            Some(v) => Preset::from_key(v).ok_or_else(|| ScenarioError::BadValue {
+                key: "preset".into(),
+                value: v.into(),
+                allowed: format!("one of {}", PRESETS.iter().map(|p| p.key).collect::<Vec<_>>().join(", ")),
+            })?,
+        };
+        let mut s = Scenario::preset(preset);
+        if let Some(v) = lookup("policy") {
+            s.set("policy", v)?;
+        }
+        for (k, v) in &pairs {
+            if !matches!(k.as_str(), "v" | "preset" | "policy") {
+                s.set(k, v)?;
+            }
+        }
+        Ok(s)
+    }
+
+    /// The values this scenario is compared with when writing its link: its
+    /// preset, with the knobs of its own policy.
+    fn reference(&self) -> Scenario {
+        let mut r = Scenario::preset(self.preset);
+        r.values[P::Policy as usize] = self.get(P::Policy);
+        r.apply_policy_knobs();
+        r
+    }
+
+    /// Canonical query: the version, the preset, then every parameter that
+    /// differs from the preset (policy first), in table order.
+    pub fn to_query(&self) -> String {
+        let mut out = format!("v={FORMAT_VERSION}&preset={}", self.preset.key());
+        let preset = Scenario::preset(self.preset);
+        if self.get(P::Policy) != preset.get(P::Policy) {
+            out.push_str(&format!("&policy={}", self.value_text(P::Policy)));
+        }
+        let reference = self.reference();
+        for (i, p) in PARAMS.iter().enumerate() {
+            if i != P::Policy as usize && self.values[i] != reference.values[i] {
+                out.push('&');
+                out.push_str(p.key);
+                out.push('=');
+                out.push_str(&percent_encode(&params::format_value(&p.kind, self.values[i])));
+            }
+        }
+        out
+    }
+
+    /// Parameters that differ from the preset, as (key, text) pairs.
+    pub fn changes(&self) -> Vec<(&'static str, String)> {
+        self.to_query()
+            .split('&')
+            .skip(2)
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (PARAMS[params::find(k).expect("written from the table")].key, percent_decode(v)))
+            .collect()
+    }
+
+    /// Every parameter with its value, for the JSON export.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut values = serde_json::Map::new();
+        for (i, p) in PARAMS.iter().enumerate() {
+            let v = match self.values[i] {
+                Value::Int(x) => serde_json::json!(x),
+                Value::Float(x) => serde_json::json!(x),
+                Value::Bool(x) => serde_json::json!(x),
+                Value::Choice(_) | Value::Time(_) => serde_json::json!(params::format_value(&p.kind, self.values[i])),
+            };
+            values.insert(p.key.into(), v);
+        }
+        serde_json::json!({
+            "v": FORMAT_VERSION,
+            "preset": self.preset.key(),
+            "query": self.to_query(),
+            "params": values,
+        })
+    }
+
+    /// Checks that hold between parameters.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let conflict = |p: P, reason: String| ScenarioError::Conflict { key: params::param(p).key.into(), value: self.value_text(p), reason };
+        let start = self.time(P::Start);
+        let end = start + self.int(P::Hours) * 3_600;
+        let trigger = self.time(P::Trigger);
+        if trigger < start + 3_600 || trigger >= end {
+            return Err(conflict(
+                P::Trigger,
+                format!(
+                    "the trigger must fall between one hour after the start ({}) and the end of the run ({})",
+                    crate::time::format_utc(start + 3_600),
+                    crate::time::format_utc(end)
+                ),
+            ));
+        }
+        if self.int(P::SnTarget) > self.int(P::SnCapacity) {
+            return Err(conflict(
+                P::SnTarget,
+                format!("the target load must not exceed sn_capacity={}", self.int(P::SnCapacity)),
+            ));
+        }
+        if self.float(P::RetryCapS) < self.float(P::RetryBaseS) {
+            return Err(conflict(
+                P::RetryCapS,
+                format!("the cap must be at least retry_base_s={}", self.value_text(P::RetryBaseS)),
+            ));
+        }
+        if self.flag(P::Wave) {
+            let max = crate::trigger::max_restart_rate(self);
+            if self.float(P::RestartRate) > max {
+                return Err(conflict(
+                    P::RestartRate,
+                    format!(
+                        "this wave cannot go faster than {max:.1} %/h (every patched PC restarting at the earliest moment); allowed 0.1 to {max:.1}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_round_trip() {
+        for info in PRESETS {
+            let s = Scenario::preset(info.preset);
+            assert_eq!(s.to_query(), format!("v=1&preset={}", info.key));
+            assert_eq!(Scenario::from_query(&s.to_query()).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn the_issue_example_parses() {
+        let s = Scenario::from_query("preset=skype-2007&peers=200000&policy=resilient&seed=7").unwrap();
+        assert_eq!(s.int(P::Peers), 200_000);
+        assert_eq!(s.choice(P::Policy), 2);
+        assert_eq!(s.choice(P::SnChoice), 1, "the resilient policy's knobs apply");
+        assert_eq!(s.to_query(), "v=1&preset=skype-2007&policy=resilient&peers=200000&seed=7");
+    }
+
+    #[test]
+    fn knobs_mix_with_a_policy() {
+        let s = Scenario::from_query("preset=skype-2007&sn_choice=two-choices&policy=legacy-2007").unwrap();
+        assert_eq!(s.choice(P::SnChoice), 1);
+        assert_eq!(s.to_query(), "v=1&preset=skype-2007&sn_choice=two-choices");
+    }
+
+    #[test]
+    fn bad_input_names_key_value_and_range() {
+        let e = Scenario::from_query("peers=5").unwrap_err().to_string();
+        assert!(e.contains("peers=5") && e.contains("1000") && e.contains("25000000"), "{e}");
+        let e = Scenario::from_query("nonsense=1").unwrap_err().to_string();
+        assert!(e.contains("nonsense"), "{e}");
+        let e = Scenario::from_query("policy=magic").unwrap_err().to_string();
+        assert!(e.contains("policy=magic") && e.contains("resilient"), "{e}");
+        assert!(matches!(Scenario::from_query("peers"), Err(ScenarioError::Malformed { .. })));
+        assert!(matches!(Scenario::from_query("seed=1&seed=2"), Err(ScenarioError::Duplicate { .. })));
+        assert!(matches!(Scenario::from_query("v=9"), Err(ScenarioError::BadValue { .. })));
+        let e = Scenario::from_query("trigger=2001-01-01T00:00Z").unwrap_err().to_string();
+        assert!(e.starts_with("trigger=2001-01-01T00:00Z"), "{e}");
+    }
+
+    #[test]
+    fn times_survive_encoding() {
+        let s = Scenario::from_query("trigger=2007-08-15T18%3A30Z").unwrap();
+        assert_eq!(s.value_text(P::Trigger), "2007-08-15T18:30Z");
+        assert_eq!(Scenario::from_query(&s.to_query()).unwrap(), s);
+    }
+}

@@ -1,0 +1,977 @@
+//! The engine: builds the network from a scenario and runs it, one event at
+//! a time. `step` processes one event, `run_until` and `run` are built on it;
+//! the caller owns the clock (the page asks for a budget of events per
+//! animation frame, the CLI runs to the end).
+//!
+//! Event flow for a peer (see ARCHITECTURE.md for the picture):
+//! Offline -> (session start) LoginWait -> (login) Searching -> (walk, attach)
+//! Connected -> (session end) Offline. A Connected peer can be promoted to
+//! Supernode; a peer that loses its supernode goes back to Searching; a
+//! restart (wave, crash, by hand) sends it through Restarting to LoginWait.
+//!
+//! Two chains of events per peer: the daily schedule (session start/end) and
+//! its current activity (walk, attach, end of a restart). Activity events
+//! carry the peer's epoch; interrupting the activity bumps the epoch so the
+//! stale events are ignored when they come up.
+
+use crate::config::Config;
+use crate::hostcache::{self, attempt_odds, Odds, WalkEnd, WalkRules};
+use crate::login::LoginServer;
+use crate::metrics::{Sample, Spread};
+use crate::peer::{flags, minute_stamp, traits, Peers, State, NONE, STATES, UPTIME_BASE_MIN};
+use crate::policy::{Demand, Overload, SnChoice};
+use crate::region::{self, REGIONS};
+use crate::rhythm::{local_ms, Rhythm};
+use crate::rng::{hash_unit, Rng, Stream};
+use crate::scenario::Scenario;
+use crate::supernode::{class_factor, Status, Supernodes, BUCKET, CLASSES, MEGA_CLASS, RECOVER_BELOW};
+use crate::time::{Millis, MINUTE, SECOND};
+use crate::trigger::{COUNTDOWN, INSTALL_AFTER_BOOT};
+use crate::queue::{Event, EventQueue};
+
+mod kind {
+    pub const SESSION_START: u8 = 0;
+    pub const SESSION_END: u8 = 1;
+    pub const WAVE_CHECK: u8 = 2;
+    pub const RESTART_BEGIN: u8 = 3;
+    pub const RESTART_END: u8 = 4;
+    pub const CRASH: u8 = 5;
+    pub const WALK: u8 = 6;
+    pub const ATTACH: u8 = 7;
+    pub const EXHAUSTED: u8 = 8;
+    pub const SECOND: u8 = 100;
+    pub const ALLOCATE: u8 = 101;
+    pub const SAMPLE: u8 = 102;
+    pub const BUCKET: u8 = 103;
+    pub const TAKE_DOWN: u8 = 104;
+    pub const MEGA: u8 = 105;
+}
+
+/// Hash streams for per-peer values that are recomputed instead of stored.
+const HASH_WAVE_DELAY: u64 = 11;
+const HASH_HOST_CLASS: u64 = 12;
+
+/// How often the allocation algorithm runs.
+const ALLOCATE_EVERY: Millis = MINUTE;
+/// Mean prior uptime of always-on machines when the run starts.
+const INITIAL_UPTIME_MEAN_DAYS: f64 = 4.0;
+
+/// Sums over the current sample interval.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    seconds: u64,
+    attempts: f64,
+    refusals: f64,
+    timeouts: f64,
+    retries: f64,
+    restarts: u64,
+    promotions: u64,
+    sn_lost: u64,
+    load: f64,
+}
+
+pub struct Simulation {
+    cfg: Config,
+    scenario: Scenario,
+    peers: Peers,
+    sns: Supernodes,
+    login: LoginServer,
+    queue: EventQueue,
+    rhythm: Rhythm,
+    rng: Rng,
+    now: Millis,
+    events: u64,
+    offsets: [i64; REGIONS.len()],
+    /// Always-on and other peers per region, for the "normal day" curve.
+    region_counts: [(u32, u32); REGIONS.len()],
+    capable: Vec<u32>,
+    counts: [u64; STATES.len()],
+    search_backoff: u64,
+    probes: Spread,
+    attempts: Spread,
+    refusals: Spread,
+    timeouts: Spread,
+    retries: Spread,
+    /// Connection attempts per second per live supernode, last second.
+    load: f64,
+    tally: Tally,
+    login_seen: crate::login::LoginStats,
+    series: Vec<Sample>,
+    promote_carry: f64,
+    winners: Vec<u32>,
+    rules: WalkRules,
+    done: bool,
+}
+
+impl Simulation {
+    /// Builds the network at its start state: who is online, the supernode
+    /// core sized for them, every client attached.
+    pub fn new(scenario: &Scenario) -> Simulation {
+        let cfg = Config::new(scenario);
+        let n = cfg.peers as usize;
+        let buckets = (cfg.duration / BUCKET) as usize + 2;
+        let mut sim = Simulation {
+            login: LoginServer::new(cfg.login_capacity, cfg.login_timeout, cfg.rtt, cfg.login_queue, cfg.login_admission, cfg.retry),
+            rules: WalkRules { retry: cfg.retry, timeout: cfg.attach_timeout, rtt: cfg.rtt },
+            offsets: std::array::from_fn(|r| REGIONS[r].offset_ms(cfg.month)),
+            cfg,
+            scenario: scenario.clone(),
+            peers: Peers::with_len(n),
+            sns: Supernodes::new(buckets),
+            queue: EventQueue::new(),
+            rhythm: Rhythm::new(),
+            rng: Rng::new(0, Stream::Engine),
+            now: 0,
+            events: 0,
+            region_counts: [(0, 0); REGIONS.len()],
+            capable: Vec::new(),
+            counts: [0; STATES.len()],
+            search_backoff: 0,
+            probes: Spread::default(),
+            attempts: Spread::default(),
+            refusals: Spread::default(),
+            timeouts: Spread::default(),
+            retries: Spread::default(),
+            load: 0.0,
+            tally: Tally::default(),
+            login_seen: Default::default(),
+            series: Vec::new(),
+            promote_carry: 0.0,
+            winners: Vec::new(),
+            done: false,
+        };
+        sim.rng = Rng::new(sim.cfg.seed, Stream::Engine);
+        sim.populate();
+        sim.schedule_start();
+        sim
+    }
+
+    fn populate(&mut self) {
+        let cfg = &self.cfg;
+        let mut rng = Rng::new(cfg.seed, Stream::Population);
+        let wave_share = cfg.wave.as_ref().map_or(0.0, |w| w.share);
+        let crash_prob = cfg.crash.map_or(0.0, |c| c.prob);
+        let mut online = Vec::new();
+        for p in 0..cfg.peers {
+            let i = p as usize;
+            // A fixed number of draws per peer, so the population does not
+            // depend on which triggers are switched on.
+            let r = region::pick(rng.unit());
+            let always_on = rng.unit() < cfg.always_on;
+            let capable = rng.unit() < cfg.capable;
+            let au = rng.unit() < cfg.windows_au;
+            let faulty = rng.unit() < cfg.faulty;
+            let wave = au && rng.unit() < wave_share;
+            let crashes = faulty && rng.unit() < crash_prob;
+            let on_draw = rng.unit();
+            let up_draw = rng.unit();
+            self.peers.region[i] = r;
+            let mut t = 0;
+            t |= if capable { traits::CAPABLE } else { 0 };
+            t |= if au { traits::WINDOWS_AU } else { 0 };
+            t |= if faulty { traits::FAULTY } else { 0 };
+            t |= if always_on { traits::ALWAYS_ON } else { 0 };
+            t |= if wave { traits::WAVE } else { 0 };
+            t |= if crashes { traits::CRASHES } else { 0 };
+            self.peers.traits[i] = t;
+            if capable {
+                self.capable.push(p);
+            }
+            let counts = &mut self.region_counts[r as usize];
+            if always_on {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+            let local = local_ms(cfg.start_unix_ms, 0, self.offsets[r as usize]);
+            let is_on = always_on || on_draw < self.rhythm.occupancy(local);
+            if is_on {
+                let mean_min = if always_on { INITIAL_UPTIME_MEAN_DAYS * 1_440.0 } else { 240.0 };
+                let up_min = (-libm::log(1.0 - up_draw) * mean_min).min((UPTIME_BASE_MIN - 1) as f64);
+                self.peers.up_since[i] = minute_stamp(UPTIME_BASE_MIN - up_min as u64);
+                online.push(p);
+            }
+        }
+        self.counts[State::Offline as usize] = cfg.peers as u64;
+
+        // The supernode core, sized for who is online, from capable peers
+        // with enough uptime (any capable peer if there are too few).
+        let wanted = (online.len() as u64).div_ceil(self.cfg.sn_target as u64) as usize;
+        let uptime = self.cfg.promote_uptime;
+        let mut eligible: Vec<u32> = online
+            .iter()
+            .copied()
+            .filter(|&p| self.peers.has(p, traits::CAPABLE) && self.peers.uptime(p, 0) >= uptime)
+            .collect();
+        if eligible.len() < wanted {
+            eligible = online.iter().copied().filter(|&p| self.peers.has(p, traits::CAPABLE)).collect();
+        }
+        for k in 0..wanted.min(eligible.len()) {
+            let j = k + rng.below((eligible.len() - k) as u32) as usize;
+            eligible.swap(k, j);
+            let host = eligible[k];
+            self.make_supernode(host);
+        }
+        for &p in &online {
+            if self.peers.state(p) == State::Supernode {
+                continue;
+            }
+            match self.pick_with_room(None, 2) {
+                Some(slot) => {
+                    self.set_state(p, State::Connected);
+                    self.sns.attach(slot, p, &mut self.peers);
+                }
+                None => {
+                    self.set_state(p, State::Searching);
+                    let d = 1 + self.rng.below(1_000) as Millis;
+                    self.schedule_activity(p, kind::WALK, d);
+                }
+            }
+        }
+    }
+
+    fn schedule_start(&mut self) {
+        let n = self.cfg.peers;
+        for p in 0..n {
+            if self.peers.has(p, traits::ALWAYS_ON) {
+                continue;
+            }
+            let local = self.local(p, 0);
+            if self.peers.state(p) == State::Offline {
+                let d = self.rhythm.delay_to_start(local, &mut self.rng);
+                self.push(d, p, kind::SESSION_START);
+            } else {
+                let d = self.rhythm.delay_to_end(local, &mut self.rng);
+                self.push(d, p, kind::SESSION_END);
+            }
+        }
+        if let Some(wave) = self.cfg.wave.clone() {
+            for p in 0..n {
+                if self.peers.has(p, traits::WAVE) {
+                    let at = if wave.bunching {
+                        wave.install_at[self.peers.region[p as usize] as usize]
+                    } else {
+                        self.cfg.trigger + self.wave_delay(p)
+                    };
+                    self.push(at, p, kind::WAVE_CHECK);
+                }
+            }
+        }
+        if let Some(crash) = self.cfg.crash {
+            for p in 0..n {
+                if self.peers.has(p, traits::CRASHES) {
+                    let at = self.cfg.trigger + (self.rng.unit() * crash.window as f64) as Millis;
+                    self.push(at, p, kind::CRASH);
+                }
+            }
+        }
+        if self.cfg.sn_down > 0.0 {
+            self.push(self.cfg.trigger, NONE, kind::TAKE_DOWN);
+        }
+        if let Some(mega) = self.cfg.mega {
+            for k in 0..mega.count {
+                let at = mega.first + mega.ramp * k as Millis / mega.count as Millis;
+                self.push(at, NONE, kind::MEGA);
+            }
+        }
+        self.push(0, NONE, kind::SAMPLE);
+        self.push(SECOND, NONE, kind::SECOND);
+        self.push(ALLOCATE_EVERY, NONE, kind::ALLOCATE);
+        self.push(BUCKET, NONE, kind::BUCKET);
+    }
+
+    // ---- public API ---------------------------------------------------
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+    pub fn end(&self) -> Millis {
+        self.cfg.duration
+    }
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+    pub fn series(&self) -> &[Sample] {
+        &self.series
+    }
+    pub fn peers(&self) -> &Peers {
+        &self.peers
+    }
+    pub fn supernodes(&self) -> &Supernodes {
+        &self.sns
+    }
+    pub fn login(&self) -> &LoginServer {
+        &self.login
+    }
+    pub fn state_counts(&self) -> [u64; STATES.len()] {
+        self.counts
+    }
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+    /// Connection attempts per second per live supernode in the last second.
+    pub fn load(&self) -> f64 {
+        self.load
+    }
+
+    /// Processes the next event; false when the run is over.
+    pub fn step(&mut self) -> bool {
+        if self.done {
+            return false;
+        }
+        let Some(e) = self.queue.pop() else {
+            self.done = true;
+            return false;
+        };
+        if e.time > self.cfg.duration {
+            self.now = self.cfg.duration;
+            self.done = true;
+            return false;
+        }
+        self.now = e.time;
+        self.events += 1;
+        self.handle(e);
+        true
+    }
+
+    /// Runs every event up to and including time `t` (clamped to the end).
+    pub fn run_until(&mut self, t: Millis) {
+        let t = t.min(self.cfg.duration);
+        while !self.done {
+            match self.queue.next_time() {
+                Some(next) if next <= t => {
+                    self.step();
+                }
+                _ => break,
+            }
+        }
+        if !self.done {
+            self.now = self.now.max(t);
+            if t >= self.cfg.duration {
+                self.done = true;
+            }
+        }
+    }
+
+    /// Runs at most `budget` events; returns how many ran.
+    pub fn run_events(&mut self, budget: u64) -> u64 {
+        let mut n = 0;
+        while n < budget && self.step() {
+            n += 1;
+        }
+        n
+    }
+
+    pub fn run(&mut self) {
+        self.run_until(self.cfg.duration);
+    }
+
+    // ---- events -------------------------------------------------------
+
+    fn push(&mut self, at: Millis, peer: u32, k: u8) {
+        let epoch = if peer == NONE { 0 } else { self.peers.epoch[peer as usize] };
+        self.queue.push(Event { time: at.max(self.now), peer, kind: k, epoch });
+    }
+
+    fn schedule_activity(&mut self, p: u32, k: u8, delay: Millis) {
+        self.push(self.now + delay, p, k);
+    }
+
+    fn handle(&mut self, e: Event) {
+        let p = e.peer;
+        match e.kind {
+            kind::SESSION_START => self.session_start(p),
+            kind::SESSION_END => self.session_end(p),
+            kind::WAVE_CHECK => self.wave_check(p),
+            kind::RESTART_BEGIN => self.restart_begin(p),
+            kind::CRASH => self.crash(p),
+            kind::SECOND => self.second(),
+            kind::ALLOCATE => self.allocate(),
+            kind::SAMPLE => self.sample(),
+            kind::BUCKET => {
+                self.sns.close_bucket();
+                self.push(self.now + BUCKET, NONE, kind::BUCKET);
+            }
+            kind::TAKE_DOWN => self.take_down(),
+            kind::MEGA => self.start_mega(),
+            activity => {
+                if self.peers.epoch[p as usize] != e.epoch {
+                    return;
+                }
+                match activity {
+                    kind::RESTART_END => self.restart_end(p),
+                    kind::WALK => self.walk(p),
+                    kind::ATTACH => self.attach(p),
+                    kind::EXHAUSTED => self.exhausted(p),
+                    other => unreachable!("unknown event kind {other}"),
+                }
+            }
+        }
+    }
+
+    fn local(&self, p: u32, t: Millis) -> u64 {
+        local_ms(self.cfg.start_unix_ms, t, self.offsets[self.peers.region[p as usize] as usize])
+    }
+
+    fn set_state(&mut self, p: u32, s: State) {
+        let old = self.peers.state[p as usize] as usize;
+        self.counts[old] -= 1;
+        self.counts[s as usize] += 1;
+        self.peers.state[p as usize] = s as u8;
+    }
+
+    fn set_backing_off(&mut self, p: u32, on: bool) {
+        if self.peers.flag(p, flags::BACKING_OFF) != on {
+            self.peers.set_flag(p, flags::BACKING_OFF, on);
+            if on {
+                self.search_backoff += 1;
+            } else {
+                self.search_backoff -= 1;
+            }
+        }
+    }
+
+    fn now_min(&self) -> u16 {
+        minute_stamp(self.now / MINUTE)
+    }
+
+    fn wave_delay(&self, p: u32) -> Millis {
+        let spread = self.cfg.wave.as_ref().map_or(0, |w| w.spread);
+        (hash_unit(self.cfg.seed, HASH_WAVE_DELAY, p as u64) * spread as f64) as Millis
+    }
+
+    /// Stops whatever the peer is doing: leaves its supernode, login queue
+    /// or walk; a supernode host stops serving.
+    fn interrupt(&mut self, p: u32) {
+        let i = p as usize;
+        match self.peers.state(p) {
+            State::Supernode => {
+                let slot = self.peers.home[i];
+                self.drop_supernode(slot);
+                self.peers.home[i] = NONE;
+                self.peers.block_until[i] = minute_stamp((self.now + self.cfg.sn_cooldown) / MINUTE);
+            }
+            State::Connected => {
+                let slot = self.peers.home[i];
+                self.sns.detach(slot, p, &mut self.peers);
+            }
+            State::LoginWait => self.login.leave(p, &mut self.peers),
+            _ => {}
+        }
+        self.set_backing_off(p, false);
+        self.peers.epoch[i] = self.peers.epoch[i].wrapping_add(1);
+        self.peers.level[i] = 0;
+        self.peers.walked[i] = 0;
+    }
+
+    fn go_login(&mut self, p: u32) {
+        self.set_state(p, State::LoginWait);
+        self.login.join(p, &mut self.peers);
+    }
+
+    fn session_start(&mut self, p: u32) {
+        if self.peers.state(p) != State::Offline {
+            return;
+        }
+        self.peers.boot(p, self.now);
+        self.go_login(p);
+        let local = self.local(p, self.now);
+        let d = self.rhythm.delay_to_end(local, &mut self.rng);
+        self.push(self.now + d, p, kind::SESSION_END);
+        if self.peers.flag(p, flags::PATCH_PENDING) {
+            self.peers.set_flag(p, flags::PATCH_PENDING, false);
+            self.peers.set_flag(p, flags::RESTART_DUE, true);
+            let bunching = self.cfg.wave.as_ref().is_some_and(|w| w.bunching);
+            let delay = INSTALL_AFTER_BOOT + COUNTDOWN + if bunching { self.wave_delay(p) } else { 0 };
+            self.push(self.now + delay, p, kind::RESTART_BEGIN);
+        }
+    }
+
+    fn session_end(&mut self, p: u32) {
+        if self.peers.state(p) == State::Offline {
+            return;
+        }
+        self.interrupt(p);
+        self.set_state(p, State::Offline);
+        if self.peers.flag(p, flags::RESTART_DUE) {
+            self.peers.set_flag(p, flags::RESTART_DUE, false);
+            self.peers.set_flag(p, flags::PATCH_PENDING, true);
+        }
+        let local = self.local(p, self.now);
+        let d = self.rhythm.delay_to_start(local, &mut self.rng);
+        self.push(self.now + d, p, kind::SESSION_START);
+    }
+
+    fn wave_check(&mut self, p: u32) {
+        if self.peers.flag(p, flags::PATCHED) {
+            return;
+        }
+        if self.peers.state(p) == State::Offline {
+            self.peers.set_flag(p, flags::PATCH_PENDING, true);
+            return;
+        }
+        self.peers.set_flag(p, flags::RESTART_DUE, true);
+        let bunching = self.cfg.wave.as_ref().is_some_and(|w| w.bunching);
+        let delay = COUNTDOWN + if bunching { self.wave_delay(p) } else { 0 };
+        self.push(self.now + delay, p, kind::RESTART_BEGIN);
+    }
+
+    fn restart_begin(&mut self, p: u32) {
+        if !self.peers.flag(p, flags::RESTART_DUE) || self.peers.state(p) == State::Offline {
+            return;
+        }
+        self.peers.set_flag(p, flags::RESTART_DUE, false);
+        self.peers.set_flag(p, flags::PATCHED, true);
+        let wave = self.cfg.wave.clone().expect("restarts for the patch only happen in a wave");
+        if self.peers.state(p) == State::Supernode && !wave.hits_sn {
+            return;
+        }
+        self.restart(p, wave.reboot, false);
+    }
+
+    /// A PC reboot (`crash == false`) or a client restart after a crash.
+    fn restart(&mut self, p: u32, downtime: Millis, crash: bool) {
+        if matches!(self.peers.state(p), State::Offline | State::Restarting) {
+            return;
+        }
+        self.interrupt(p);
+        self.set_state(p, State::Restarting);
+        self.peers.set_flag(p, flags::CRASHED, crash);
+        if !crash {
+            self.peers.boot(p, self.now + downtime);
+        }
+        // A restarted supernode does not serve again at once [P].
+        let i = p as usize;
+        let blocked = minute_stamp((self.now + downtime + self.cfg.sn_cooldown) / MINUTE);
+        self.peers.block_until[i] = self.peers.block_until[i].max(blocked);
+        self.tally.restarts += 1;
+        self.schedule_activity(p, kind::RESTART_END, downtime.max(1));
+    }
+
+    fn restart_end(&mut self, p: u32) {
+        if self.peers.state(p) != State::Restarting {
+            return;
+        }
+        self.peers.set_flag(p, flags::CRASHED, false);
+        self.go_login(p);
+    }
+
+    fn crash(&mut self, p: u32) {
+        if let Some(c) = self.cfg.crash {
+            self.restart(p, c.restart, true);
+        }
+    }
+
+    // ---- the host-cache walk ----------------------------------------------
+
+    fn start_walk(&mut self, p: u32, delay: Millis) {
+        self.set_state(p, State::Searching);
+        self.schedule_activity(p, kind::WALK, delay);
+    }
+
+    fn walk(&mut self, p: u32) {
+        if self.peers.state(p) != State::Searching {
+            return;
+        }
+        let i = p as usize;
+        let known = self.sns.known(self.sns.bucket_of(self.peers.cache_at[i] as Millis * MINUTE));
+        let odds = attempt_odds(Odds::of(known), self.cfg.sn_choice);
+        let remaining = self.cfg.cache_size.saturating_sub(self.peers.walked[i] as u32);
+        let w = hostcache::walk(odds, remaining, self.peers.level[i] as u32, &self.rules, &mut self.rng);
+        self.peers.walked[i] = (self.peers.walked[i] as u32 + w.used).min(255) as u8;
+        self.peers.level[i] = w.failures.min(255) as u8;
+        self.set_backing_off(p, w.failures > 0);
+        let (now, span) = (self.now, w.elapsed.max(1));
+        self.probes.add(now, span, w.live_probes);
+        self.attempts.add(now, span, w.attempts as f64);
+        self.refusals.add(now, span, w.refusals as f64);
+        self.timeouts.add(now, span, w.timeouts as f64);
+        self.retries.add(now, span, (w.timeouts + w.refusals) as f64);
+        let next = match w.end {
+            WalkEnd::Attach => kind::ATTACH,
+            WalkEnd::Exhausted => kind::EXHAUSTED,
+            WalkEnd::Continue => kind::WALK,
+        };
+        self.schedule_activity(p, next, span);
+    }
+
+    /// A random live supernode with room that a cache refreshed in `bucket`
+    /// can know (`None`: any), the better of `probes` draws.
+    fn pick_with_room(&mut self, bucket: Option<u32>, probes: u32) -> Option<u32> {
+        let live = self.sns.live.len() as u32;
+        if live == 0 {
+            return None;
+        }
+        let mut best: Option<u32> = None;
+        let mut found = 0;
+        for _ in 0..32 {
+            let slot = self.sns.live[self.rng.below(live) as usize];
+            let sn = &self.sns.slots[slot as usize];
+            if bucket.is_some_and(|b| sn.bucket > b) || sn.room() == 0 {
+                continue;
+            }
+            if best.is_none_or(|b| sn.room() > self.sns.slots[b as usize].room()) {
+                best = Some(slot);
+            }
+            found += 1;
+            if found == probes {
+                break;
+            }
+        }
+        best
+    }
+
+    fn attach(&mut self, p: u32) {
+        if self.peers.state(p) != State::Searching {
+            return;
+        }
+        let i = p as usize;
+        let bucket = self.sns.bucket_of(self.peers.cache_at[i] as Millis * MINUTE);
+        let probes = if self.cfg.sn_choice == SnChoice::TwoChoices { 2 } else { 1 };
+        let target = self.pick_with_room(Some(bucket), probes);
+        if let Some(slot) = target.filter(|&s| self.sns.take_token(s, self.now)) {
+            self.sns.attach(slot, p, &mut self.peers);
+            self.set_state(p, State::Connected);
+            self.set_backing_off(p, false);
+            self.peers.cache_at[i] = self.now_min();
+            self.peers.walked[i] = 0;
+            self.peers.level[i] = 0;
+            return;
+        }
+        // The supernode it reached was full or out of tokens by now.
+        self.refusals.add(self.now, 1, 1.0);
+        self.retries.add(self.now, 1, 1.0);
+        self.peers.walked[i] = self.peers.walked[i].saturating_add(probes as u8);
+        self.peers.level[i] = self.peers.level[i].saturating_add(1);
+        self.set_backing_off(p, true);
+        let wait = self.cfg.retry.wait(self.peers.level[i] as u32, &mut self.rng);
+        let delay = self.cfg.rtt + libm::round(wait * 1_000.0) as Millis;
+        self.schedule_activity(p, kind::WALK, delay);
+    }
+
+    fn exhausted(&mut self, p: u32) {
+        if self.peers.state(p) != State::Searching {
+            return;
+        }
+        self.set_backing_off(p, false);
+        self.peers.set_flag(p, flags::NEEDS_FRESH, true);
+        self.peers.level[p as usize] = 0;
+        self.peers.walked[p as usize] = 0;
+        self.go_login(p);
+    }
+
+    // ---- supernodes ---------------------------------------------------------
+
+    fn host_class(&self, host: u32) -> u8 {
+        (hash_unit(self.cfg.seed, HASH_HOST_CLASS, host as u64) * CLASSES as f64) as u8
+    }
+
+    fn make_supernode(&mut self, host: u32) {
+        let class = self.host_class(host);
+        let slot = self.sns.create(host, self.cfg.sn_capacity, self.cfg.sn_accept_rate, class, self.now);
+        if self.cfg.sn_overload == Overload::Stall && self.sns.class_overloaded[class as usize] {
+            self.sns.set_status(slot, Status::Stalled);
+        }
+        self.set_state(host, State::Supernode);
+        self.peers.home[host as usize] = slot;
+        self.peers.pos[host as usize] = NONE;
+    }
+
+    /// Removes a supernode and sends its clients searching; they notice
+    /// within the keep-alive timeout.
+    fn drop_supernode(&mut self, slot: u32) {
+        let clients = self.sns.remove(slot);
+        self.tally.sn_lost += 1;
+        self.orphan(clients);
+    }
+
+    fn orphan(&mut self, clients: Vec<u32>) {
+        let keepalive = self.cfg.keepalive.max(1);
+        for c in clients {
+            let i = c as usize;
+            self.peers.home[i] = NONE;
+            self.peers.pos[i] = NONE;
+            self.peers.epoch[i] = self.peers.epoch[i].wrapping_add(1);
+            self.peers.level[i] = 0;
+            self.peers.walked[i] = 0;
+            let d = 1 + self.rng.below(keepalive as u32) as Millis;
+            self.start_walk(c, d);
+        }
+    }
+
+    fn stall(&mut self, slot: u32) {
+        self.sns.set_status(slot, Status::Stalled);
+        let clients = self.sns.evict_all(slot);
+        self.orphan(clients);
+    }
+
+    /// Self-protection: the supernode takes itself offline; its host becomes
+    /// an ordinary client that must find a supernode itself.
+    fn shut_down(&mut self, slot: u32) {
+        let host = self.sns.slots[slot as usize].host;
+        self.drop_supernode(slot);
+        let i = host as usize;
+        self.peers.home[i] = NONE;
+        self.peers.block_until[i] = minute_stamp((self.now + self.cfg.sn_cooldown) / MINUTE);
+        self.peers.epoch[i] = self.peers.epoch[i].wrapping_add(1);
+        self.peers.cache_at[i] = self.now_min();
+        let d = 1 + self.rng.below(self.cfg.rtt as u32 + 1) as Millis;
+        self.start_walk(host, d);
+    }
+
+    fn overload(&mut self) {
+        let live = self.sns.live_count();
+        self.load = if live > 0 { self.probes.advance(self.now / SECOND) / live as f64 } else { 0.0 };
+        if self.cfg.sn_overload == Overload::Admission {
+            return;
+        }
+        for c in 0..CLASSES {
+            let capacity = self.cfg.sn_attempt_capacity * class_factor(c);
+            let over = self.sns.class_overloaded[c];
+            if !over && self.load > capacity {
+                self.sns.class_overloaded[c] = true;
+            } else if over && self.load < RECOVER_BELOW * capacity {
+                self.sns.class_overloaded[c] = false;
+                if self.cfg.sn_overload == Overload::Stall {
+                    for k in 0..self.sns.classes[c].len() {
+                        let slot = self.sns.classes[c][k];
+                        self.sns.set_status(slot, Status::Healthy);
+                    }
+                }
+                continue;
+            }
+            if !self.sns.class_overloaded[c] {
+                continue;
+            }
+            match self.cfg.sn_overload {
+                Overload::Stall => {
+                    for k in 0..self.sns.classes[c].len() {
+                        let slot = self.sns.classes[c][k];
+                        if self.sns.slots[slot as usize].status == Status::Healthy {
+                            self.stall(slot);
+                        }
+                    }
+                }
+                Overload::Shutdown => {
+                    while let Some(&slot) = self.sns.classes[c].last() {
+                        self.shut_down(slot);
+                    }
+                }
+                Overload::Admission => {}
+            }
+        }
+    }
+
+    fn allocate(&mut self) {
+        self.push(self.now + ALLOCATE_EVERY, NONE, kind::ALLOCATE);
+        let counts_waiting = self.cfg.promote_demand == Demand::Waiting;
+        let mut demand = self.counts[State::Connected as usize];
+        if counts_waiting {
+            demand += self.counts[State::Searching as usize];
+        }
+        let needed = demand as f64 * self.cfg.sn_capacity as f64 / self.cfg.sn_target as f64;
+        let mut have = 0.0;
+        for &slot in &self.sns.live {
+            let sn = &self.sns.slots[slot as usize];
+            // The legacy algorithm counts a stalled supernode as a working one.
+            if !counts_waiting || sn.status == Status::Healthy {
+                have += sn.capacity as f64;
+            }
+        }
+        self.promote_carry = (self.promote_carry + self.cfg.promote_rate * ALLOCATE_EVERY as f64 / MINUTE as f64)
+            .min(self.cfg.promote_rate.max(1.0));
+        if needed <= have || self.capable.is_empty() {
+            return;
+        }
+        let wanted = libm::ceil((needed - have) / self.cfg.sn_capacity as f64) as u64;
+        let allowed = libm::floor(self.promote_carry) as u64;
+        let k = wanted.min(allowed);
+        let now_min = self.now_min();
+        let mut promoted = 0;
+        let mut tries = 0;
+        while promoted < k && tries < 40 * k {
+            tries += 1;
+            let p = self.capable[self.rng.below(self.capable.len() as u32) as usize];
+            if self.peers.state(p) != State::Connected
+                || self.peers.uptime(p, self.now) < self.cfg.promote_uptime
+                || self.peers.block_until[p as usize] > now_min
+            {
+                continue;
+            }
+            let slot = self.peers.home[p as usize];
+            self.sns.detach(slot, p, &mut self.peers);
+            self.make_supernode(p);
+            promoted += 1;
+        }
+        self.promote_carry -= promoted as f64;
+        self.tally.promotions += promoted;
+    }
+
+    fn take_down(&mut self) {
+        let hosts: Vec<u32> = self
+            .sns
+            .live
+            .iter()
+            .map(|&s| self.sns.slots[s as usize].host)
+            .filter(|&h| h != NONE)
+            .collect();
+        let reboot = self.cfg.wave.as_ref().map_or(5 * MINUTE, |w| w.reboot);
+        for h in hosts {
+            if self.rng.chance(self.cfg.sn_down) {
+                self.restart(h, reboot, false);
+            }
+        }
+    }
+
+    fn start_mega(&mut self) {
+        if let Some(m) = self.cfg.mega {
+            self.sns.create(NONE, m.capacity, m.accept_rate, MEGA_CLASS, self.now);
+        }
+    }
+
+    // ---- the clock ----------------------------------------------------------
+
+    fn second(&mut self) {
+        self.push(self.now + SECOND, NONE, kind::SECOND);
+        let s = self.now / SECOND;
+        let mut winners = std::mem::take(&mut self.winners);
+        self.login.tick(s, &mut self.peers, &mut self.rng, &mut winners);
+        for &w in &winners {
+            let i = w as usize;
+            self.peers.level[i] = 0;
+            self.peers.walked[i] = 0;
+            if self.peers.flag(w, flags::NEEDS_FRESH) {
+                self.peers.set_flag(w, flags::NEEDS_FRESH, false);
+                self.peers.cache_at[i] = self.now_min();
+            }
+            self.start_walk(w, self.cfg.rtt);
+        }
+        winners.clear();
+        self.winners = winners;
+        self.overload();
+        self.tally.seconds += 1;
+        self.tally.attempts += self.attempts.advance(s);
+        self.tally.refusals += self.refusals.advance(s);
+        self.tally.timeouts += self.timeouts.advance(s);
+        self.tally.retries += self.retries.advance(s);
+        self.tally.load += self.load;
+    }
+
+    fn sample(&mut self) {
+        self.push(self.now + self.cfg.sample, NONE, kind::SAMPLE);
+        let c = self.counts;
+        let n = self.cfg.peers as f64;
+        let secs = self.tally.seconds.max(1) as f64;
+        let stats = self.login.stats;
+        let seen = self.login_seen;
+        let online = (c[State::Connected as usize] + c[State::Supernode as usize]) as f64;
+        let mut sn_capacity = 0.0;
+        for &slot in &self.sns.live {
+            let sn = &self.sns.slots[slot as usize];
+            if sn.status == Status::Healthy {
+                sn_capacity += sn.capacity as f64;
+            }
+        }
+        let sample = Sample {
+            t_hours: self.now as f64 / 3_600_000.0,
+            offline: c[0] as f64,
+            restarting: c[1] as f64,
+            login_wait: c[2] as f64,
+            searching: c[3] as f64,
+            connected: c[4] as f64,
+            supernode: c[5] as f64,
+            online,
+            online_share: online / n,
+            normal_share: self.normal_share(self.now),
+            login_backoff: self.login.backing_off() as f64,
+            search_backoff: self.search_backoff as f64,
+            sn_live: (self.sns.live_count() - self.sns.megas) as f64,
+            sn_stalled: self.sns.stalled_count as f64,
+            sn_full: self.sns.full_count as f64,
+            sn_mega: self.sns.megas as f64,
+            sn_capacity,
+            sn_spare: self.sns.spare() as f64,
+            sn_demand: (c[State::Connected as usize] + c[State::Searching as usize]) as f64,
+            sn_load: self.tally.load / secs,
+            login_requests_ps: (stats.requests - seen.requests) as f64 / secs,
+            login_accepted_ps: (stats.accepted - seen.accepted) as f64 / secs,
+            login_rejected_ps: (stats.rejected - seen.rejected) as f64 / secs,
+            login_timed_out_ps: (stats.timed_out - seen.timed_out) as f64 / secs,
+            login_capacity_ps: self.cfg.login_capacity,
+            login_queue: self.login.queued() as f64,
+            attach_attempts_ps: self.tally.attempts / secs,
+            attach_refusals_ps: self.tally.refusals / secs,
+            attach_timeouts_ps: self.tally.timeouts / secs,
+            retries_ps: (self.tally.retries + (stats.retries - seen.retries) as f64) / secs,
+            restarts_ps: self.tally.restarts as f64 / secs,
+            promotions_ps: self.tally.promotions as f64 / secs,
+            sn_lost_ps: self.tally.sn_lost as f64 / secs,
+            events: self.events as f64,
+        };
+        self.series.push(sample);
+        self.login_seen = stats;
+        self.tally = Tally::default();
+    }
+
+    /// Online share the daily rhythm alone gives at run time `t`.
+    pub fn normal_share(&self, t: Millis) -> f64 {
+        let mut online = 0.0;
+        for (r, &(always, others)) in self.region_counts.iter().enumerate() {
+            let local = local_ms(self.cfg.start_unix_ms, t, self.offsets[r]);
+            online += always as f64 + others as f64 * self.rhythm.occupancy(local);
+        }
+        online / self.cfg.peers as f64
+    }
+
+    /// Time of day in UTC at run time `t`, for display: Unix milliseconds.
+    pub fn unix_ms(&self, t: Millis) -> i64 {
+        self.cfg.start_unix_ms + t as i64
+    }
+
+    /// Checks the invariants the tests rely on; returns a description of
+    /// the first one broken.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut counts = [0u64; STATES.len()];
+        for &s in &self.peers.state {
+            counts[s as usize] += 1;
+        }
+        if counts != self.counts {
+            return Err(format!("state counts {:?} != tracked {:?}", counts, self.counts));
+        }
+        if counts.iter().sum::<u64>() != self.cfg.peers as u64 {
+            return Err("states do not add up to the population".into());
+        }
+        let mut clients = 0u64;
+        for &slot in &self.sns.live {
+            let sn = &self.sns.slots[slot as usize];
+            if sn.clients.len() as u32 > sn.capacity {
+                return Err(format!("supernode {slot} holds {} > capacity {}", sn.clients.len(), sn.capacity));
+            }
+            for (k, &c) in sn.clients.iter().enumerate() {
+                if self.peers.state(c) != State::Connected || self.peers.home[c as usize] != slot || self.peers.pos[c as usize] != k as u32 {
+                    return Err(format!("client {c} of supernode {slot} is out of place"));
+                }
+            }
+            clients += sn.clients.len() as u64;
+            if sn.host != NONE && (self.peers.state(sn.host) != State::Supernode || self.peers.home[sn.host as usize] != slot) {
+                return Err(format!("host {} of supernode {slot} is not marked as its supernode", sn.host));
+            }
+        }
+        if clients != counts[State::Connected as usize] {
+            return Err(format!("{clients} clients on supernodes but {} peers connected", counts[State::Connected as usize]));
+        }
+        if self.login.waiting() != counts[State::LoginWait as usize] {
+            return Err("login pool and LoginWait count differ".into());
+        }
+        Ok(())
+    }
+}

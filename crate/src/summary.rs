@@ -1,0 +1,96 @@
+//! The outcome of a run in a few numbers, and its digest.
+
+use serde::Serialize;
+
+use crate::sim::Simulation;
+
+/// What `patchstorm run --format json` prints, field for field.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Canonical query string of the scenario.
+    pub scenario: String,
+    /// 16 hex digits identifying the run's full outcome.
+    pub digest: String,
+    pub peers: u32,
+    pub sim_hours: f64,
+    pub events: u64,
+    /// Mean online share of peers over the hour before the trigger.
+    pub online_normal: f64,
+    /// Lowest online share after the trigger.
+    pub online_min: f64,
+    /// Hours from the trigger until the online count is back to at least
+    /// 95% of what the daily rhythm alone gives and stays there for an hour;
+    /// 0 if it never fell below; `None` if it never recovers in the run.
+    pub recovered_after_hours: Option<f64>,
+    /// Highest login request rate, per second.
+    pub peak_login_rate: f64,
+    /// Wall-clock seconds the run took (measured by the caller; the core has no clock).
+    pub wall_seconds: f64,
+}
+
+/// Share of the normal level the online count must reach to count as recovered.
+pub const RECOVERED: f64 = 0.95;
+
+/// FNV-1a over every sample of the series and the event count: any change
+/// in the run's outcome changes it.
+pub fn digest(sim: &Simulation) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |x: u64| {
+        for b in x.to_le_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for s in sim.series() {
+        for v in s.values() {
+            eat(v.to_bits());
+        }
+    }
+    eat(sim.events());
+    for c in sim.state_counts() {
+        eat(c);
+    }
+    h
+}
+
+pub fn summarize(sim: &Simulation, wall_seconds: f64) -> Summary {
+    let trigger_h = sim.config().trigger as f64 / 3_600_000.0;
+    let series = sim.series();
+    let before: Vec<f64> = series
+        .iter()
+        .filter(|s| s.t_hours >= trigger_h - 1.0 && s.t_hours < trigger_h)
+        .map(|s| s.online_share)
+        .collect();
+    let online_normal = if before.is_empty() {
+        series.first().map_or(0.0, |s| s.online_share)
+    } else {
+        before.iter().sum::<f64>() / before.len() as f64
+    };
+    let after: Vec<_> = series.iter().filter(|s| s.t_hours >= trigger_h).collect();
+    let online_min = after.iter().map(|s| s.online_share).fold(f64::INFINITY, f64::min);
+    let ok = |s: &&crate::metrics::Sample| s.online_share >= RECOVERED * s.normal_share;
+    let recovered_after_hours = match after.iter().position(|s| !ok(s)) {
+        None => Some(0.0),
+        Some(dip) => {
+            let last = after.last().map_or(0.0, |s| s.t_hours);
+            (dip..after.len()).find_map(|i| {
+                let t = after[i].t_hours;
+                let window_ok = t + 1.0 <= last + 1e-9
+                    && after[i..].iter().take_while(|s| s.t_hours <= t + 1.0 + 1e-9).all(ok);
+                window_ok.then_some(t - trigger_h)
+            })
+        }
+    };
+    Summary {
+        scenario: sim.scenario().to_query(),
+        digest: format!("{:016x}", digest(sim)),
+        peers: sim.config().peers,
+        sim_hours: sim.now() as f64 / 3_600_000.0,
+        events: sim.events(),
+        online_normal,
+        online_min: if online_min.is_finite() { online_min } else { 0.0 },
+        recovered_after_hours,
+        peak_login_rate: series.iter().map(|s| s.login_requests_ps).fold(0.0, f64::max),
+        wall_seconds,
+    }
+}

@@ -1,0 +1,344 @@
+//! Supernodes: the peers (and, in 2010, the operator's dedicated servers)
+//! that carry the network.
+//!
+//! Facts behind it [P, `reference/skype-outages.md`]: an ordinary node
+//! attaches to one supernode; a supernode serves a star cluster of up to
+//! several hundred clients; any client with a public address and enough
+//! bandwidth can be promoted; about 48,000 were up at a time for about 9 M
+//! online users. A supernode also accepts only so many new clients per
+//! second (a token bucket here) and handles only so many connection attempts
+//! per second before it is overloaded; hosts differ, so each host falls in
+//! one of 16 overload classes spread from a quarter to four times the
+//! median [H].
+//!
+//! Slots are reused; a slot's `gen` changes with each incarnation. Live
+//! supernodes are also counted by the 5-minute bucket in which they were
+//! promoted (Fenwick trees), which is what the host-cache model needs: of
+//! the supernodes a client learned about at time T, how many are still
+//! alive, stalled, or full.
+
+use crate::fenwick::Fenwick;
+use crate::peer::{Peers, NONE};
+use crate::time::{Millis, MINUTE};
+
+pub const CLASSES: usize = 16;
+/// Mega-supernodes are never overloaded.
+pub const MEGA_CLASS: u8 = u8::MAX;
+/// Host caches and promotions are grouped in buckets of this length.
+pub const BUCKET: Millis = 5 * MINUTE;
+/// A stalled class recovers when the load falls below this share of its capacity.
+pub const RECOVER_BELOW: f64 = 0.8;
+
+/// Attempts per second class `c` handles, as a multiple of the median.
+pub fn class_factor(c: usize) -> f64 {
+    libm::pow(4.0, (c as f64 - 7.5) / 7.5)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Healthy,
+    /// Overloaded under the stall policy: answers nobody, holds no clients.
+    Stalled,
+}
+
+#[derive(Clone, Debug)]
+pub struct Supernode {
+    pub host: u32,
+    pub gen: u32,
+    pub alive: bool,
+    pub capacity: u32,
+    pub accept_rate: f64,
+    pub class: u8,
+    pub status: Status,
+    pub bucket: u32,
+    pub clients: Vec<u32>,
+    live_pos: u32,
+    class_pos: u32,
+    tokens: f64,
+    tokens_at: Millis,
+    full: bool,
+}
+
+impl Supernode {
+    pub fn is_mega(&self) -> bool {
+        self.class == MEGA_CLASS
+    }
+    pub fn room(&self) -> u32 {
+        if self.status == Status::Stalled {
+            0
+        } else {
+            self.capacity.saturating_sub(self.clients.len() as u32)
+        }
+    }
+}
+
+/// Counts among the supernodes promoted up to some bucket and alive now.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Known {
+    /// Supernodes alive at the end of that bucket.
+    pub then: u64,
+    /// Of those, alive now.
+    pub alive: u64,
+    pub stalled: u64,
+    pub full: u64,
+}
+
+pub struct Supernodes {
+    pub slots: Vec<Supernode>,
+    free: Vec<u32>,
+    /// Live slots, any order.
+    pub live: Vec<u32>,
+    /// Live peer-hosted slots by overload class.
+    pub classes: [Vec<u32>; CLASSES],
+    pub class_overloaded: [bool; CLASSES],
+    alive: Fenwick,
+    stalled: Fenwick,
+    full: Fenwick,
+    /// Live count at the end of each closed bucket.
+    snapshots: Vec<u64>,
+    pub megas: u32,
+    pub stalled_count: u32,
+    pub full_count: u32,
+    pub clients_total: u64,
+}
+
+impl Supernodes {
+    pub fn new(buckets: usize) -> Supernodes {
+        Supernodes {
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: Vec::new(),
+            classes: Default::default(),
+            class_overloaded: [false; CLASSES],
+            alive: Fenwick::new(buckets),
+            stalled: Fenwick::new(buckets),
+            full: Fenwick::new(buckets),
+            snapshots: Vec::new(),
+            megas: 0,
+            stalled_count: 0,
+            full_count: 0,
+            clients_total: 0,
+        }
+    }
+
+    pub fn live_count(&self) -> u32 {
+        self.live.len() as u32
+    }
+
+    pub fn bucket_of(&self, t: Millis) -> u32 {
+        ((t / BUCKET) as usize).min(self.alive.len() - 1) as u32
+    }
+
+    /// Records the live count at the end of the bucket that just closed.
+    pub fn close_bucket(&mut self) {
+        self.snapshots.push(self.live.len() as u64);
+    }
+
+    /// What a host cache refreshed in `bucket` knows now.
+    pub fn known(&self, bucket: u32) -> Known {
+        let b = bucket as usize;
+        let then = self.snapshots.get(b).copied().unwrap_or(self.live.len() as u64);
+        let count = |f: &Fenwick| f.prefix(b).max(0) as u64;
+        Known { then, alive: count(&self.alive), stalled: count(&self.stalled), full: count(&self.full) }
+    }
+
+    pub fn create(&mut self, host: u32, capacity: u32, accept_rate: f64, class: u8, now: Millis) -> u32 {
+        let bucket = self.bucket_of(now);
+        let sn = Supernode {
+            host,
+            gen: 0,
+            alive: true,
+            capacity,
+            accept_rate,
+            class,
+            status: Status::Healthy,
+            bucket,
+            clients: Vec::new(),
+            live_pos: self.live.len() as u32,
+            class_pos: NONE,
+            tokens: accept_rate.max(1.0),
+            tokens_at: now,
+            full: false,
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                let gen = self.slots[s as usize].gen.wrapping_add(1);
+                self.slots[s as usize] = Supernode { gen, ..sn };
+                s
+            }
+            None => {
+                self.slots.push(sn);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.live.push(slot);
+        self.alive.add(bucket as usize, 1);
+        if class == MEGA_CLASS {
+            self.megas += 1;
+        } else {
+            let list = &mut self.classes[class as usize];
+            self.slots[slot as usize].class_pos = list.len() as u32;
+            list.push(slot);
+        }
+        slot
+    }
+
+    /// Removes a supernode and hands back its clients (their `home` still
+    /// points at the dead slot; the caller reassigns them).
+    pub fn remove(&mut self, slot: u32) -> Vec<u32> {
+        let s = slot as usize;
+        self.set_status(slot, Status::Healthy);
+        let clients = self.evict_all(slot);
+        let (bucket, live_pos, class, class_pos) =
+            (self.slots[s].bucket, self.slots[s].live_pos, self.slots[s].class, self.slots[s].class_pos);
+        self.alive.add(bucket as usize, -1);
+        let last = *self.live.last().expect("a live slot is in the live list");
+        self.live.swap_remove(live_pos as usize);
+        if last != slot {
+            self.slots[last as usize].live_pos = live_pos;
+        }
+        if class == MEGA_CLASS {
+            self.megas -= 1;
+        } else {
+            let list = &mut self.classes[class as usize];
+            let last = *list.last().expect("a live host is in its class list");
+            list.swap_remove(class_pos as usize);
+            if last != slot {
+                self.slots[last as usize].class_pos = class_pos;
+            }
+        }
+        self.slots[s].alive = false;
+        self.free.push(slot);
+        clients
+    }
+
+    /// Empties a supernode's client list and hands the clients back (their
+    /// `home` still points here; the caller reassigns them).
+    pub fn evict_all(&mut self, slot: u32) -> Vec<u32> {
+        let clients = std::mem::take(&mut self.slots[slot as usize].clients);
+        self.clients_total -= clients.len() as u64;
+        self.update_full(slot);
+        clients
+    }
+
+    pub fn set_status(&mut self, slot: u32, status: Status) {
+        let sn = &mut self.slots[slot as usize];
+        if sn.status == status {
+            return;
+        }
+        sn.status = status;
+        let delta = if status == Status::Stalled { 1 } else { -1 };
+        self.stalled.add(sn.bucket as usize, delta);
+        self.stalled_count = (self.stalled_count as i64 + delta) as u32;
+    }
+
+    fn update_full(&mut self, slot: u32) {
+        let sn = &mut self.slots[slot as usize];
+        let full = sn.clients.len() as u32 >= sn.capacity;
+        if full != sn.full {
+            sn.full = full;
+            let delta = if full { 1 } else { -1 };
+            self.full.add(sn.bucket as usize, delta);
+            self.full_count = (self.full_count as i64 + delta) as u32;
+        }
+    }
+
+    /// Takes one admission token; false when the supernode has used its
+    /// accept rate for now.
+    pub fn take_token(&mut self, slot: u32, now: Millis) -> bool {
+        let sn = &mut self.slots[slot as usize];
+        let burst = sn.accept_rate.max(1.0);
+        sn.tokens = (sn.tokens + (now - sn.tokens_at) as f64 * sn.accept_rate / 1_000.0).min(burst);
+        sn.tokens_at = now;
+        if sn.tokens >= 1.0 {
+            sn.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn attach(&mut self, slot: u32, peer: u32, peers: &mut Peers) {
+        let sn = &mut self.slots[slot as usize];
+        peers.home[peer as usize] = slot;
+        peers.pos[peer as usize] = sn.clients.len() as u32;
+        sn.clients.push(peer);
+        self.clients_total += 1;
+        self.update_full(slot);
+    }
+
+    pub fn detach(&mut self, slot: u32, peer: u32, peers: &mut Peers) {
+        let sn = &mut self.slots[slot as usize];
+        let pos = peers.pos[peer as usize] as usize;
+        debug_assert_eq!(sn.clients[pos], peer);
+        sn.clients.swap_remove(pos);
+        if let Some(&moved) = sn.clients.get(pos) {
+            peers.pos[moved as usize] = pos as u32;
+        }
+        peers.home[peer as usize] = NONE;
+        peers.pos[peer as usize] = NONE;
+        self.clients_total -= 1;
+        self.update_full(slot);
+    }
+
+    /// Free client slots on supernodes that accept clients.
+    pub fn spare(&self) -> u64 {
+        self.live.iter().map(|&s| self.slots[s as usize].room() as u64).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_counts_follow_promotions_and_deaths() {
+        let mut sns = Supernodes::new(100);
+        let mut peers = Peers::with_len(10);
+        let a = sns.create(0, 2, 1.0, 3, 0);
+        sns.close_bucket(); // bucket 0 closes with 1 alive
+        let b = sns.create(1, 2, 1.0, 3, BUCKET + 1);
+        assert_eq!(sns.known(0), Known { then: 1, alive: 1, stalled: 0, full: 0 });
+        assert_eq!(sns.known(1).alive, 2);
+        sns.attach(a, 5, &mut peers);
+        sns.attach(a, 6, &mut peers);
+        assert_eq!(sns.known(0).full, 1);
+        let orphans = sns.remove(a);
+        assert_eq!(orphans, vec![5, 6]);
+        assert_eq!(sns.known(0), Known { then: 1, alive: 0, stalled: 0, full: 0 });
+        assert_eq!(sns.known(1).alive, 1);
+        assert_eq!(sns.full_count, 0);
+        let c = sns.create(2, 2, 1.0, 3, 2 * BUCKET);
+        assert_eq!(c, a, "slots are reused");
+        assert_ne!(sns.slots[c as usize].gen, 0);
+        assert_eq!(sns.live.len(), 2);
+        assert_eq!(sns.classes[3].len(), 2);
+        let _ = b;
+    }
+
+    #[test]
+    fn tokens_limit_the_accept_rate() {
+        let mut sns = Supernodes::new(10);
+        let s = sns.create(0, 100, 2.0, 0, 0);
+        let taken = (0..10).filter(|_| sns.take_token(s, 0)).count();
+        assert_eq!(taken, 2, "a burst of one second's worth");
+        assert!(!sns.take_token(s, 400));
+        assert!(sns.take_token(s, 500));
+    }
+
+    #[test]
+    fn detach_keeps_positions_right() {
+        let mut sns = Supernodes::new(10);
+        let mut peers = Peers::with_len(10);
+        let s = sns.create(9, 10, 1.0, 0, 0);
+        for p in 0..5 {
+            sns.attach(s, p, &mut peers);
+        }
+        sns.detach(s, 1, &mut peers);
+        sns.detach(s, 4, &mut peers);
+        for (i, &p) in sns.slots[s as usize].clients.iter().enumerate() {
+            assert_eq!(peers.pos[p as usize], i as u32);
+        }
+        assert_eq!(sns.clients_total, 3);
+    }
+}

@@ -1,0 +1,189 @@
+//! Triggers: the Patch Tuesday restart wave (2007), the crashing client
+//! (2010), supernodes taken down by hand, and the restart-rate knob.
+//!
+//! The wave [P: Microsoft blogs 2006/2008, Skype blog Aug 2007]: Windows XP's
+//! Automatic Updates installed at 3:00 local time and rebooted after a
+//! 5-minute countdown; a PC that was off then installed one minute after its
+//! next boot. So the wave rolls across time zones and bunches at each
+//! region's 3:00 and at its morning start-up.
+//!
+//! The restart rate knob is the wave's expected peak: the largest share of
+//! all peers restarting within one hour, in %/h. Each participant's restart
+//! is delayed after its natural moment by a uniform spread in [0, S) (patches
+//! reach PCs at different times); `plan_wave` finds S by bisection on the
+//! expected restart profile, computed in closed form from the daily rhythm.
+//! Without bunching, the restarts are spread evenly over the wave instead.
+
+use crate::region::REGIONS;
+use crate::rhythm::{Rhythm, ON_RATE};
+use crate::scenario::{Scenario, P};
+use crate::time::{Millis, DAY, HOUR, MINUTE, SECOND};
+
+/// Windows' countdown before an automatic restart [P].
+pub const COUNTDOWN: Millis = 5 * MINUTE;
+/// A PC that was off at 3:00 installs this long after its next boot [P].
+pub const INSTALL_AFTER_BOOT: Millis = MINUTE;
+/// Local time of the automatic install [P].
+pub const INSTALL_HOUR: Millis = 3 * HOUR;
+
+/// Longest spread the knob can ask for (its lowest rates).
+const MAX_SPREAD_MIN: usize = 60 * 24 * 60;
+/// Boot-time distributions are followed this far; what is left is negligible.
+const BOOT_HORIZON_MIN: usize = 3 * 24 * 60;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WavePlan {
+    /// Share of Windows-AU peers that take part.
+    pub share: f64,
+    pub bunching: bool,
+    pub hits_sn: bool,
+    pub reboot: Millis,
+    /// Each participant's restart is delayed by a uniform draw in [0, spread).
+    pub spread: Millis,
+    /// Run time of each region's first 3:00 local after the trigger.
+    pub install_at: [Millis; REGIONS.len()],
+}
+
+fn install_times(s: &Scenario) -> [Millis; REGIONS.len()] {
+    let start_ms = s.time(P::Start) * 1_000;
+    let trigger = ((s.time(P::Trigger) - s.time(P::Start)).max(0) as Millis) * SECOND;
+    let month = crate::time::month_of(s.time(P::Start));
+    let mut out = [0; REGIONS.len()];
+    for (r, region) in REGIONS.iter().enumerate() {
+        let local = crate::rhythm::local_ms(start_ms, trigger, region.offset_ms(month));
+        out[r] = trigger + (INSTALL_HOUR + DAY - local) % DAY;
+    }
+    out
+}
+
+/// Expected restarts per minute after the trigger, as shares of all peers,
+/// before the spread is applied.
+fn natural_profile(s: &Scenario) -> Vec<f64> {
+    let participants = s.float(P::WindowsAu) * s.float(P::WaveShare);
+    let mut profile = vec![0.0; BOOT_HORIZON_MIN * 2 + 24 * 60];
+    if !s.flag(P::Bunching) {
+        profile[0] = participants;
+        return profile;
+    }
+    // First boot after 3:00 local of a user who is offline then.
+    let mut boot = vec![0.0; BOOT_HORIZON_MIN];
+    let mut survive = 1.0;
+    for (k, b) in boot.iter_mut().enumerate() {
+        let hour = (3 + k / 60) % 24;
+        let next = survive * libm::exp(-ON_RATE[hour] / 60.0);
+        *b = survive - next;
+        survive = next;
+    }
+    let always_on = s.float(P::AlwaysOn);
+    let on_at_three = always_on + (1.0 - always_on) * Rhythm::new().occupancy(INSTALL_HOUR);
+    let trigger = ((s.time(P::Trigger) - s.time(P::Start)).max(0) as Millis) * SECOND;
+    for (r, at) in install_times(s).iter().enumerate() {
+        let q = participants * REGIONS[r].weight;
+        let m3 = ((at - trigger) / MINUTE) as usize;
+        profile[m3 + (COUNTDOWN / MINUTE) as usize] += q * on_at_three;
+        let off = (INSTALL_AFTER_BOOT + COUNTDOWN) / MINUTE;
+        for (k, b) in boot.iter().enumerate() {
+            profile[m3 + k + off as usize] += q * (1.0 - on_at_three) * b;
+        }
+    }
+    profile
+}
+
+/// Largest expected share of peers restarting within an hour when each
+/// restart is delayed uniformly in [0, spread_min) minutes.
+fn peak_hourly(natural: &[f64], spread_min: usize) -> f64 {
+    let width = spread_min.max(1);
+    let len = natural.len() + width + 60;
+    // Cumulative natural mass, then the spread profile as a moving average.
+    let mut cum = vec![0.0; len + 1];
+    for t in 0..len {
+        cum[t + 1] = cum[t] + natural.get(t).copied().unwrap_or(0.0);
+    }
+    let mut spread = vec![0.0; len + 1];
+    for t in 0..len {
+        let lo = (t + 1).saturating_sub(width);
+        spread[t + 1] = spread[t] + (cum[t + 1] - cum[lo]) / width as f64;
+    }
+    (0..len.saturating_sub(60)).map(|t| spread[t + 60] - spread[t]).fold(0.0, f64::max)
+}
+
+/// The fastest wave these settings allow, in %/h: every participant restarts
+/// at its natural moment. Without bunching any rate up to 100 %/h is possible.
+pub fn max_restart_rate(s: &Scenario) -> f64 {
+    let participants = s.float(P::WindowsAu) * s.float(P::WaveShare);
+    if !s.flag(P::Bunching) || participants <= 0.0 {
+        return 100.0;
+    }
+    peak_hourly(&natural_profile(s), 0) * 100.0
+}
+
+pub fn plan_wave(s: &Scenario) -> WavePlan {
+    let natural = natural_profile(s);
+    let target = s.float(P::RestartRate) / 100.0;
+    // peak_hourly falls as the spread grows: find the smallest spread whose
+    // peak is at most the target.
+    let (mut lo, mut hi) = (0usize, MAX_SPREAD_MIN);
+    if peak_hourly(&natural, 0) <= target {
+        hi = 0;
+    }
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if peak_hourly(&natural, mid) <= target {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    WavePlan {
+        share: s.float(P::WaveShare),
+        bunching: s.flag(P::Bunching),
+        hits_sn: s.flag(P::WaveHitsSn),
+        reboot: libm::round(s.float(P::RebootMin) * 60_000.0) as Millis,
+        spread: hi as Millis * MINUTE,
+        install_at: install_times(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Preset;
+
+    #[test]
+    fn faster_rates_mean_shorter_spreads() {
+        let mut s = Scenario::preset(Preset::Skype2007);
+        s.set("restart_rate", "1").unwrap();
+        let slow = plan_wave(&s).spread;
+        s.set("restart_rate", "3").unwrap();
+        let fast = plan_wave(&s).spread;
+        assert!(fast < slow, "{fast} {slow}");
+    }
+
+    #[test]
+    fn the_planned_wave_peaks_at_the_requested_rate() {
+        let mut s = Scenario::preset(Preset::Skype2007);
+        s.set("restart_rate", "2").unwrap();
+        let plan = plan_wave(&s);
+        let peak = peak_hourly(&natural_profile(&s), (plan.spread / MINUTE) as usize);
+        assert!((peak * 100.0 - 2.0).abs() < 0.05, "{peak}");
+    }
+
+    #[test]
+    fn without_bunching_the_spread_is_share_over_rate() {
+        let mut s = Scenario::preset(Preset::Skype2007);
+        s.set("bunching", "false").unwrap();
+        s.set("restart_rate", "7").unwrap();
+        let plan = plan_wave(&s);
+        let hours = plan.spread as f64 / HOUR as f64;
+        assert!((hours - 0.7 / 0.07).abs() < 0.05, "{hours}");
+    }
+
+    #[test]
+    fn europe_installs_at_its_3am() {
+        let s = Scenario::preset(Preset::Skype2007);
+        let plan = plan_wave(&s);
+        // Trigger 2007-08-15T16:00Z, start 00:00Z; Central Europe is UTC+2 in
+        // August, so 3:00 local is 01:00Z the next day, 25 h after the start.
+        assert_eq!(plan.install_at[4], 25 * HOUR);
+    }
+}

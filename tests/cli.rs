@@ -1,0 +1,1 @@
+//! Black-box tests of the `patchstorm` command-line tool.
