@@ -1,7 +1,7 @@
 //! The scenario resolved into the units the engine works in: milliseconds,
 //! absolute counts and rates for this population, typed policy knobs.
 
-use crate::policy::{Demand, Overload, Retry, RetryKind, SnChoice};
+use crate::policy::{Overload, Retry, RetryKind, SnChoice, Supply};
 use crate::scenario::{Scenario, P};
 use crate::time::{Millis, HOUR, MINUTE, SECOND};
 use crate::trigger::{self, WavePlan};
@@ -45,7 +45,7 @@ pub struct Config {
     pub promote_uptime: Millis,
     /// Promotions per minute for this population.
     pub promote_rate: f64,
-    pub promote_demand: Demand,
+    pub promote_counts: Supply,
     pub sn_choice: SnChoice,
     pub sn_overload: Overload,
 
@@ -118,7 +118,7 @@ impl Config {
             retry: Retry { kind: retry_kind, base: s.float(P::RetryBaseS), cap: s.float(P::RetryCapS) },
             promote_uptime: s.int(P::PromoteUptimeMin) as Millis * MINUTE,
             promote_rate: s.float(P::PromoteRate) * per_million,
-            promote_demand: if s.choice(P::PromoteDemand) == 0 { Demand::Connected } else { Demand::Waiting },
+            promote_counts: if s.choice(P::PromoteCounts) == 0 { Supply::All } else { Supply::Answering },
             sn_choice: if s.choice(P::SnChoice) == 0 { SnChoice::Blind } else { SnChoice::TwoChoices },
             sn_overload: match s.choice(P::SnOverload) {
                 0 => Overload::Stall,

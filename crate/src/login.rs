@@ -59,6 +59,8 @@ pub struct LoginServer {
     service_carry: f64,
     arrival_carry: f64,
     move_carry: Vec<f64>,
+    /// Clients that joined since the last tick; each sends its first request at once.
+    joined: u64,
     /// Share of recent requests that were served in time.
     success: f64,
     /// Share of recent requests refused at once.
@@ -82,6 +84,7 @@ impl LoginServer {
             service_carry: 0.0,
             arrival_carry: 0.0,
             move_carry: vec![0.0; levels],
+            joined: 0,
             success: 1.0,
             refused: 0.0,
             stats: LoginStats::default(),
@@ -102,30 +105,31 @@ impl LoginServer {
     }
 
     pub fn join(&mut self, peer: u32, peers: &mut Peers) {
-        peers.home[peer as usize] = 0;
-        peers.pos[peer as usize] = self.levels[0].len() as u32;
+        self.joined += 1;
+        peers.hot[peer as usize].home = 0;
+        peers.hot[peer as usize].pos = self.levels[0].len() as u32;
         self.levels[0].push(peer);
     }
 
     pub fn leave(&mut self, peer: u32, peers: &mut Peers) {
-        let level = peers.home[peer as usize] as usize;
-        let pos = peers.pos[peer as usize] as usize;
+        let level = peers.hot[peer as usize].home as usize;
+        let pos = peers.hot[peer as usize].pos as usize;
         let list = &mut self.levels[level];
         debug_assert_eq!(list[pos], peer);
         list.swap_remove(pos);
         if let Some(&moved) = list.get(pos) {
-            peers.pos[moved as usize] = pos as u32;
+            peers.hot[moved as usize].pos = pos as u32;
         }
-        peers.home[peer as usize] = NONE;
-        peers.pos[peer as usize] = NONE;
+        peers.hot[peer as usize].home = NONE;
+        peers.hot[peer as usize].pos = NONE;
     }
 
     fn move_up(&mut self, level: usize, index: usize, peers: &mut Peers) {
         let peer = self.levels[level][index];
         self.leave(peer, peers);
         let up = level + 1;
-        peers.home[peer as usize] = up as u32;
-        peers.pos[peer as usize] = self.levels[up].len() as u32;
+        peers.hot[peer as usize].home = up as u32;
+        peers.hot[peer as usize].pos = self.levels[up].len() as u32;
         self.levels[up].push(peer);
     }
 
@@ -140,12 +144,14 @@ impl LoginServer {
     /// One second of the login servers. Winners leave the pool and are
     /// appended to `winners`; the caller moves them on.
     pub fn tick(&mut self, now_s: u64, peers: &mut Peers, rng: &mut Rng, winners: &mut Vec<u32>) {
+        // Level 0 holds clients whose first request is out: they send it
+        // once, on joining. Higher levels retry at their rate.
         let rates: Vec<f64> = (0..self.levels.len()).map(|n| self.levels[n].len() as f64 / self.cycle(n)).collect();
-        let offered: f64 = rates.iter().sum();
-        let total = self.arrival_carry + offered;
-        let arrivals = libm::floor(total) as u64;
-        self.arrival_carry = total - arrivals as f64;
-        let first = (rates[0].min(offered)).min(arrivals as f64) as u64;
+        let first = std::mem::take(&mut self.joined);
+        let total = self.arrival_carry + rates[1..].iter().sum::<f64>();
+        let retries = libm::floor(total) as u64;
+        self.arrival_carry = total - retries as f64;
+        let arrivals = first + retries;
 
         // Admission: queue what can be served before the client gives up
         // (with admission control) or what fits in the queue (without).
@@ -238,7 +244,7 @@ impl LoginServer {
         self.stats.accepted += won;
         self.stats.rejected += refused;
         self.stats.timed_out += expired;
-        self.stats.retries += arrivals - first;
+        self.stats.retries += retries;
     }
 }
 

@@ -94,13 +94,86 @@ impl Retry {
     }
 }
 
-/// Whom the allocation algorithm sizes the supernode core for.
+/// The waits of a retry policy in milliseconds, tabulated once: the host
+/// cache walk asks for one after every failed attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waits {
+    jitter: bool,
+    ceiling_ms: [u64; 41],
+    /// `prefix_ms[n]`: sum of the wait ceilings after failures 1..=n.
+    prefix_ms: [u64; 41],
+    /// Same, of the squared ceilings (for the spread of jittered waits).
+    prefix_sq: [f64; 41],
+}
+
+impl Waits {
+    pub fn new(r: &Retry) -> Waits {
+        let mut ceiling_ms = [0; 41];
+        for (n, c) in ceiling_ms.iter_mut().enumerate() {
+            *c = libm::round(r.ceiling(n.max(1) as u32) * 1_000.0) as u64;
+        }
+        let mut prefix_ms = [0; 41];
+        let mut prefix_sq = [0.0; 41];
+        for n in 1..41 {
+            prefix_ms[n] = prefix_ms[n - 1] + ceiling_ms[n];
+            prefix_sq[n] = prefix_sq[n - 1] + (ceiling_ms[n] as f64) * (ceiling_ms[n] as f64);
+        }
+        Waits { jitter: r.kind == RetryKind::Jitter, ceiling_ms, prefix_ms, prefix_sq }
+    }
+
+    /// Whether waits are drawn at random (full jitter).
+    pub fn is_random(&self) -> bool {
+        self.jitter
+    }
+
+    /// Sampled wait after the `failures`-th consecutive failure, ms.
+    pub fn wait_ms(&self, failures: u32, rng: &mut Rng) -> u64 {
+        let c = self.ceiling_ms[failures.min(40) as usize];
+        if self.jitter {
+            (rng.unit() * c as f64) as u64
+        } else {
+            c
+        }
+    }
+
+    fn prefix(&self, n: u64) -> u64 {
+        if n <= 40 {
+            self.prefix_ms[n as usize]
+        } else {
+            self.prefix_ms[40] + (n - 40) * self.ceiling_ms[40]
+        }
+    }
+
+    fn prefix_sq(&self, n: u64) -> f64 {
+        let c = self.ceiling_ms[40] as f64;
+        if n <= 40 {
+            self.prefix_sq[n as usize]
+        } else {
+            self.prefix_sq[40] + (n - 40) as f64 * c * c
+        }
+    }
+
+    /// Mean and variance, in ms, of the total wait after failures
+    /// `failures + 1 ..= failures + count`.
+    pub fn total(&self, failures: u32, count: u64) -> (f64, f64) {
+        let (f, n) = (failures as u64, failures as u64 + count);
+        let sum = (self.prefix(n) - self.prefix(f)) as f64;
+        if self.jitter {
+            // A uniform draw in [0, c) has mean c/2 and variance c^2/12.
+            (sum / 2.0, (self.prefix_sq(n) - self.prefix_sq(f)) / 12.0)
+        } else {
+            (sum, 0.0)
+        }
+    }
+}
+
+/// What the allocation algorithm counts as supernode capacity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Demand {
-    /// Only clients connected to a supernode: blind to a shortage [H: legacy].
-    Connected,
-    /// Connected clients and those searching for a supernode.
-    Waiting,
+pub enum Supply {
+    /// Every live supernode, overloaded or not: blind to overload [H: legacy].
+    All,
+    /// Each supernode weighted by the share of requests it answers.
+    Answering,
 }
 
 /// How a client picks a supernode from its host cache.

@@ -96,6 +96,41 @@ impl Rng {
         }
     }
 
+    /// A standard normal draw (Box-Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.unit();
+        let u2 = self.unit();
+        libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * core::f64::consts::PI * u2)
+    }
+
+    /// Successes in `n` independent trials of probability `p`: exact for
+    /// small `n`, the normal approximation (rounded, clamped) beyond.
+    pub fn binomial(&mut self, n: u64, p: f64) -> u64 {
+        if p <= 0.0 {
+            return 0;
+        }
+        if p >= 1.0 {
+            return n;
+        }
+        let var = n as f64 * p * (1.0 - p);
+        if n <= 32 || var < 9.0 {
+            if n <= 256 {
+                return (0..n).filter(|_| self.unit() < p).count() as u64;
+            }
+            // Rare outcomes in many trials: skip ahead between them.
+            let (rare, flip) = if p < 0.5 { (p, false) } else { (1.0 - p, true) };
+            let mut k = 0;
+            let mut i = self.failures_before_success(rare);
+            while i < n {
+                k += 1;
+                i = i.saturating_add(1).saturating_add(self.failures_before_success(rare));
+            }
+            return if flip { n - k } else { k };
+        }
+        let x = n as f64 * p + libm::sqrt(var) * self.normal();
+        libm::round(x).clamp(0.0, n as f64) as u64
+    }
+
     /// Rounds `x >= 0` up or down at random so that the mean is exact.
     pub fn round(&mut self, x: f64) -> u64 {
         let f = libm::floor(x);

@@ -19,15 +19,25 @@ use crate::hostcache::{self, attempt_odds, Odds, WalkEnd, WalkRules};
 use crate::login::LoginServer;
 use crate::metrics::{Sample, Spread};
 use crate::peer::{flags, minute_stamp, traits, Peers, State, NONE, STATES, UPTIME_BASE_MIN};
-use crate::policy::{Demand, Overload, SnChoice};
+use crate::policy::{Overload, SnChoice, Supply, Waits};
 use crate::region::{self, REGIONS};
 use crate::rhythm::{local_ms, Rhythm};
 use crate::rng::{hash_unit, Rng, Stream};
 use crate::scenario::Scenario;
-use crate::supernode::{class_factor, Status, Supernodes, BUCKET, CLASSES, MEGA_CLASS, RECOVER_BELOW};
+use crate::supernode::{class_factor, Supernodes, BUCKET, CLASSES, MEGA_CLASS};
 use crate::time::{Millis, MINUTE, SECOND};
 use crate::trigger::{COUNTDOWN, INSTALL_AFTER_BOOT};
 use crate::queue::{Event, EventQueue};
+
+/// Event kinds, by name, for `events_by_kind`.
+pub const KIND_NAMES: [&str; 15] = [
+    "session_start", "session_end", "wave_check", "restart_begin", "restart_end", "crash", "walk", "attach", "exhausted",
+    "second", "allocate", "sample", "bucket", "take_down", "mega",
+];
+
+fn kind_index(k: u8) -> usize {
+    if k >= kind::SECOND { (k - kind::SECOND) as usize + 9 } else { k as usize }
+}
 
 mod kind {
     pub const SESSION_START: u8 = 0;
@@ -50,6 +60,12 @@ mod kind {
 /// Hash streams for per-peer values that are recomputed instead of stored.
 const HASH_WAVE_DELAY: u64 = 11;
 const HASH_HOST_CLASS: u64 = 12;
+
+/// A reconnected faulty client crashes again this long after its login.
+const CRASH_DELAY_MIN: Millis = MINUTE;
+const CRASH_DELAY_MAX: Millis = 5 * MINUTE;
+/// Supernodes judge their load over about this long (exponential average).
+const LOAD_WINDOW_S: f64 = 60.0;
 
 /// How often the allocation algorithm runs.
 const ALLOCATE_EVERY: Millis = MINUTE;
@@ -81,6 +97,7 @@ pub struct Simulation {
     rng: Rng,
     now: Millis,
     events: u64,
+    by_kind: [u64; KIND_NAMES.len()],
     offsets: [i64; REGIONS.len()],
     /// Always-on and other peers per region, for the "normal day" curve.
     region_counts: [(u32, u32); REGIONS.len()],
@@ -92,12 +109,18 @@ pub struct Simulation {
     refusals: Spread,
     timeouts: Spread,
     retries: Spread,
-    /// Connection attempts per second per live supernode, last second.
+    /// Connection attempts per second per live supernode, averaged over
+    /// about a minute.
     load: f64,
     tally: Tally,
     login_seen: crate::login::LoginStats,
     series: Vec<Sample>,
     promote_carry: f64,
+    drop_carry: [f64; CLASSES],
+    /// Recent share of final attach attempts that got a place (EWMA).
+    token_luck: f64,
+    attach_tries: u64,
+    attach_hits: u64,
     winners: Vec<u32>,
     rules: WalkRules,
     done: bool,
@@ -112,7 +135,7 @@ impl Simulation {
         let buckets = (cfg.duration / BUCKET) as usize + 2;
         let mut sim = Simulation {
             login: LoginServer::new(cfg.login_capacity, cfg.login_timeout, cfg.rtt, cfg.login_queue, cfg.login_admission, cfg.retry),
-            rules: WalkRules { retry: cfg.retry, timeout: cfg.attach_timeout, rtt: cfg.rtt },
+            rules: WalkRules { waits: Waits::new(&cfg.retry), timeout: cfg.attach_timeout, rtt: cfg.rtt },
             offsets: std::array::from_fn(|r| REGIONS[r].offset_ms(cfg.month)),
             cfg,
             scenario: scenario.clone(),
@@ -123,6 +146,7 @@ impl Simulation {
             rng: Rng::new(0, Stream::Engine),
             now: 0,
             events: 0,
+            by_kind: [0; KIND_NAMES.len()],
             region_counts: [(0, 0); REGIONS.len()],
             capable: Vec::new(),
             counts: [0; STATES.len()],
@@ -137,6 +161,10 @@ impl Simulation {
             login_seen: Default::default(),
             series: Vec::new(),
             promote_carry: 0.0,
+            drop_carry: [0.0; CLASSES],
+            token_luck: 1.0,
+            attach_tries: 0,
+            attach_hits: 0,
             winners: Vec::new(),
             done: false,
         };
@@ -300,6 +328,10 @@ impl Simulation {
     pub fn events(&self) -> u64 {
         self.events
     }
+    /// Events processed so far, by kind (names in `KIND_NAMES`).
+    pub fn events_by_kind(&self) -> [u64; KIND_NAMES.len()] {
+        self.by_kind
+    }
     pub fn series(&self) -> &[Sample] {
         &self.series
     }
@@ -339,6 +371,7 @@ impl Simulation {
         }
         self.now = e.time;
         self.events += 1;
+        self.by_kind[kind_index(e.kind)] += 1;
         self.handle(e);
         true
     }
@@ -378,7 +411,7 @@ impl Simulation {
     // ---- events -------------------------------------------------------
 
     fn push(&mut self, at: Millis, peer: u32, k: u8) {
-        let epoch = if peer == NONE { 0 } else { self.peers.epoch[peer as usize] };
+        let epoch = if peer == NONE { 0 } else { self.peers.hot[peer as usize].epoch };
         self.queue.push(Event { time: at.max(self.now), peer, kind: k, epoch });
     }
 
@@ -404,7 +437,7 @@ impl Simulation {
             kind::TAKE_DOWN => self.take_down(),
             kind::MEGA => self.start_mega(),
             activity => {
-                if self.peers.epoch[p as usize] != e.epoch {
+                if self.peers.hot[p as usize].epoch != e.epoch {
                     return;
                 }
                 match activity {
@@ -423,10 +456,10 @@ impl Simulation {
     }
 
     fn set_state(&mut self, p: u32, s: State) {
-        let old = self.peers.state[p as usize] as usize;
+        let old = self.peers.hot[p as usize].state as usize;
         self.counts[old] -= 1;
         self.counts[s as usize] += 1;
-        self.peers.state[p as usize] = s as u8;
+        self.peers.hot[p as usize].state = s as u8;
     }
 
     fn set_backing_off(&mut self, p: u32, on: bool) {
@@ -455,22 +488,22 @@ impl Simulation {
         let i = p as usize;
         match self.peers.state(p) {
             State::Supernode => {
-                let slot = self.peers.home[i];
+                let slot = self.peers.hot[i].home;
                 self.drop_supernode(slot);
-                self.peers.home[i] = NONE;
+                self.peers.hot[i].home = NONE;
                 self.peers.block_until[i] = minute_stamp((self.now + self.cfg.sn_cooldown) / MINUTE);
             }
             State::Connected => {
-                let slot = self.peers.home[i];
+                let slot = self.peers.hot[i].home;
                 self.sns.detach(slot, p, &mut self.peers);
             }
             State::LoginWait => self.login.leave(p, &mut self.peers),
             _ => {}
         }
         self.set_backing_off(p, false);
-        self.peers.epoch[i] = self.peers.epoch[i].wrapping_add(1);
-        self.peers.level[i] = 0;
-        self.peers.walked[i] = 0;
+        self.peers.hot[i].epoch = self.peers.hot[i].epoch.wrapping_add(1);
+        self.peers.hot[i].level = 0;
+        self.peers.hot[i].walked = 0;
     }
 
     fn go_login(&mut self, p: u32) {
@@ -567,7 +600,21 @@ impl Simulation {
 
     fn crash(&mut self, p: u32) {
         if let Some(c) = self.cfg.crash {
-            self.restart(p, c.restart, true);
+            if self.now < self.cfg.trigger + c.window {
+                self.restart(p, c.restart, true);
+            }
+        }
+    }
+
+    /// A faulty client that reconnects while the message servers are still
+    /// slow gets the delayed replies again and crashes again [H: the
+    /// post-mortem's crash cause lasted for hours].
+    fn expose_to_crash(&mut self, p: u32) {
+        if let Some(c) = self.cfg.crash {
+            if self.peers.has(p, traits::CRASHES) && self.now >= self.cfg.trigger && self.now < self.cfg.trigger + c.window {
+                let delay = CRASH_DELAY_MIN + (self.rng.unit() * (CRASH_DELAY_MAX - CRASH_DELAY_MIN) as f64) as Millis;
+                self.push(self.now + delay, p, kind::CRASH);
+            }
         }
     }
 
@@ -583,12 +630,19 @@ impl Simulation {
             return;
         }
         let i = p as usize;
-        let known = self.sns.known(self.sns.bucket_of(self.peers.cache_at[i] as Millis * MINUTE));
-        let odds = attempt_odds(Odds::of(known), self.cfg.sn_choice);
-        let remaining = self.cfg.cache_size.saturating_sub(self.peers.walked[i] as u32);
-        let w = hostcache::walk(odds, remaining, self.peers.level[i] as u32, &self.rules, &mut self.rng);
-        self.peers.walked[i] = (self.peers.walked[i] as u32 + w.used).min(255) as u8;
-        self.peers.level[i] = w.failures.min(255) as u8;
+        // Supernodes with room may still be out of admission tokens: the
+        // share of attaches that found one lately tells how often.
+        let (answer, luck) = (self.sns.mean_answer(), self.token_luck);
+        let odds_at = |sns: &Supernodes, t: Millis| attempt_odds(Odds::of(sns.known(sns.bucket_of(t)), answer, luck), self.cfg.sn_choice);
+        let stale = odds_at(&self.sns, self.peers.hot[i].cache_at as Millis * MINUTE);
+        let fresh = odds_at(&self.sns, self.now);
+        let remaining = self.cfg.cache_size.saturating_sub(self.peers.hot[i].walked as u32);
+        let w = hostcache::walk(stale, fresh, remaining, self.peers.hot[i].level as u32, &self.rules, &mut self.rng);
+        if w.refreshed {
+            self.peers.hot[i].cache_at = self.now_min();
+        }
+        self.peers.hot[i].walked = (self.peers.hot[i].walked as u32 + w.used).min(255) as u8;
+        self.peers.hot[i].level = w.failures.min(255) as u8;
         self.set_backing_off(p, w.failures > 0);
         let (now, span) = (self.now, w.elapsed.max(1));
         self.probes.add(now, span, w.live_probes);
@@ -604,19 +658,20 @@ impl Simulation {
         self.schedule_activity(p, next, span);
     }
 
-    /// A random live supernode with room that a cache refreshed in `bucket`
-    /// can know (`None`: any), the better of `probes` draws.
+    /// A random live supernode that takes new clients (not full, not
+    /// overloaded), among those a cache refreshed in `bucket` can know
+    /// (`None`: any); the one with more room of `probes` such draws.
     fn pick_with_room(&mut self, bucket: Option<u32>, probes: u32) -> Option<u32> {
-        let live = self.sns.live.len() as u32;
-        if live == 0 {
+        let open = self.sns.open.len() as u32;
+        if open == 0 {
             return None;
         }
         let mut best: Option<u32> = None;
         let mut found = 0;
-        for _ in 0..32 {
-            let slot = self.sns.live[self.rng.below(live) as usize];
+        for _ in 0..64 {
+            let slot = self.sns.open[self.rng.below(open) as usize];
             let sn = &self.sns.slots[slot as usize];
-            if bucket.is_some_and(|b| sn.bucket > b) || sn.room() == 0 {
+            if bucket.is_some_and(|b| sn.bucket > b) {
                 continue;
             }
             if best.is_none_or(|b| sn.room() > self.sns.slots[b as usize].room()) {
@@ -635,26 +690,27 @@ impl Simulation {
             return;
         }
         let i = p as usize;
-        let bucket = self.sns.bucket_of(self.peers.cache_at[i] as Millis * MINUTE);
+        let bucket = self.sns.bucket_of(self.peers.hot[i].cache_at as Millis * MINUTE);
         let probes = if self.cfg.sn_choice == SnChoice::TwoChoices { 2 } else { 1 };
         let target = self.pick_with_room(Some(bucket), probes);
-        if let Some(slot) = target.filter(|&s| self.sns.take_token(s, self.now)) {
+        let got = target.filter(|&s| self.sns.take_token(s, self.now));
+        if let Some(slot) = got {
             self.sns.attach(slot, p, &mut self.peers);
             self.set_state(p, State::Connected);
+            self.expose_to_crash(p);
             self.set_backing_off(p, false);
-            self.peers.cache_at[i] = self.now_min();
-            self.peers.walked[i] = 0;
-            self.peers.level[i] = 0;
+            self.peers.hot[i].cache_at = self.now_min();
+            self.peers.hot[i].walked = 0;
+            self.peers.hot[i].level = 0;
             return;
         }
         // The supernode it reached was full or out of tokens by now.
         self.refusals.add(self.now, 1, 1.0);
         self.retries.add(self.now, 1, 1.0);
-        self.peers.walked[i] = self.peers.walked[i].saturating_add(probes as u8);
-        self.peers.level[i] = self.peers.level[i].saturating_add(1);
+        self.peers.hot[i].walked = self.peers.hot[i].walked.saturating_add(probes as u8);
+        self.peers.hot[i].level = self.peers.hot[i].level.saturating_add(1);
         self.set_backing_off(p, true);
-        let wait = self.cfg.retry.wait(self.peers.level[i] as u32, &mut self.rng);
-        let delay = self.cfg.rtt + libm::round(wait * 1_000.0) as Millis;
+        let delay = self.cfg.rtt + self.rules.waits.wait_ms(self.peers.hot[i].level as u32, &mut self.rng);
         self.schedule_activity(p, kind::WALK, delay);
     }
 
@@ -664,8 +720,8 @@ impl Simulation {
         }
         self.set_backing_off(p, false);
         self.peers.set_flag(p, flags::NEEDS_FRESH, true);
-        self.peers.level[p as usize] = 0;
-        self.peers.walked[p as usize] = 0;
+        self.peers.hot[p as usize].level = 0;
+        self.peers.hot[p as usize].walked = 0;
         self.go_login(p);
     }
 
@@ -678,12 +734,9 @@ impl Simulation {
     fn make_supernode(&mut self, host: u32) {
         let class = self.host_class(host);
         let slot = self.sns.create(host, self.cfg.sn_capacity, self.cfg.sn_accept_rate, class, self.now);
-        if self.cfg.sn_overload == Overload::Stall && self.sns.class_overloaded[class as usize] {
-            self.sns.set_status(slot, Status::Stalled);
-        }
         self.set_state(host, State::Supernode);
-        self.peers.home[host as usize] = slot;
-        self.peers.pos[host as usize] = NONE;
+        self.peers.hot[host as usize].home = slot;
+        self.peers.hot[host as usize].pos = NONE;
     }
 
     /// Removes a supernode and sends its clients searching; they notice
@@ -696,22 +749,25 @@ impl Simulation {
 
     fn orphan(&mut self, clients: Vec<u32>) {
         let keepalive = self.cfg.keepalive.max(1);
+        self.orphan_within(clients, keepalive);
+    }
+
+    /// Clients that have already waited out their keep-alive search within a second.
+    fn orphan_now(&mut self, clients: Vec<u32>) {
+        self.orphan_within(clients, SECOND);
+    }
+
+    fn orphan_within(&mut self, clients: Vec<u32>, keepalive: Millis) {
         for c in clients {
             let i = c as usize;
-            self.peers.home[i] = NONE;
-            self.peers.pos[i] = NONE;
-            self.peers.epoch[i] = self.peers.epoch[i].wrapping_add(1);
-            self.peers.level[i] = 0;
-            self.peers.walked[i] = 0;
+            self.peers.hot[i].home = NONE;
+            self.peers.hot[i].pos = NONE;
+            self.peers.hot[i].epoch = self.peers.hot[i].epoch.wrapping_add(1);
+            self.peers.hot[i].level = 0;
+            self.peers.hot[i].walked = 0;
             let d = 1 + self.rng.below(keepalive as u32) as Millis;
             self.start_walk(c, d);
         }
-    }
-
-    fn stall(&mut self, slot: u32) {
-        self.sns.set_status(slot, Status::Stalled);
-        let clients = self.sns.evict_all(slot);
-        self.orphan(clients);
     }
 
     /// Self-protection: the supernode takes itself offline; its host becomes
@@ -720,72 +776,84 @@ impl Simulation {
         let host = self.sns.slots[slot as usize].host;
         self.drop_supernode(slot);
         let i = host as usize;
-        self.peers.home[i] = NONE;
+        self.peers.hot[i].home = NONE;
         self.peers.block_until[i] = minute_stamp((self.now + self.cfg.sn_cooldown) / MINUTE);
-        self.peers.epoch[i] = self.peers.epoch[i].wrapping_add(1);
-        self.peers.cache_at[i] = self.now_min();
+        self.peers.hot[i].epoch = self.peers.hot[i].epoch.wrapping_add(1);
+        self.peers.hot[i].cache_at = self.now_min();
         let d = 1 + self.rng.below(self.cfg.rtt as u32 + 1) as Millis;
         self.start_walk(host, d);
     }
 
+    /// Once a second: the connection-attempt load per live supernode, and
+    /// what overload does to each host class.
     fn overload(&mut self) {
         let live = self.sns.live_count();
-        self.load = if live > 0 { self.probes.advance(self.now / SECOND) / live as f64 } else { 0.0 };
-        if self.cfg.sn_overload == Overload::Admission {
-            return;
-        }
+        let now_load = if live > 0 { self.probes.advance(self.now / SECOND) / live as f64 } else { 0.0 };
+        self.load += (now_load - self.load) / LOAD_WINDOW_S;
         for c in 0..CLASSES {
             let capacity = self.cfg.sn_attempt_capacity * class_factor(c);
-            let over = self.sns.class_overloaded[c];
-            if !over && self.load > capacity {
-                self.sns.class_overloaded[c] = true;
-            } else if over && self.load < RECOVER_BELOW * capacity {
-                self.sns.class_overloaded[c] = false;
-                if self.cfg.sn_overload == Overload::Stall {
-                    for k in 0..self.sns.classes[c].len() {
-                        let slot = self.sns.classes[c][k];
-                        self.sns.set_status(slot, Status::Healthy);
-                    }
-                }
-                continue;
-            }
-            if !self.sns.class_overloaded[c] {
-                continue;
-            }
+            let answer = if self.load > capacity { capacity / self.load } else { 1.0 };
             match self.cfg.sn_overload {
+                Overload::Admission => {}
                 Overload::Stall => {
-                    for k in 0..self.sns.classes[c].len() {
-                        let slot = self.sns.classes[c][k];
-                        if self.sns.slots[slot as usize].status == Status::Healthy {
-                            self.stall(slot);
+                    self.sns.set_answer(c, answer);
+                    // A client gives up on its supernode after three keep-alives
+                    // in a row go unanswered.
+                    let miss = 1.0 - answer;
+                    self.drop_unanswered(c, miss * miss * miss);
+                }
+                Overload::Shutdown => {
+                    if answer < 1.0 {
+                        while let Some(&slot) = self.sns.classes[c].last() {
+                            self.shut_down(slot);
                         }
                     }
                 }
-                Overload::Shutdown => {
-                    while let Some(&slot) = self.sns.classes[c].last() {
-                        self.shut_down(slot);
-                    }
-                }
-                Overload::Admission => {}
             }
+        }
+    }
+
+    /// An overloaded supernode that answers only part of its traffic loses
+    /// clients whose keep-alives go unanswered: a client leaves at rate
+    /// `lost / keepalive` and searches again.
+    fn drop_unanswered(&mut self, class: usize, lost: f64) {
+        let expected = self.drop_carry[class]
+            + self.sns.class_clients[class] as f64 * lost * SECOND as f64 / self.cfg.keepalive.max(1) as f64;
+        let mut drops = libm::floor(expected) as u64;
+        self.drop_carry[class] = expected - drops as f64;
+        let mut dropped = Vec::new();
+        let hosts = self.sns.classes[class].len() as u32;
+        let mut tries = 0;
+        while drops > 0 && hosts > 0 && tries < 4 * drops + 16 {
+            tries += 1;
+            let slot = self.sns.classes[class][self.rng.below(hosts) as usize];
+            let n = self.sns.slots[slot as usize].clients.len() as u32;
+            if n == 0 {
+                continue;
+            }
+            let c = self.sns.slots[slot as usize].clients[self.rng.below(n) as usize];
+            self.sns.detach(slot, c, &mut self.peers);
+            dropped.push(c);
+            drops -= 1;
+        }
+        if !dropped.is_empty() {
+            self.orphan_now(dropped);
         }
     }
 
     fn allocate(&mut self) {
         self.push(self.now + ALLOCATE_EVERY, NONE, kind::ALLOCATE);
-        let counts_waiting = self.cfg.promote_demand == Demand::Waiting;
-        let mut demand = self.counts[State::Connected as usize];
-        if counts_waiting {
-            demand += self.counts[State::Searching as usize];
-        }
+        // Everyone online who is not a supernode needs a place on one.
+        let demand = self.counts[State::Connected as usize]
+            + self.counts[State::Searching as usize]
+            + self.counts[State::LoginWait as usize];
+        let weighted = self.cfg.promote_counts == Supply::Answering;
         let needed = demand as f64 * self.cfg.sn_capacity as f64 / self.cfg.sn_target as f64;
         let mut have = 0.0;
         for &slot in &self.sns.live {
-            let sn = &self.sns.slots[slot as usize];
-            // The legacy algorithm counts a stalled supernode as a working one.
-            if !counts_waiting || sn.status == Status::Healthy {
-                have += sn.capacity as f64;
-            }
+            // The legacy algorithm counts an overloaded supernode as a working one.
+            let share = if weighted { self.sns.answer_of(slot) } else { 1.0 };
+            have += self.sns.slots[slot as usize].capacity as f64 * share;
         }
         self.promote_carry = (self.promote_carry + self.cfg.promote_rate * ALLOCATE_EVERY as f64 / MINUTE as f64)
             .min(self.cfg.promote_rate.max(1.0));
@@ -801,14 +869,20 @@ impl Simulation {
         while promoted < k && tries < 40 * k {
             tries += 1;
             let p = self.capable[self.rng.below(self.capable.len() as u32) as usize];
-            if self.peers.state(p) != State::Connected
+            // Logged in, attached or still looking for a supernode.
+            let state = self.peers.state(p);
+            if !matches!(state, State::Connected | State::Searching)
                 || self.peers.uptime(p, self.now) < self.cfg.promote_uptime
                 || self.peers.block_until[p as usize] > now_min
             {
                 continue;
             }
-            let slot = self.peers.home[p as usize];
-            self.sns.detach(slot, p, &mut self.peers);
+            if state == State::Connected {
+                let slot = self.peers.hot[p as usize].home;
+                self.sns.detach(slot, p, &mut self.peers);
+            } else {
+                self.interrupt(p);
+            }
             self.make_supernode(p);
             promoted += 1;
         }
@@ -847,17 +921,21 @@ impl Simulation {
         self.login.tick(s, &mut self.peers, &mut self.rng, &mut winners);
         for &w in &winners {
             let i = w as usize;
-            self.peers.level[i] = 0;
-            self.peers.walked[i] = 0;
+            self.peers.hot[i].level = 0;
+            self.peers.hot[i].walked = 0;
             if self.peers.flag(w, flags::NEEDS_FRESH) {
                 self.peers.set_flag(w, flags::NEEDS_FRESH, false);
-                self.peers.cache_at[i] = self.now_min();
+                self.peers.hot[i].cache_at = self.now_min();
             }
             self.start_walk(w, self.cfg.rtt);
         }
         winners.clear();
         self.winners = winners;
         self.overload();
+        let luck = if self.attach_tries > 0 { self.attach_hits as f64 / self.attach_tries as f64 } else { 1.0 };
+        self.token_luck = (0.8 * self.token_luck + 0.2 * luck).max(0.01);
+        self.attach_tries = 0;
+        self.attach_hits = 0;
         self.tally.seconds += 1;
         self.tally.attempts += self.attempts.advance(s);
         self.tally.refusals += self.refusals.advance(s);
@@ -875,11 +953,12 @@ impl Simulation {
         let seen = self.login_seen;
         let online = (c[State::Connected as usize] + c[State::Supernode as usize]) as f64;
         let mut sn_capacity = 0.0;
+        let mut sn_spare = 0.0;
         for &slot in &self.sns.live {
             let sn = &self.sns.slots[slot as usize];
-            if sn.status == Status::Healthy {
-                sn_capacity += sn.capacity as f64;
-            }
+            let share = self.sns.answer_of(slot);
+            sn_capacity += sn.capacity as f64 * share;
+            sn_spare += sn.room() as f64 * share;
         }
         let sample = Sample {
             t_hours: self.now as f64 / 3_600_000.0,
@@ -895,11 +974,11 @@ impl Simulation {
             login_backoff: self.login.backing_off() as f64,
             search_backoff: self.search_backoff as f64,
             sn_live: (self.sns.live_count() - self.sns.megas) as f64,
-            sn_stalled: self.sns.stalled_count as f64,
+            sn_overloaded: self.sns.overloaded() as f64,
             sn_full: self.sns.full_count as f64,
             sn_mega: self.sns.megas as f64,
             sn_capacity,
-            sn_spare: self.sns.spare() as f64,
+            sn_spare,
             sn_demand: (c[State::Connected as usize] + c[State::Searching as usize]) as f64,
             sn_load: self.tally.load / secs,
             login_requests_ps: (stats.requests - seen.requests) as f64 / secs,
@@ -941,8 +1020,8 @@ impl Simulation {
     /// the first one broken.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut counts = [0u64; STATES.len()];
-        for &s in &self.peers.state {
-            counts[s as usize] += 1;
+        for h in &self.peers.hot {
+            counts[h.state as usize] += 1;
         }
         if counts != self.counts {
             return Err(format!("state counts {:?} != tracked {:?}", counts, self.counts));
@@ -957,12 +1036,12 @@ impl Simulation {
                 return Err(format!("supernode {slot} holds {} > capacity {}", sn.clients.len(), sn.capacity));
             }
             for (k, &c) in sn.clients.iter().enumerate() {
-                if self.peers.state(c) != State::Connected || self.peers.home[c as usize] != slot || self.peers.pos[c as usize] != k as u32 {
+                if self.peers.state(c) != State::Connected || self.peers.hot[c as usize].home != slot || self.peers.hot[c as usize].pos != k as u32 {
                     return Err(format!("client {c} of supernode {slot} is out of place"));
                 }
             }
             clients += sn.clients.len() as u64;
-            if sn.host != NONE && (self.peers.state(sn.host) != State::Supernode || self.peers.home[sn.host as usize] != slot) {
+            if sn.host != NONE && (self.peers.state(sn.host) != State::Supernode || self.peers.hot[sn.host as usize].home != slot) {
                 return Err(format!("host {} of supernode {slot} is not marked as its supernode", sn.host));
             }
         }

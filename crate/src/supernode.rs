@@ -9,13 +9,14 @@
 //! second (a token bucket here) and handles only so many connection attempts
 //! per second before it is overloaded; hosts differ, so each host falls in
 //! one of 16 overload classes spread from a quarter to four times the
-//! median [H].
+//! median [H]. An overloaded supernode answers only the share of requests
+//! it can handle (`answer`, set by the engine each second per class).
 //!
 //! Slots are reused; a slot's `gen` changes with each incarnation. Live
 //! supernodes are also counted by the 5-minute bucket in which they were
 //! promoted (Fenwick trees), which is what the host-cache model needs: of
 //! the supernodes a client learned about at time T, how many are still
-//! alive, stalled, or full.
+//! alive, or full.
 
 use crate::fenwick::Fenwick;
 use crate::peer::{Peers, NONE};
@@ -26,19 +27,10 @@ pub const CLASSES: usize = 16;
 pub const MEGA_CLASS: u8 = u8::MAX;
 /// Host caches and promotions are grouped in buckets of this length.
 pub const BUCKET: Millis = 5 * MINUTE;
-/// A stalled class recovers when the load falls below this share of its capacity.
-pub const RECOVER_BELOW: f64 = 0.8;
 
 /// Attempts per second class `c` handles, as a multiple of the median.
 pub fn class_factor(c: usize) -> f64 {
     libm::pow(4.0, (c as f64 - 7.5) / 7.5)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Healthy,
-    /// Overloaded under the stall policy: answers nobody, holds no clients.
-    Stalled,
 }
 
 #[derive(Clone, Debug)]
@@ -49,11 +41,11 @@ pub struct Supernode {
     pub capacity: u32,
     pub accept_rate: f64,
     pub class: u8,
-    pub status: Status,
     pub bucket: u32,
     pub clients: Vec<u32>,
     live_pos: u32,
     class_pos: u32,
+    open_pos: u32,
     tokens: f64,
     tokens_at: Millis,
     full: bool,
@@ -64,11 +56,7 @@ impl Supernode {
         self.class == MEGA_CLASS
     }
     pub fn room(&self) -> u32 {
-        if self.status == Status::Stalled {
-            0
-        } else {
-            self.capacity.saturating_sub(self.clients.len() as u32)
-        }
+        self.capacity.saturating_sub(self.clients.len() as u32)
     }
 }
 
@@ -79,8 +67,8 @@ pub struct Known {
     pub then: u64,
     /// Of those, alive now.
     pub alive: u64,
-    pub stalled: u64,
-    pub full: u64,
+    /// Of those, taking new clients now.
+    pub open: u64,
 }
 
 pub struct Supernodes {
@@ -88,16 +76,19 @@ pub struct Supernodes {
     free: Vec<u32>,
     /// Live slots, any order.
     pub live: Vec<u32>,
+    /// Live slots that take new clients now: room left and not overloaded.
+    pub open: Vec<u32>,
     /// Live peer-hosted slots by overload class.
     pub classes: [Vec<u32>; CLASSES],
-    pub class_overloaded: [bool; CLASSES],
+    /// Share of requests each class answers (1 unless overloaded).
+    pub answer: [f64; CLASSES],
+    /// Clients attached to each class.
+    pub class_clients: [u64; CLASSES],
     alive: Fenwick,
-    stalled: Fenwick,
-    full: Fenwick,
+    open_by_bucket: Fenwick,
     /// Live count at the end of each closed bucket.
     snapshots: Vec<u64>,
     pub megas: u32,
-    pub stalled_count: u32,
     pub full_count: u32,
     pub clients_total: u64,
 }
@@ -108,14 +99,14 @@ impl Supernodes {
             slots: Vec::new(),
             free: Vec::new(),
             live: Vec::new(),
+            open: Vec::new(),
             classes: Default::default(),
-            class_overloaded: [false; CLASSES],
+            answer: [1.0; CLASSES],
+            class_clients: [0; CLASSES],
             alive: Fenwick::new(buckets),
-            stalled: Fenwick::new(buckets),
-            full: Fenwick::new(buckets),
+            open_by_bucket: Fenwick::new(buckets),
             snapshots: Vec::new(),
             megas: 0,
-            stalled_count: 0,
             full_count: 0,
             clients_total: 0,
         }
@@ -139,7 +130,7 @@ impl Supernodes {
         let b = bucket as usize;
         let then = self.snapshots.get(b).copied().unwrap_or(self.live.len() as u64);
         let count = |f: &Fenwick| f.prefix(b).max(0) as u64;
-        Known { then, alive: count(&self.alive), stalled: count(&self.stalled), full: count(&self.full) }
+        Known { then, alive: count(&self.alive), open: count(&self.open_by_bucket) }
     }
 
     pub fn create(&mut self, host: u32, capacity: u32, accept_rate: f64, class: u8, now: Millis) -> u32 {
@@ -151,11 +142,11 @@ impl Supernodes {
             capacity,
             accept_rate,
             class,
-            status: Status::Healthy,
             bucket,
             clients: Vec::new(),
             live_pos: self.live.len() as u32,
             class_pos: NONE,
+            open_pos: NONE,
             tokens: accept_rate.max(1.0),
             tokens_at: now,
             full: false,
@@ -180,6 +171,7 @@ impl Supernodes {
             self.slots[slot as usize].class_pos = list.len() as u32;
             list.push(slot);
         }
+        self.sync_open(slot);
         slot
     }
 
@@ -187,7 +179,6 @@ impl Supernodes {
     /// points at the dead slot; the caller reassigns them).
     pub fn remove(&mut self, slot: u32) -> Vec<u32> {
         let s = slot as usize;
-        self.set_status(slot, Status::Healthy);
         let clients = self.evict_all(slot);
         let (bucket, live_pos, class, class_pos) =
             (self.slots[s].bucket, self.slots[s].live_pos, self.slots[s].class, self.slots[s].class_pos);
@@ -208,6 +199,7 @@ impl Supernodes {
             }
         }
         self.slots[s].alive = false;
+        self.sync_open(slot);
         self.free.push(slot);
         clients
     }
@@ -216,20 +208,42 @@ impl Supernodes {
     /// `home` still points here; the caller reassigns them).
     pub fn evict_all(&mut self, slot: u32) -> Vec<u32> {
         let clients = std::mem::take(&mut self.slots[slot as usize].clients);
-        self.clients_total -= clients.len() as u64;
+        self.count_clients(slot, -(clients.len() as i64));
         self.update_full(slot);
         clients
     }
 
-    pub fn set_status(&mut self, slot: u32, status: Status) {
-        let sn = &mut self.slots[slot as usize];
-        if sn.status == status {
-            return;
+    fn count_clients(&mut self, slot: u32, delta: i64) {
+        self.clients_total = (self.clients_total as i64 + delta) as u64;
+        let class = self.slots[slot as usize].class;
+        if class != MEGA_CLASS {
+            let c = &mut self.class_clients[class as usize];
+            *c = (*c as i64 + delta) as u64;
         }
-        sn.status = status;
-        let delta = if status == Status::Stalled { 1 } else { -1 };
-        self.stalled.add(sn.bucket as usize, delta);
-        self.stalled_count = (self.stalled_count as i64 + delta) as u32;
+    }
+
+    /// Share of requests supernode `slot` answers now.
+    pub fn answer_of(&self, slot: u32) -> f64 {
+        let class = self.slots[slot as usize].class;
+        if class == MEGA_CLASS {
+            1.0
+        } else {
+            self.answer[class as usize]
+        }
+    }
+
+    /// Share of requests the live supernodes answer, on average.
+    pub fn mean_answer(&self) -> f64 {
+        if self.live.is_empty() {
+            return 1.0;
+        }
+        let peer_hosted: f64 = (0..CLASSES).map(|c| self.classes[c].len() as f64 * self.answer[c]).sum();
+        (peer_hosted + self.megas as f64) / self.live.len() as f64
+    }
+
+    /// Live supernodes that answer only part of their requests.
+    pub fn overloaded(&self) -> u32 {
+        (0..CLASSES).filter(|&c| self.answer[c] < 1.0).map(|c| self.classes[c].len() as u32).sum()
     }
 
     fn update_full(&mut self, slot: u32) {
@@ -237,9 +251,51 @@ impl Supernodes {
         let full = sn.clients.len() as u32 >= sn.capacity;
         if full != sn.full {
             sn.full = full;
-            let delta = if full { 1 } else { -1 };
-            self.full.add(sn.bucket as usize, delta);
-            self.full_count = (self.full_count as i64 + delta) as u32;
+            self.full_count = if full { self.full_count + 1 } else { self.full_count - 1 };
+            self.sync_open(slot);
+        }
+    }
+
+    /// Puts a slot in or out of the `open` list to match its state.
+    fn sync_open(&mut self, slot: u32) {
+        let sn = &self.slots[slot as usize];
+        let want = sn.alive && !sn.full && self.answer_of(slot) >= 1.0;
+        let pos = sn.open_pos;
+        let bucket = sn.bucket as usize;
+        if want && pos == NONE {
+            self.slots[slot as usize].open_pos = self.open.len() as u32;
+            self.open.push(slot);
+            self.open_by_bucket.add(bucket, 1);
+        } else if !want && pos != NONE {
+            self.open_by_bucket.add(bucket, -1);
+            let last = *self.open.last().expect("an open slot is in the open list");
+            self.open.swap_remove(pos as usize);
+            if last != slot {
+                self.slots[last as usize].open_pos = pos;
+            }
+            self.slots[slot as usize].open_pos = NONE;
+        }
+    }
+
+    /// Sets the share of requests a host class answers; an overloaded class
+    /// (share below 1) takes no new clients.
+    pub fn set_answer(&mut self, class: usize, share: f64) {
+        let was_open = self.answer[class] >= 1.0;
+        self.answer[class] = share;
+        if was_open != (share >= 1.0) {
+            for k in 0..self.classes[class].len() {
+                let slot = self.classes[class][k];
+                self.sync_open(slot);
+            }
+        }
+    }
+
+    /// Share of live supernodes that take new clients now.
+    pub fn open_share(&self) -> f64 {
+        if self.live.is_empty() {
+            0.0
+        } else {
+            self.open.len() as f64 / self.live.len() as f64
         }
     }
 
@@ -260,31 +316,27 @@ impl Supernodes {
 
     pub fn attach(&mut self, slot: u32, peer: u32, peers: &mut Peers) {
         let sn = &mut self.slots[slot as usize];
-        peers.home[peer as usize] = slot;
-        peers.pos[peer as usize] = sn.clients.len() as u32;
+        peers.hot[peer as usize].home = slot;
+        peers.hot[peer as usize].pos = sn.clients.len() as u32;
         sn.clients.push(peer);
-        self.clients_total += 1;
+        self.count_clients(slot, 1);
         self.update_full(slot);
     }
 
     pub fn detach(&mut self, slot: u32, peer: u32, peers: &mut Peers) {
         let sn = &mut self.slots[slot as usize];
-        let pos = peers.pos[peer as usize] as usize;
+        let pos = peers.hot[peer as usize].pos as usize;
         debug_assert_eq!(sn.clients[pos], peer);
         sn.clients.swap_remove(pos);
         if let Some(&moved) = sn.clients.get(pos) {
-            peers.pos[moved as usize] = pos as u32;
+            peers.hot[moved as usize].pos = pos as u32;
         }
-        peers.home[peer as usize] = NONE;
-        peers.pos[peer as usize] = NONE;
-        self.clients_total -= 1;
+        peers.hot[peer as usize].home = NONE;
+        peers.hot[peer as usize].pos = NONE;
+        self.count_clients(slot, -1);
         self.update_full(slot);
     }
 
-    /// Free client slots on supernodes that accept clients.
-    pub fn spare(&self) -> u64 {
-        self.live.iter().map(|&s| self.slots[s as usize].room() as u64).sum()
-    }
 }
 
 #[cfg(test)]
@@ -298,14 +350,15 @@ mod tests {
         let a = sns.create(0, 2, 1.0, 3, 0);
         sns.close_bucket(); // bucket 0 closes with 1 alive
         let b = sns.create(1, 2, 1.0, 3, BUCKET + 1);
-        assert_eq!(sns.known(0), Known { then: 1, alive: 1, stalled: 0, full: 0 });
+        assert_eq!(sns.known(0), Known { then: 1, alive: 1, open: 1 });
         assert_eq!(sns.known(1).alive, 2);
         sns.attach(a, 5, &mut peers);
         sns.attach(a, 6, &mut peers);
-        assert_eq!(sns.known(0).full, 1);
+        assert_eq!(sns.full_count, 1);
+        assert_eq!(sns.open, vec![b]);
         let orphans = sns.remove(a);
         assert_eq!(orphans, vec![5, 6]);
-        assert_eq!(sns.known(0), Known { then: 1, alive: 0, stalled: 0, full: 0 });
+        assert_eq!(sns.known(0), Known { then: 1, alive: 0, open: 0 });
         assert_eq!(sns.known(1).alive, 1);
         assert_eq!(sns.full_count, 0);
         let c = sns.create(2, 2, 1.0, 3, 2 * BUCKET);
@@ -337,7 +390,7 @@ mod tests {
         sns.detach(s, 1, &mut peers);
         sns.detach(s, 4, &mut peers);
         for (i, &p) in sns.slots[s as usize].clients.iter().enumerate() {
-            assert_eq!(peers.pos[p as usize], i as u32);
+            assert_eq!(peers.hot[p as usize].pos, i as u32);
         }
         assert_eq!(sns.clients_total, 3);
     }

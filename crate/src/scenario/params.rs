@@ -89,7 +89,7 @@ pub enum P {
     RetryCapS,
     PromoteUptimeMin,
     PromoteRate,
-    PromoteDemand,
+    PromoteCounts,
     SnChoice,
     SnOverload,
     Trigger,
@@ -112,7 +112,7 @@ pub enum P {
 
 pub const POLICIES: &[&str] = &["legacy-2007", "self-protect-2010", "resilient"];
 pub const RETRIES: &[&str] = &["fixed", "exponential", "jitter"];
-pub const DEMANDS: &[&str] = &["connected", "waiting"];
+pub const SUPPLIES: &[&str] = &["all", "answering"];
 pub const CHOICES: &[&str] = &["blind", "two-choices"];
 pub const OVERLOADS: &[&str] = &["stall", "shutdown", "admission"];
 
@@ -153,7 +153,7 @@ pub const PARAMS: &[Param] = &[
         "Simulated time between two metric samples."),
     row!("policy", "Allocation policy", "", Main, Kind::Choice { options: POLICIES }, C(0),
         "How supernodes are promoted and chosen and how clients retry; sets the policy knobs below unless they are given."),
-    row!("restart_rate", "Restart rate", "%/h", Main, float(0.1, 100.0), F(3.0),
+    row!("restart_rate", "Restart rate", "%/h", Main, float(0.1, 100.0), F(6.0),
         "Peak share of all peers restarting per hour as the restart wave passes (the wave's speed)."),
     row!("always_on", "Always-on share", "share", Population, float(0.0, 0.9), F(0.2),
         "Peers whose PC and client run day and night. [H] fitted so the daily trough is 0.6 of the peak, as published for Dec 2006."),
@@ -163,13 +163,13 @@ pub const PARAMS: &[Param] = &[
         "Peers running Windows with Automatic Updates on. [P] about 80% of Windows installs updated automatically by 2006."),
     row!("faulty_version", "Faulty client version", "share", Population, float(0.0, 1.0), F(0.0),
         "Peers running the client version that crashes (2010). [P] Windows 5.0.0152, about 50% of users."),
-    row!("sn_capacity", "Supernode capacity", "clients", Supernodes, int(10, 5_000), I(500),
+    row!("sn_capacity", "Supernode capacity", "clients", Supernodes, int(10, 5_000), I(400),
         "Most clients one supernode serves. [P] a supernode serves up to several hundred clients."),
-    row!("sn_target", "Supernode target load", "clients", Supernodes, int(10, 5_000), I(200),
+    row!("sn_target", "Supernode target load", "clients", Supernodes, int(10, 5_000), I(250),
         "Clients per supernode the allocation algorithm aims for. [P] about 48,000 supernodes for about 9 M online users."),
     row!("sn_accept_rate", "Supernode accept rate", "clients/s", Supernodes, float(0.1, 1_000.0), F(5.0),
         "New clients one supernode can take per second. [H]"),
-    row!("sn_attempt_capacity", "Supernode attempt capacity", "attempts/s", Supernodes, float(0.1, 10_000.0), F(20.0),
+    row!("sn_attempt_capacity", "Supernode attempt capacity", "attempts/s", Supernodes, float(0.1, 10_000.0), F(3.0),
         "Connection attempts per second a typical supernode handles before it is overloaded; hosts vary from a quarter to four times this. [H]"),
     row!("sn_cooldown_min", "Supernode cooldown", "min", Supernodes, int(0, 2_880), I(60),
         "After a supernode stops serving, its host may not serve again for this long. [P] a restarted supernode takes a while before it serves again."),
@@ -185,7 +185,7 @@ pub const PARAMS: &[Param] = &[
         "Logins per second the login servers complete, per million peers. [P] the login server is the one central element; [H] its size."),
     row!("login_timeout_s", "Login timeout", "s", Login, float(1.0, 600.0), F(30.0),
         "A client gives up waiting for a login reply after this and retries."),
-    row!("login_queue_s", "Login queue", "s of work", Login, float(1.0, 3_600.0), F(120.0),
+    row!("login_queue_s", "Login queue", "s of work", Login, float(1.0, 3_600.0), F(20.0),
         "Requests the login servers hold, in seconds of work; beyond it new requests are dropped."),
     row!(knob "login_admission", "Login admission control", "", Kind::Bool, B(false),
         "Login servers refuse at once what they cannot serve before the client's timeout, instead of queueing it and serving it too late."),
@@ -197,10 +197,10 @@ pub const PARAMS: &[Param] = &[
         "Longest backoff interval."),
     row!(knob "promote_uptime_min", "Promotion uptime", "min", int(0, 10_080), I(1_440),
         "Uptime a peer needs before it may be promoted to supernode. [H] legacy-2007 required long uptime."),
-    row!(knob "promote_rate", "Promotion rate", "per min per M peers", float(0.0, 100_000.0), F(2.0),
+    row!(knob "promote_rate", "Promotion rate", "per min per M peers", float(0.0, 100_000.0), F(0.5),
         "Most promotions per minute, per million peers."),
-    row!(knob "promote_demand", "Promotion counts", "", Kind::Choice { options: DEMANDS }, C(0),
-        "Which clients the allocation algorithm sizes the supernode core for: only those connected, or also those waiting for a supernode."),
+    row!(knob "promote_counts", "Supernodes counted", "", Kind::Choice { options: SUPPLIES }, C(0),
+        "What the allocation algorithm counts as supernode capacity: all supernodes, overloaded ones too (blind to overload), or each weighted by the share of requests it answers."),
     row!(knob "sn_choice", "Supernode choice", "", Kind::Choice { options: CHOICES }, C(0),
         "How a client picks a supernode from its host cache: blind to load, or the less loaded of two (power of two choices)."),
     row!(knob "sn_overload", "Supernode overload", "", Kind::Choice { options: OVERLOADS }, C(0),
