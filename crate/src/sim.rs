@@ -347,6 +347,10 @@ impl Simulation {
     pub fn state_counts(&self) -> [u64; STATES.len()] {
         self.counts
     }
+    /// Searching peers that have failed at least once in their current walk.
+    pub fn searching_backing_off(&self) -> u64 {
+        self.search_backoff
+    }
     pub fn pending_events(&self) -> usize {
         self.queue.len()
     }

@@ -14,7 +14,8 @@ pub struct Summary {
     pub peers: u32,
     pub sim_hours: f64,
     pub events: u64,
-    /// Mean online share of peers over the hour before the trigger.
+    /// Mean online share of peers over the hour before the trigger (the
+    /// first sample when the trigger is at the start or beyond the run).
     pub online_normal: f64,
     /// Lowest online share after the trigger.
     pub online_min: f64,
@@ -54,7 +55,10 @@ pub fn digest(sim: &Simulation) -> u64 {
 }
 
 pub fn summarize(sim: &Simulation, wall_seconds: f64) -> Summary {
-    let trigger_h = sim.config().trigger as f64 / 3_600_000.0;
+    // Without a trigger inside the run (a calm day cut short), the summary
+    // is about the whole run.
+    let trigger = sim.config().trigger;
+    let trigger_h = if trigger < sim.end() { trigger as f64 / 3_600_000.0 } else { 0.0 };
     let series = sim.series();
     let before: Vec<f64> = series
         .iter()

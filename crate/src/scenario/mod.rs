@@ -402,7 +402,8 @@ impl Scenario {
         let start = self.time(P::Start);
         let end = start + self.int(P::Hours) * 3_600;
         let trigger = self.time(P::Trigger);
-        if trigger < start + 3_600 || trigger >= end {
+        let triggered = self.flag(P::Wave) || self.flag(P::Crash) || self.float(P::SnDown) > 0.0 || self.float(P::MegaCount) > 0.0;
+        if triggered && (trigger < start + 3_600 || trigger >= end) {
             return Err(conflict(
                 P::Trigger,
                 format!(

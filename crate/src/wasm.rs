@@ -1,0 +1,228 @@
+//! The browser binding: converts types and forwards calls, nothing more.
+//! Scenarios and summaries cross as serde values; time series and the
+//! network view cross as flat `Float64Array`s, one copy per call.
+
+use js_sys::Float64Array;
+use wasm_bindgen::prelude::*;
+
+use crate::metrics::{self, COLUMNS};
+use crate::render::{Frame, SN_COLUMNS};
+use crate::scenario::{params, Scenario, PARAMS, PRESETS};
+use crate::sim::Simulation;
+use crate::summary;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A running simulation.
+#[wasm_bindgen]
+pub struct Playground {
+    sim: Simulation,
+    frame: Frame,
+}
+
+#[wasm_bindgen]
+impl Playground {
+    /// Builds the network for a scenario query string; a bad query throws
+    /// an `Error` whose message names the key, the value and what is allowed.
+    #[wasm_bindgen(constructor)]
+    pub fn new(query: &str) -> Result<Playground, JsError> {
+        let scenario = Scenario::from_query(query).map_err(js_error)?;
+        Ok(Playground { sim: Simulation::new(&scenario), frame: Frame::default() })
+    }
+
+    /// Canonical query string of the scenario.
+    pub fn query(&self) -> String {
+        self.sim.scenario().to_query()
+    }
+
+    /// Runs at most `budget` events; returns how many ran.
+    #[wasm_bindgen(js_name = runEvents)]
+    pub fn run_events(&mut self, budget: u32) -> u32 {
+        self.sim.run_events(budget as u64) as u32
+    }
+
+    /// Runs every event up to simulated time `t_ms`.
+    #[wasm_bindgen(js_name = runUntil)]
+    pub fn run_until(&mut self, t_ms: f64) {
+        self.sim.run_until(t_ms.max(0.0) as u64);
+    }
+
+    #[wasm_bindgen(js_name = nowMs)]
+    pub fn now_ms(&self) -> f64 {
+        self.sim.now() as f64
+    }
+    #[wasm_bindgen(js_name = endMs)]
+    pub fn end_ms(&self) -> f64 {
+        self.sim.end() as f64
+    }
+    #[wasm_bindgen(js_name = triggerMs)]
+    pub fn trigger_ms(&self) -> f64 {
+        self.sim.config().trigger as f64
+    }
+    /// Unix time (ms) of simulated time 0, for showing the clock as a date.
+    #[wasm_bindgen(js_name = startUnixMs)]
+    pub fn start_unix_ms(&self) -> f64 {
+        self.sim.config().start_unix_ms as f64
+    }
+    pub fn events(&self) -> f64 {
+        self.sim.events() as f64
+    }
+    pub fn done(&self) -> bool {
+        self.sim.is_done()
+    }
+    pub fn peers(&self) -> u32 {
+        self.sim.config().peers
+    }
+
+    /// The run fingerprint: 16 hex digits identifying the outcome so far.
+    pub fn digest(&self) -> String {
+        format!("{:016x}", summary::digest(&self.sim))
+    }
+
+    /// The summary object of `patchstorm run --format json`.
+    pub fn summary(&self, wall_seconds: f64) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(&summary::summarize(&self.sim, wall_seconds)).map_err(js_error)
+    }
+
+    #[wasm_bindgen(js_name = sampleCount)]
+    pub fn sample_count(&self) -> u32 {
+        self.sim.series().len() as u32
+    }
+
+    /// Samples from index `from` on, row-major, `columns().length` numbers each.
+    pub fn samples(&self, from: u32) -> Float64Array {
+        let rows = self.sim.series().get(from as usize..).unwrap_or(&[]);
+        let mut flat = Vec::with_capacity(rows.len() * COLUMNS.len());
+        for r in rows {
+            flat.extend(r.values());
+        }
+        Float64Array::from(flat.as_slice())
+    }
+
+    /// Captures the network view; read it with `supernodes`, `totals`, `login`.
+    pub fn capture(&mut self) {
+        Frame::capture(&self.sim, &mut self.frame);
+    }
+    /// `snColumns().length` numbers per live supernode.
+    pub fn supernodes(&self) -> Float64Array {
+        Float64Array::from(self.frame.supernodes.as_slice())
+    }
+    /// Peers per state (offline, restarting, login_wait, searching,
+    /// connected, supernode), then backing off at login and while searching.
+    pub fn totals(&self) -> Float64Array {
+        Float64Array::from(self.frame.totals.as_slice())
+    }
+    /// Login servers: queued, capacity/s, requests/s, logins/s.
+    pub fn login(&self) -> Float64Array {
+        Float64Array::from(self.frame.login.as_slice())
+    }
+
+    /// The time series as CSV (header first; first column `t_hours`).
+    pub fn csv(&self) -> String {
+        let mut out = Vec::new();
+        metrics::write_csv(self.sim.series(), &mut out).expect("writing to memory does not fail");
+        String::from_utf8(out).expect("the CSV is ASCII")
+    }
+
+    /// The published online counts of this scenario's preset (empty for
+    /// calm-day), on the run's clock: `[{t_hours, scaled, share_of_normal,
+    /// published, note}]`, `scaled` in this run's peers.
+    pub fn published(&self) -> Result<JsValue, JsError> {
+        let rows: Vec<serde_json::Value> = crate::reference::placed(&self.sim)
+            .into_iter()
+            .map(|p| {
+                serde_json::json!({
+                    "t_hours": p.t_hours,
+                    "scaled": p.scaled,
+                    "share_of_normal": p.share_of_normal,
+                    "published": p.published,
+                    "note": p.note,
+                })
+            })
+            .collect();
+        to_js(&rows)
+    }
+
+    /// The scenario with every parameter, as JSON text.
+    #[wasm_bindgen(js_name = scenarioJson)]
+    pub fn scenario_json(&self) -> String {
+        serde_json::to_string_pretty(&self.sim.scenario().to_json()).expect("a JSON value serialises")
+    }
+}
+
+/// Time-series column names, in the order of `Playground.samples`.
+#[wasm_bindgen]
+pub fn columns() -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(&COLUMNS).map_err(js_error)
+}
+
+/// What each time-series column means, with its unit.
+#[wasm_bindgen(js_name = columnDocs)]
+pub fn column_docs() -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(&metrics::COLUMN_DOCS).map_err(js_error)
+}
+
+/// Column names of a supernode row in `Playground.supernodes`.
+#[wasm_bindgen(js_name = snColumns)]
+pub fn sn_columns() -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(&SN_COLUMNS).map_err(js_error)
+}
+
+/// The parameter table: key, label, unit, group, help, kind (with min/max
+/// or options), policy_knob, and `allowed` in words.
+#[wasm_bindgen]
+pub fn params() -> Result<JsValue, JsError> {
+    let rows: Vec<serde_json::Value> = PARAMS
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::to_value(p).expect("a parameter serialises");
+            v["allowed"] = serde_json::Value::String(params::allowed(&p.kind));
+            v
+        })
+        .collect();
+    to_js(&rows)
+}
+
+/// The presets: key, title, story.
+#[wasm_bindgen]
+pub fn presets() -> Result<JsValue, JsError> {
+    let rows: Vec<serde_json::Value> = PRESETS
+        .iter()
+        .map(|p| serde_json::json!({ "key": p.key, "title": p.title, "story": p.story }))
+        .collect();
+    to_js(&rows)
+}
+
+/// Every parameter's value (as link text) for a query, plus `preset` and
+/// the canonical `query`; throws on a bad query.
+#[wasm_bindgen(js_name = scenarioValues)]
+pub fn scenario_values(query: &str) -> Result<JsValue, JsError> {
+    let s = Scenario::from_query(query).map_err(js_error)?;
+    let mut values = serde_json::Map::new();
+    for p in PARAMS {
+        let v = s.value_by_key(p.key).expect("every parameter has a value");
+        values.insert(p.key.into(), serde_json::Value::String(params::format_value(&p.kind, v)));
+    }
+    values.insert("preset".into(), serde_json::Value::String(s.preset_id().key().into()));
+    values.insert("query".into(), serde_json::Value::String(s.to_query()));
+    to_js(&values)
+}
+
+/// The fastest restart rate (%/h) the wave of this scenario allows.
+#[wasm_bindgen(js_name = maxRestartRate)]
+pub fn max_restart_rate(query: &str) -> Result<f64, JsError> {
+    let s = Scenario::parse_query(query).map_err(js_error)?;
+    Ok(crate::trigger::max_restart_rate(&s))
+}
+
+fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    // Maps become plain objects, so the page can index them by key.
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_error)
+}

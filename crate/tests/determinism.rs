@@ -1,0 +1,57 @@
+//! The same scenario gives the same run: natively here, and in the browser
+//! (`web.rs` checks the same fixture under wasm32). The fixture is written
+//! by this test when `UPDATE_FIXTURES=1`; otherwise the test fails if a
+//! change to the model changes any digest, so the fixture stays true.
+
+use patchstorm::{summary, Scenario, Simulation};
+
+const FIXTURE: &str = "tests/fixtures/digests.json";
+
+/// Small scenarios that still pass through each preset's trigger.
+pub const CASES: &[&str] = &[
+    "preset=skype-2007&peers=5000&hours=40",
+    "preset=skype-2010&peers=5000&hours=48",
+    "preset=resilient-2007&peers=3000&hours=36&seed=9",
+    "preset=calm-day&peers=2000&hours=12",
+];
+
+fn digest_of(query: &str) -> String {
+    let mut sim = Simulation::new(&Scenario::from_query(query).unwrap());
+    sim.run();
+    format!("{:016x}", summary::digest(&sim))
+}
+
+#[test]
+fn digests_match_the_fixture() {
+    let current: Vec<(String, String)> = CASES.iter().map(|q| (q.to_string(), digest_of(q))).collect();
+    let json = serde_json::to_string_pretty(
+        &current.iter().map(|(q, d)| serde_json::json!({ "query": q, "digest": d })).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    if std::env::var("UPDATE_FIXTURES").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, json + "\n").unwrap();
+        return;
+    }
+    let stored: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (row, (query, digest)) in stored.iter().zip(&current) {
+        assert_eq!(row["query"], *query.as_str(), "the fixture lists other cases; rerun with UPDATE_FIXTURES=1");
+        assert_eq!(
+            row["digest"],
+            *digest.as_str(),
+            "{query}: the model's outcome changed; if intended, rerun with UPDATE_FIXTURES=1 and commit the fixture"
+        );
+    }
+    assert_eq!(stored.len(), current.len());
+}
+
+#[test]
+fn the_same_scenario_runs_the_same_twice() {
+    let q = "preset=skype-2007&peers=3000&hours=30&seed=4";
+    assert_eq!(digest_of(q), digest_of(q));
+}
+
+#[test]
+fn different_seeds_give_different_runs() {
+    assert_ne!(digest_of("preset=calm-day&peers=2000&hours=6&seed=1"), digest_of("preset=calm-day&peers=2000&hours=6&seed=2"));
+}

@@ -1,0 +1,57 @@
+//! Browser tests of the bindings (`wasm-pack test --headless --chrome crate`).
+//! A scenario from a query string runs in the browser and gives the digest
+//! the native side wrote into the fixture; buffers have their documented
+//! lengths; bad input becomes a JS error naming key, value and range.
+#![cfg(target_arch = "wasm32")]
+
+use patchstorm::metrics::COLUMNS;
+use patchstorm::render::SN_FIELDS;
+use patchstorm::wasm::Playground;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const FIXTURE: &str = include_str!("fixtures/digests.json");
+
+fn fixture() -> Vec<(String, String)> {
+    let rows: Vec<serde_json::Value> = serde_json::from_str(FIXTURE).unwrap();
+    rows.iter().map(|r| (r["query"].as_str().unwrap().to_string(), r["digest"].as_str().unwrap().to_string())).collect()
+}
+
+#[wasm_bindgen_test]
+fn browser_runs_give_the_native_digests() {
+    for (query, digest) in fixture() {
+        let mut p = Playground::new(&query).unwrap();
+        while p.run_events(50_000) > 0 {}
+        assert!(p.done());
+        assert_eq!(p.digest(), digest, "{query}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn buffers_have_their_documented_lengths() {
+    let mut p = Playground::new("preset=calm-day&peers=2000&hours=3").unwrap();
+    p.run_until(2.0 * 3_600_000.0);
+    let n = p.sample_count() as usize;
+    assert!(n > 100);
+    assert_eq!(p.samples(0).length() as usize, n * COLUMNS.len());
+    assert_eq!(p.samples(n as u32 - 10).length() as usize, 10 * COLUMNS.len());
+    p.capture();
+    let sns = p.supernodes().length() as usize;
+    assert!(sns > 0 && sns % SN_FIELDS == 0);
+    assert_eq!(p.totals().length(), 8);
+    assert_eq!(p.login().length(), 4);
+    let totals = p.totals().to_vec();
+    assert_eq!(totals[..6].iter().sum::<f64>(), 2000.0, "every peer is in one state");
+}
+
+#[wasm_bindgen_test]
+fn bad_input_is_a_js_error_naming_key_value_and_range() {
+    let err = match Playground::new("preset=skype-2007&peers=5") {
+        Err(e) => wasm_bindgen::JsValue::from(e),
+        Ok(_) => panic!("peers=5 must be refused"),
+    };
+    let message = js_sys::Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap();
+    assert!(message.contains("peers=5") && message.contains("1000") && message.contains("25000000"), "{message}");
+    assert!(patchstorm::wasm::scenario_values("bogus=1").is_err());
+}
