@@ -59,13 +59,13 @@ mod kind {
 
 /// Hash streams for per-peer values that are recomputed instead of stored.
 const HASH_WAVE_DELAY: u64 = 11;
-const HASH_HOST_CLASS: u64 = 12;
 
 /// A reconnected faulty client crashes again this long after its login.
 const CRASH_DELAY_MIN: Millis = MINUTE;
 const CRASH_DELAY_MAX: Millis = 5 * MINUTE;
-/// Supernodes judge their load over about this long (exponential average).
-const LOAD_WINDOW_S: f64 = 60.0;
+/// Supernodes judge their load over about ten minutes (exponential
+/// average): one supernode leaving a small network must not read as a storm.
+const LOAD_WINDOW_S: f64 = 600.0;
 
 /// How often the allocation algorithm runs.
 const ALLOCATE_EVERY: Millis = MINUTE;
@@ -116,6 +116,7 @@ pub struct Simulation {
     login_seen: crate::login::LoginStats,
     series: Vec<Sample>,
     promote_carry: f64,
+    promotions_total: u64,
     drop_carry: [f64; CLASSES],
     /// Recent share of final attach attempts that got a place (EWMA).
     token_luck: f64,
@@ -161,6 +162,7 @@ impl Simulation {
             login_seen: Default::default(),
             series: Vec::new(),
             promote_carry: 0.0,
+            promotions_total: 0,
             drop_carry: [0.0; CLASSES],
             token_luck: 1.0,
             attach_tries: 0,
@@ -731,12 +733,18 @@ impl Simulation {
 
     // ---- supernodes ---------------------------------------------------------
 
-    fn host_class(&self, host: u32) -> u8 {
-        (hash_unit(self.cfg.seed, HASH_HOST_CLASS, host as u64) * CLASSES as f64) as u8
+    /// Overload classes are dealt round-robin in promotion order, so the
+    /// supernodes alive at any time cover the classes evenly whether there
+    /// are 20 of them or 50,000: with a random draw, a small network's
+    /// outcome would hang on which classes its few supernodes happened to get.
+    fn next_class(&mut self) -> u8 {
+        let c = (self.promotions_total % CLASSES as u64) as u8;
+        self.promotions_total += 1;
+        c
     }
 
     fn make_supernode(&mut self, host: u32) {
-        let class = self.host_class(host);
+        let class = self.next_class();
         let slot = self.sns.create(host, self.cfg.sn_capacity, self.cfg.sn_accept_rate, class, self.now);
         self.set_state(host, State::Supernode);
         self.peers.hot[host as usize].home = slot;

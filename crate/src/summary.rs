@@ -19,9 +19,10 @@ pub struct Summary {
     pub online_normal: f64,
     /// Lowest online share after the trigger.
     pub online_min: f64,
-    /// Hours from the trigger until the online count is back to at least
-    /// 95% of what the daily rhythm alone gives and stays there for an hour;
-    /// 0 if it never fell below; `None` if it never recovers in the run.
+    /// Hours from the trigger until, after its deepest point, the online
+    /// count is back to at least 95% of what the daily rhythm alone gives and
+    /// stays there for an hour; 0 if it never fell below 95%; `None` if it
+    /// does not recover within the run.
     pub recovered_after_hours: Option<f64>,
     /// Highest login request rate, per second.
     pub peak_login_rate: f64,
@@ -73,7 +74,14 @@ pub fn summarize(sim: &Simulation, wall_seconds: f64) -> Summary {
     let after: Vec<_> = series.iter().filter(|s| s.t_hours >= trigger_h).collect();
     let online_min = after.iter().map(|s| s.online_share).fold(f64::INFINITY, f64::min);
     let ok = |s: &&crate::metrics::Sample| s.online_share >= RECOVERED * s.normal_share;
-    let recovered_after_hours = match after.iter().position(|s| !ok(s)) {
+    // Recovery is counted from the deepest point after the trigger, so a
+    // small early dip does not count as the outage.
+    let deepest = after
+        .iter()
+        .enumerate()
+        .min_by(|a, b| (a.1.online_share / a.1.normal_share.max(1e-12)).total_cmp(&(b.1.online_share / b.1.normal_share.max(1e-12))))
+        .map(|(i, _)| i);
+    let recovered_after_hours = match after.iter().position(|s| !ok(s)).and(deepest) {
         None => Some(0.0),
         Some(dip) => {
             let last = after.last().map_or(0.0, |s| s.t_hours);

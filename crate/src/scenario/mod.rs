@@ -96,7 +96,7 @@ impl Preset {
                 (P::CrashRestartMin, Float(2.0)),
                 // [H, fitted] a lower self-protection threshold than the
                 // 2007 stall point, and login servers that coped [P].
-                (P::SnAttemptCapacity, Float(0.5)),
+                (P::SnAttemptCapacity, Float(0.2)),
                 (P::LoginCapacity, Float(300.0)),
                 (P::MegaCount, Float(150.0)),
                 (P::MegaAfterH, Float(14.0)),
@@ -121,7 +121,7 @@ fn policy_knobs(policy: u8) -> &'static [(P, Value)] {
             (P::RetryBaseS, Float(2.0)),
             (P::RetryCapS, Float(2.0)),
             (P::PromoteUptimeMin, Int(1_440)),
-            (P::PromoteRate, Float(0.5)),
+            (P::PromoteRate, Float(0.3)),
             (P::PromoteCounts, Choice(0)),
             (P::SnChoice, Choice(0)),
             (P::SnOverload, Choice(0)),
@@ -134,8 +134,8 @@ fn policy_knobs(policy: u8) -> &'static [(P, Value)] {
             (P::Retry, Choice(1)),
             (P::RetryBaseS, Float(2.0)),
             (P::RetryCapS, Float(60.0)),
-            (P::PromoteUptimeMin, Int(120)),
-            (P::PromoteRate, Float(20.0)),
+            (P::PromoteUptimeMin, Int(720)),
+            (P::PromoteRate, Float(5.0)),
             (P::PromoteCounts, Choice(1)),
             (P::SnChoice, Choice(0)),
             (P::SnOverload, Choice(1)),
