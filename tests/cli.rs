@@ -1,1 +1,147 @@
-//! Black-box tests of the `patchstorm` command-line tool.
+//! Black-box tests of the `patchstorm` command-line tool, as a user runs it.
+
+use std::process::{Command, Output};
+
+fn patchstorm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patchstorm")).args(args).output().expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const SMALL: &str = "preset=skype-2007&peers=2000&hours=20";
+
+#[test]
+fn json_summary_has_exactly_the_documented_fields() {
+    let o = patchstorm(&["run", "--scenario", SMALL, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut expected = vec![
+        "scenario",
+        "digest",
+        "peers",
+        "sim_hours",
+        "events",
+        "online_normal",
+        "online_min",
+        "recovered_after_hours",
+        "peak_login_rate",
+        "wall_seconds",
+    ];
+    let mut got = keys.clone();
+    got.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(got, expected);
+    assert_eq!(v["scenario"], "v=1&preset=skype-2007&peers=2000&hours=20");
+    assert_eq!(v["digest"].as_str().unwrap().len(), 16);
+    assert!(v["digest"].as_str().unwrap().chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(v["peers"], 2000);
+    assert_eq!(v["sim_hours"], 20.0);
+    assert!(v["events"].as_u64().unwrap() > 10_000);
+    assert!(stderr(&o).is_empty(), "no progress bar when stderr is not a terminal");
+}
+
+#[test]
+fn the_same_run_twice_prints_the_same_digest() {
+    let digest = |args: &[&str]| {
+        let v: serde_json::Value = serde_json::from_str(&stdout(&patchstorm(args))).unwrap();
+        v["digest"].as_str().unwrap().to_string()
+    };
+    let a = digest(&["run", "--scenario", SMALL]);
+    let b = digest(&["run", "--preset", "skype-2007", "--set", "peers=2000", "--hours", "20"]);
+    assert_eq!(a, b, "the same scenario, given two ways");
+    assert_ne!(a, digest(&["run", "--scenario", SMALL, "--set", "seed=2"]));
+}
+
+#[test]
+fn csv_has_a_header_starting_with_t_hours() {
+    let o = patchstorm(&["run", "--scenario", "preset=calm-day&peers=1000&hours=2", "--format", "csv"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[0], "t_hours");
+    assert!(header.contains(&"online") && header.contains(&"login_requests_ps"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 121, "one sample a minute for 2 h, plus the start");
+    assert!(rows.iter().all(|r| r.split(',').count() == header.len()));
+}
+
+#[test]
+fn out_writes_the_file_and_bad_input_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("patchstorm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("run.csv");
+    let o = patchstorm(&[
+        "run",
+        "--scenario",
+        "preset=calm-day&peers=1000&hours=1",
+        "--format",
+        "csv",
+        "--out",
+        good.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&good).unwrap().starts_with("t_hours,"));
+    assert!(stdout(&o).is_empty());
+
+    let bad = dir.join("bad.csv");
+    let o = patchstorm(&["run", "--scenario", "peers=12", "--out", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!bad.exists(), "no partial output file");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Bad input exits with 2 and one line naming the key, the value and what
+/// is allowed (plus a hint line pointing at the usage).
+fn refused(args: &[&str], must_contain: &[&str]) {
+    let o = patchstorm(args);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    let err = stderr(&o);
+    let first = err.lines().next().unwrap();
+    assert!(first.starts_with("error: "), "{first}");
+    for needle in must_contain {
+        assert!(first.contains(needle), "{args:?}: {first:?} lacks {needle:?}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn bad_input_is_refused_with_key_value_and_range() {
+    refused(&["run", "--set", "peers=5"], &["peers=5", "1000", "25000000"]);
+    refused(&["run", "--set", "wobble=3"], &["wobble"]);
+    refused(&["run", "--scenario", "policy=magic"], &["policy=magic", "legacy-2007", "resilient"]);
+    refused(&["run", "--scenario", "peers"], &["peers", "key=value"]);
+    refused(&["run", "--set", "restart_rate=abc"], &["restart_rate=abc", "0.1", "100"]);
+    refused(&["run", "--set", "restart_rate=90"], &["restart_rate=90", "cannot go faster"]);
+    refused(&["run", "--hours", "1000"], &["hours=1000", "336"]);
+    refused(&["run", "--format", "xml"], &["xml", "json or csv"]);
+    refused(&["run", "--preset", "skype-1999"], &["preset=skype-1999", "skype-2007"]);
+    refused(&["run", "--scenario", "v=7"], &["v=7"]);
+    refused(&["run", "--set", "seed=1", "--set", "nonsense"], &["nonsense", "KEY=VALUE"]);
+    refused(&["frobnicate"], &["frobnicate"]);
+}
+
+#[test]
+fn presets_and_params_list_the_table() {
+    let o = patchstorm(&["presets"]);
+    assert!(o.status.success());
+    for key in ["skype-2007", "skype-2010", "calm-day", "resilient-2007"] {
+        assert!(stdout(&o).contains(key));
+    }
+    let o = patchstorm(&["params"]);
+    let text = stdout(&o);
+    for key in ["peers", "restart_rate", "policy", "sn_capacity", "login_capacity", "mega_count"] {
+        assert!(text.lines().any(|l| l.starts_with(key)), "{key} missing");
+    }
+    assert!(text.contains("%/h") && text.contains("a whole number from 1000 to 25000000"));
+}

@@ -125,12 +125,29 @@ pub struct WalkRules {
 /// Samples one stretch of a walk through `remaining` unused entries, with
 /// the odds of the peer's cache (`stale`) until a supernode answers and
 /// those of a fresh cache after.
-pub fn walk(stale: AttemptOdds, fresh: AttemptOdds, remaining: u32, failures: u32, rules: &WalkRules, rng: &mut Rng) -> Walk {
+pub fn walk(
+    stale: AttemptOdds,
+    fresh: AttemptOdds,
+    remaining: u32,
+    failures: u32,
+    rules: &WalkRules,
+    rng: &mut Rng,
+) -> Walk {
     walk_fast(stale, fresh, remaining, failures, rules, rng)
 }
 
 fn start(failures: u32) -> Walk {
-    Walk { end: WalkEnd::Continue, elapsed: 0, attempts: 0, timeouts: 0, refusals: 0, used: 0, failures, live_probes: 0.0, refreshed: false }
+    Walk {
+        end: WalkEnd::Continue,
+        elapsed: 0,
+        attempts: 0,
+        timeouts: 0,
+        refusals: 0,
+        used: 0,
+        failures,
+        live_probes: 0.0,
+        refreshed: false,
+    }
 }
 
 fn timeout_share(o: &AttemptOdds) -> f64 {
@@ -144,7 +161,14 @@ fn timeout_share(o: &AttemptOdds) -> f64 {
 /// Attempt by attempt: the plain statement of the process `walk_fast`
 /// samples, kept as its reference in the tests.
 #[cfg_attr(not(test), allow(dead_code))]
-fn walk_each(stale: AttemptOdds, fresh: AttemptOdds, remaining: u32, failures: u32, rules: &WalkRules, rng: &mut Rng) -> Walk {
+fn walk_each(
+    stale: AttemptOdds,
+    fresh: AttemptOdds,
+    remaining: u32,
+    failures: u32,
+    rules: &WalkRules,
+    rng: &mut Rng,
+) -> Walk {
     let mut w = start(failures);
     let mut odds = stale;
     let mut before_success = rng.failures_before_success(odds.success);
@@ -200,7 +224,14 @@ enum StretchEnd {
 /// jitter). Where the span cuts a stretch, its timeouts are taken as spread
 /// evenly through it. Samples the same process as `walk_each` (a test
 /// compares them).
-fn walk_fast(stale: AttemptOdds, fresh: AttemptOdds, remaining: u32, failures: u32, rules: &WalkRules, rng: &mut Rng) -> Walk {
+fn walk_fast(
+    stale: AttemptOdds,
+    fresh: AttemptOdds,
+    remaining: u32,
+    failures: u32,
+    rules: &WalkRules,
+    rng: &mut Rng,
+) -> Walk {
     let mut w = start(failures);
     let mut odds = stale;
     loop {
@@ -230,7 +261,8 @@ fn walk_fast(stale: AttemptOdds, fresh: AttemptOdds, remaining: u32, failures: u
             }
         };
         let (wait_mean, wait_var) = rules.waits.total(w.failures, fails);
-        let wait_total = if wait_var > 0.0 { (wait_mean + libm::sqrt(wait_var) * rng.normal()).max(0.0) } else { wait_mean };
+        let wait_total =
+            if wait_var > 0.0 { (wait_mean + libm::sqrt(wait_var) * rng.normal()).max(0.0) } else { wait_mean };
         // Timeouts among the first m failures, and the time they take.
         let timeouts_in = |m: u64| -> u64 {
             match end {
@@ -305,7 +337,11 @@ mod tests {
     use crate::rng::Stream;
 
     fn rules() -> WalkRules {
-        WalkRules { waits: Waits::new(&Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 }), timeout: 10_000, rtt: 300 }
+        WalkRules {
+            waits: Waits::new(&Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 }),
+            timeout: 10_000,
+            rtt: 300,
+        }
     }
 
     #[test]

@@ -155,12 +155,8 @@ impl LoginServer {
 
         // Admission: queue what can be served before the client gives up
         // (with admission control) or what fits in the queue (without).
-        let room = if self.admission {
-            (self.capacity * self.timeout_s) as u64
-        } else {
-            self.queue_limit
-        }
-        .saturating_sub(self.queued);
+        let room = if self.admission { (self.capacity * self.timeout_s) as u64 } else { self.queue_limit }
+            .saturating_sub(self.queued);
         let admitted = arrivals.min(room);
         let refused = arrivals - admitted;
         if admitted > 0 {
@@ -255,7 +251,14 @@ mod tests {
     use crate::rng::Stream;
 
     fn server(capacity: f64, admission: bool) -> LoginServer {
-        LoginServer::new(capacity, 30_000, 300, (capacity * 120.0) as u64, admission, Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 })
+        LoginServer::new(
+            capacity,
+            30_000,
+            300,
+            (capacity * 120.0) as u64,
+            admission,
+            Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 },
+        )
     }
 
     fn run(mut s: LoginServer, clients: u32, seconds: u64) -> (LoginServer, u64) {

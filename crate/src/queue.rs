@@ -37,7 +37,12 @@ struct Stored {
 
 impl Stored {
     fn of(e: Event) -> Stored {
-        Stored { time: u32::try_from(e.time).expect("event times stay below 2^32 ms (49 days)"), peer: e.peer, epoch: e.epoch, kind: e.kind }
+        Stored {
+            time: u32::try_from(e.time).expect("event times stay below 2^32 ms (49 days)"),
+            peer: e.peer,
+            epoch: e.epoch,
+            kind: e.kind,
+        }
     }
     fn event(self) -> Event {
         Event { time: self.time as Millis, peer: self.peer, kind: self.kind, epoch: self.epoch }
@@ -199,7 +204,8 @@ impl EventQueue {
                 self.cascade(2, s);
                 continue;
             }
-            let earliest = self.overflow.iter().map(|e| e.time as Millis).min().expect("len > 0 but all wheels are empty");
+            let earliest =
+                self.overflow.iter().map(|e| e.time as Millis).min().expect("len > 0 but all wheels are empty");
             self.now = earliest;
             for e in std::mem::take(&mut self.overflow) {
                 self.place(e);

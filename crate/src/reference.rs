@@ -55,7 +55,11 @@ impl Dataset {
                 continue;
             };
             let utc = parse_utc(utc).expect("the reference CSV has valid times");
-            out.push(Point { utc, online: online.trim().parse().ok(), note: note.trim().trim_matches('"').to_string() });
+            out.push(Point {
+                utc,
+                online: online.trim().parse().ok(),
+                note: note.trim().trim_matches('"').to_string(),
+            });
         }
         out
     }

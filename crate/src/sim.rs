@@ -20,6 +20,7 @@ use crate::login::LoginServer;
 use crate::metrics::{Sample, Spread};
 use crate::peer::{flags, minute_stamp, traits, Peers, State, NONE, STATES, UPTIME_BASE_MIN};
 use crate::policy::{Overload, SnChoice, Supply, Waits};
+use crate::queue::{Event, EventQueue};
 use crate::region::{self, REGIONS};
 use crate::rhythm::{local_ms, Rhythm};
 use crate::rng::{hash_unit, Rng, Stream};
@@ -27,16 +28,32 @@ use crate::scenario::Scenario;
 use crate::supernode::{class_factor, Supernodes, BUCKET, CLASSES, MEGA_CLASS};
 use crate::time::{Millis, MINUTE, SECOND};
 use crate::trigger::{COUNTDOWN, INSTALL_AFTER_BOOT};
-use crate::queue::{Event, EventQueue};
 
 /// Event kinds, by name, for `events_by_kind`.
 pub const KIND_NAMES: [&str; 15] = [
-    "session_start", "session_end", "wave_check", "restart_begin", "restart_end", "crash", "walk", "attach", "exhausted",
-    "second", "allocate", "sample", "bucket", "take_down", "mega",
+    "session_start",
+    "session_end",
+    "wave_check",
+    "restart_begin",
+    "restart_end",
+    "crash",
+    "walk",
+    "attach",
+    "exhausted",
+    "second",
+    "allocate",
+    "sample",
+    "bucket",
+    "take_down",
+    "mega",
 ];
 
 fn kind_index(k: u8) -> usize {
-    if k >= kind::SECOND { (k - kind::SECOND) as usize + 9 } else { k as usize }
+    if k >= kind::SECOND {
+        (k - kind::SECOND) as usize + 9
+    } else {
+        k as usize
+    }
 }
 
 mod kind {
@@ -135,7 +152,14 @@ impl Simulation {
         let n = cfg.peers as usize;
         let buckets = (cfg.duration / BUCKET) as usize + 2;
         let mut sim = Simulation {
-            login: LoginServer::new(cfg.login_capacity, cfg.login_timeout, cfg.rtt, cfg.login_queue, cfg.login_admission, cfg.retry),
+            login: LoginServer::new(
+                cfg.login_capacity,
+                cfg.login_timeout,
+                cfg.rtt,
+                cfg.login_queue,
+                cfg.login_admission,
+                cfg.retry,
+            ),
             rules: WalkRules { waits: Waits::new(&cfg.retry), timeout: cfg.attach_timeout, rtt: cfg.rtt },
             offsets: std::array::from_fn(|r| REGIONS[r].offset_ms(cfg.month)),
             cfg,
@@ -617,7 +641,10 @@ impl Simulation {
     /// post-mortem's crash cause lasted for hours].
     fn expose_to_crash(&mut self, p: u32) {
         if let Some(c) = self.cfg.crash {
-            if self.peers.has(p, traits::CRASHES) && self.now >= self.cfg.trigger && self.now < self.cfg.trigger + c.window {
+            if self.peers.has(p, traits::CRASHES)
+                && self.now >= self.cfg.trigger
+                && self.now < self.cfg.trigger + c.window
+            {
                 let delay = CRASH_DELAY_MIN + (self.rng.unit() * (CRASH_DELAY_MAX - CRASH_DELAY_MIN) as f64) as Millis;
                 self.push(self.now + delay, p, kind::CRASH);
             }
@@ -639,7 +666,9 @@ impl Simulation {
         // Supernodes with room may still be out of admission tokens: the
         // share of attaches that found one lately tells how often.
         let (answer, luck) = (self.sns.mean_answer(), self.token_luck);
-        let odds_at = |sns: &Supernodes, t: Millis| attempt_odds(Odds::of(sns.known(sns.bucket_of(t)), answer, luck), self.cfg.sn_choice);
+        let odds_at = |sns: &Supernodes, t: Millis| {
+            attempt_odds(Odds::of(sns.known(sns.bucket_of(t)), answer, luck), self.cfg.sn_choice)
+        };
         let stale = odds_at(&self.sns, self.peers.hot[i].cache_at as Millis * MINUTE);
         let fresh = odds_at(&self.sns, self.now);
         let remaining = self.cfg.cache_size.saturating_sub(self.peers.hot[i].walked as u32);
@@ -903,13 +932,8 @@ impl Simulation {
     }
 
     fn take_down(&mut self) {
-        let hosts: Vec<u32> = self
-            .sns
-            .live
-            .iter()
-            .map(|&s| self.sns.slots[s as usize].host)
-            .filter(|&h| h != NONE)
-            .collect();
+        let hosts: Vec<u32> =
+            self.sns.live.iter().map(|&s| self.sns.slots[s as usize].host).filter(|&h| h != NONE).collect();
         let reboot = self.cfg.wave.as_ref().map_or(5 * MINUTE, |w| w.reboot);
         for h in hosts {
             if self.rng.chance(self.cfg.sn_down) {
@@ -1048,17 +1072,25 @@ impl Simulation {
                 return Err(format!("supernode {slot} holds {} > capacity {}", sn.clients.len(), sn.capacity));
             }
             for (k, &c) in sn.clients.iter().enumerate() {
-                if self.peers.state(c) != State::Connected || self.peers.hot[c as usize].home != slot || self.peers.hot[c as usize].pos != k as u32 {
+                if self.peers.state(c) != State::Connected
+                    || self.peers.hot[c as usize].home != slot
+                    || self.peers.hot[c as usize].pos != k as u32
+                {
                     return Err(format!("client {c} of supernode {slot} is out of place"));
                 }
             }
             clients += sn.clients.len() as u64;
-            if sn.host != NONE && (self.peers.state(sn.host) != State::Supernode || self.peers.hot[sn.host as usize].home != slot) {
+            if sn.host != NONE
+                && (self.peers.state(sn.host) != State::Supernode || self.peers.hot[sn.host as usize].home != slot)
+            {
                 return Err(format!("host {} of supernode {slot} is not marked as its supernode", sn.host));
             }
         }
         if clients != counts[State::Connected as usize] {
-            return Err(format!("{clients} clients on supernodes but {} peers connected", counts[State::Connected as usize]));
+            return Err(format!(
+                "{clients} clients on supernodes but {} peers connected",
+                counts[State::Connected as usize]
+            ));
         }
         if self.login.waiting() != counts[State::LoginWait as usize] {
             return Err("login pool and LoginWait count differ".into());

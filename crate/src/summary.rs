@@ -79,7 +79,10 @@ pub fn summarize(sim: &Simulation, wall_seconds: f64) -> Summary {
     let deepest = after
         .iter()
         .enumerate()
-        .min_by(|a, b| (a.1.online_share / a.1.normal_share.max(1e-12)).total_cmp(&(b.1.online_share / b.1.normal_share.max(1e-12))))
+        .min_by(|a, b| {
+            (a.1.online_share / a.1.normal_share.max(1e-12))
+                .total_cmp(&(b.1.online_share / b.1.normal_share.max(1e-12)))
+        })
         .map(|(i, _)| i);
     let recovered_after_hours = match after.iter().position(|s| !ok(s)).and(deepest) {
         None => Some(0.0),
@@ -87,8 +90,8 @@ pub fn summarize(sim: &Simulation, wall_seconds: f64) -> Summary {
             let last = after.last().map_or(0.0, |s| s.t_hours);
             (dip..after.len()).find_map(|i| {
                 let t = after[i].t_hours;
-                let window_ok = t + 1.0 <= last + 1e-9
-                    && after[i..].iter().take_while(|s| s.t_hours <= t + 1.0 + 1e-9).all(ok);
+                let window_ok =
+                    t + 1.0 <= last + 1e-9 && after[i..].iter().take_while(|s| s.t_hours <= t + 1.0 + 1e-9).all(ok);
                 window_ok.then_some(t - trigger_h)
             })
         }

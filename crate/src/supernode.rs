@@ -336,7 +336,6 @@ impl Supernodes {
         self.count_clients(slot, -1);
         self.update_full(slot);
     }
-
 }
 
 #[cfg(test)]

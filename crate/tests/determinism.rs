@@ -53,5 +53,8 @@ fn the_same_scenario_runs_the_same_twice() {
 
 #[test]
 fn different_seeds_give_different_runs() {
-    assert_ne!(digest_of("preset=calm-day&peers=2000&hours=6&seed=1"), digest_of("preset=calm-day&peers=2000&hours=6&seed=2"));
+    assert_ne!(
+        digest_of("preset=calm-day&peers=2000&hours=6&seed=1"),
+        digest_of("preset=calm-day&peers=2000&hours=6&seed=2")
+    );
 }

@@ -50,18 +50,24 @@ pub fn bench(args: &[String]) -> Result<()> {
         o.hours,
         Peers::BYTES_PER_PEER
     );
-    println!("{:>12} {:>10} {:>14} {:>14} {:>12} {:>14}", "peers", "wall s", "events", "events/s", "peak MiB", "bytes/peer");
+    println!(
+        "{:>12} {:>10} {:>14} {:>14} {:>12} {:>14}",
+        "peers", "wall s", "events", "events/s", "peak MiB", "bytes/peer"
+    );
     for &n in &o.peers {
         let out = Command::new(&exe)
             .args(["bench-one", "--peers", &n.to_string(), "--hours", o.hours, "--preset", o.preset])
             .output()
             .map_err(|e| Failure::Run(format!("starting the benchmark child: {e}")))?;
         if !out.status.success() {
-            return Err(Failure::Run(format!("benchmark at {n} peers failed: {}", String::from_utf8_lossy(&out.stderr))));
+            return Err(Failure::Run(format!(
+                "benchmark at {n} peers failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
         }
         let line = String::from_utf8_lossy(&out.stdout);
-        let v: serde_json::Value =
-            serde_json::from_str(line.trim()).map_err(|e| Failure::Run(format!("benchmark child printed {line:?}: {e}")))?;
+        let v: serde_json::Value = serde_json::from_str(line.trim())
+            .map_err(|e| Failure::Run(format!("benchmark child printed {line:?}: {e}")))?;
         let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
         println!(
             "{:>12} {:>10.2} {:>14} {:>14.0} {:>12.0} {:>14.1}",

@@ -96,7 +96,12 @@ impl<'a> Flags<'a> {
     }
 }
 
-pub fn build_scenario(preset: Option<&str>, query: Option<&str>, sets: &[&str], hours: Option<&str>) -> Result<Scenario> {
+pub fn build_scenario(
+    preset: Option<&str>,
+    query: Option<&str>,
+    sets: &[&str],
+    hours: Option<&str>,
+) -> Result<Scenario> {
     let mut q = String::new();
     if let Some(p) = preset {
         q = format!("preset={p}");

@@ -159,12 +159,26 @@ fn policy_knobs(policy: u8) -> &'static [(P, Value)] {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScenarioError {
     /// Not `key=value`.
-    Malformed { part: String },
-    UnknownKey { key: String },
-    Duplicate { key: String },
-    BadValue { key: String, value: String, allowed: String },
+    Malformed {
+        part: String,
+    },
+    UnknownKey {
+        key: String,
+    },
+    Duplicate {
+        key: String,
+    },
+    BadValue {
+        key: String,
+        value: String,
+        allowed: String,
+    },
     /// A value that is in range on its own but not with the others.
-    Conflict { key: String, value: String, reason: String },
+    Conflict {
+        key: String,
+        value: String,
+        reason: String,
+    },
 }
 
 impl fmt::Display for ScenarioError {
@@ -398,11 +412,16 @@ impl Scenario {
 
     /// Checks that hold between parameters.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let conflict = |p: P, reason: String| ScenarioError::Conflict { key: params::param(p).key.into(), value: self.value_text(p), reason };
+        let conflict = |p: P, reason: String| ScenarioError::Conflict {
+            key: params::param(p).key.into(),
+            value: self.value_text(p),
+            reason,
+        };
         let start = self.time(P::Start);
         let end = start + self.int(P::Hours) * 3_600;
         let trigger = self.time(P::Trigger);
-        let triggered = self.flag(P::Wave) || self.flag(P::Crash) || self.float(P::SnDown) > 0.0 || self.float(P::MegaCount) > 0.0;
+        let triggered =
+            self.flag(P::Wave) || self.flag(P::Crash) || self.float(P::SnDown) > 0.0 || self.float(P::MegaCount) > 0.0;
         if triggered && (trigger < start + 3_600 || trigger >= end) {
             return Err(conflict(
                 P::Trigger,

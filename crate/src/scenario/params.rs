@@ -25,12 +25,23 @@ pub enum Group {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Kind {
-    Int { min: i64, max: i64 },
-    Float { min: f64, max: f64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Float {
+        min: f64,
+        max: f64,
+    },
     Bool,
-    Choice { options: &'static [&'static str] },
+    Choice {
+        options: &'static [&'static str],
+    },
     /// A UTC instant, `YYYY-MM-DDTHH:MMZ`, bounds in Unix seconds.
-    Time { min: i64, max: i64 },
+    Time {
+        min: i64,
+        max: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -129,10 +140,28 @@ const fn float(min: f64, max: f64) -> Kind {
 
 macro_rules! row {
     ($key:literal, $label:literal, $unit:literal, $group:ident, $kind:expr, $default:expr, $help:literal) => {
-        Param { key: $key, label: $label, unit: $unit, group: Group::$group, help: $help, kind: $kind, default: $default, policy_knob: false }
+        Param {
+            key: $key,
+            label: $label,
+            unit: $unit,
+            group: Group::$group,
+            help: $help,
+            kind: $kind,
+            default: $default,
+            policy_knob: false,
+        }
     };
     (knob $key:literal, $label:literal, $unit:literal, $kind:expr, $default:expr, $help:literal) => {
-        Param { key: $key, label: $label, unit: $unit, group: Group::Policy, help: $help, kind: $kind, default: $default, policy_knob: true }
+        Param {
+            key: $key,
+            label: $label,
+            unit: $unit,
+            group: Group::Policy,
+            help: $help,
+            kind: $kind,
+            default: $default,
+            policy_knob: true,
+        }
     };
 }
 
@@ -285,21 +314,35 @@ pub fn parse_value(kind: &Kind, s: &str) -> Result<Value, String> {
     match *kind {
         Kind::Int { min, max } => {
             let i: i64 = s.trim().parse().map_err(|_| bad())?;
-            if (min..=max).contains(&i) { Ok(Value::Int(i)) } else { Err(bad()) }
+            if (min..=max).contains(&i) {
+                Ok(Value::Int(i))
+            } else {
+                Err(bad())
+            }
         }
         Kind::Float { min, max } => {
             let f: f64 = s.trim().parse().map_err(|_| bad())?;
-            if f.is_finite() && f >= min && f <= max { Ok(Value::Float(f)) } else { Err(bad()) }
+            if f.is_finite() && f >= min && f <= max {
+                Ok(Value::Float(f))
+            } else {
+                Err(bad())
+            }
         }
         Kind::Bool => match s.trim() {
             "true" | "1" | "on" | "yes" => Ok(Value::Bool(true)),
             "false" | "0" | "off" | "no" => Ok(Value::Bool(false)),
             _ => Err(bad()),
         },
-        Kind::Choice { options } => options.iter().position(|o| *o == s.trim()).map(|i| Value::Choice(i as u8)).ok_or_else(bad),
+        Kind::Choice { options } => {
+            options.iter().position(|o| *o == s.trim()).map(|i| Value::Choice(i as u8)).ok_or_else(bad)
+        }
         Kind::Time { min, max } => {
             let t = crate::time::parse_utc(s.trim()).ok_or_else(bad)?;
-            if (min..=max).contains(&t) { Ok(Value::Time(t)) } else { Err(bad()) }
+            if (min..=max).contains(&t) {
+                Ok(Value::Time(t))
+            } else {
+                Err(bad())
+            }
         }
     }
 }

@@ -1,0 +1,103 @@
+//! The preset outcomes the model is calibrated for, checked at small scale
+//! (10 k peers, the bottom of the calibrated range). Each check runs the
+//! preset through the public entry points and reads the summary and the
+//! series, as a user of the CLI would.
+
+use patchstorm::metrics::Sample;
+use patchstorm::summary::{summarize, Summary};
+use patchstorm::{Scenario, Simulation};
+
+struct Run {
+    summary: Summary,
+    series: Vec<Sample>,
+    trigger_h: f64,
+}
+
+fn run(query: &str) -> Run {
+    let scenario = Scenario::from_query(query).unwrap();
+    let mut sim = Simulation::new(&scenario);
+    sim.run();
+    sim.check_invariants().unwrap();
+    Run {
+        summary: summarize(&sim, 0.0),
+        series: sim.series().to_vec(),
+        trigger_h: sim.config().trigger as f64 / 3_600_000.0,
+    }
+}
+
+/// Online count as a share of what the daily rhythm alone gives.
+fn ratio(s: &Sample) -> f64 {
+    s.online_share / s.normal_share
+}
+
+/// Hours after the trigger when online first falls below `share` of normal.
+fn first_below(r: &Run, share: f64) -> Option<f64> {
+    r.series.iter().find(|s| s.t_hours >= r.trigger_h && ratio(s) < share).map(|s| s.t_hours - r.trigger_h)
+}
+
+fn lowest_ratio(r: &Run, from_h: f64, to_h: f64) -> f64 {
+    r.series.iter().filter(|s| s.t_hours >= from_h && s.t_hours <= to_h).map(ratio).fold(f64::INFINITY, f64::min)
+}
+
+#[test]
+fn skype_2007_collapses_within_hours_and_takes_about_two_days_to_heal() {
+    for seed in [1, 2] {
+        let r = run(&format!("preset=skype-2007&peers=10000&seed={seed}"));
+        assert!(lowest_ratio(&r, 0.0, r.trigger_h) > 0.9, "normal before the wave");
+        // The wave reaches Europe about 9 h after the patch is out and the
+        // Americas' mornings about 20 h after; the collapse comes within them.
+        let collapse = first_below(&r, 0.1).expect("the network collapses");
+        assert!((6.0..24.0).contains(&collapse), "collapse {collapse} h after the trigger");
+        assert!(r.summary.online_min < 0.05 * r.summary.online_normal, "{:?}", r.summary);
+        let healed = r.summary.recovered_after_hours.expect("it heals within the run, with no input from outside");
+        assert!((36.0..72.0).contains(&healed), "healed after {healed} h");
+    }
+}
+
+#[test]
+fn resilient_2007_dips_shallowly_and_is_back_soon_after_the_wave() {
+    let r = run("preset=resilient-2007&peers=10000");
+    let lowest = lowest_ratio(&r, r.trigger_h, f64::INFINITY);
+    assert!(lowest > 0.85, "a shallow dip, lowest {lowest}");
+    // The wave's last restarts come about 22 h after the patch (the
+    // Americas' late boots); two hours later everything is back.
+    let last_restart = r.series.iter().filter(|s| s.restarts_ps > 0.0).map(|s| s.t_hours).fold(0.0, f64::max);
+    let later: Vec<&Sample> =
+        r.series.iter().filter(|s| s.t_hours >= last_restart.min(r.trigger_h + 24.0) + 2.0).collect();
+    assert!(!later.is_empty());
+    assert!(later.iter().all(|s| ratio(s) >= 0.95), "back to normal two hours after the wave");
+}
+
+#[test]
+fn skype_2010_stays_down_until_the_mega_supernodes_arrive() {
+    for seed in [1, 2] {
+        let r = run(&format!("preset=skype-2010&peers=10000&seed={seed}"));
+        assert!(lowest_ratio(&r, 0.0, r.trigger_h) > 0.9, "normal before the crash");
+        let collapse = first_below(&r, 0.1).expect("the network collapses after the crash");
+        assert!(collapse < 6.0, "collapse {collapse} h after the crash");
+        let mega_h =
+            r.series.iter().find(|s| s.sn_mega > 0.0).map(|s| s.t_hours - r.trigger_h).expect("mega-supernodes start");
+        assert!(lowest_ratio(&r, r.trigger_h + collapse, r.trigger_h + mega_h) < 0.1, "no recovery before them");
+        let healed = r.summary.recovered_after_hours.expect("near normal within the run");
+        assert!(healed > mega_h && (30.0..50.0).contains(&healed), "healed after {healed} h, megas after {mega_h} h");
+    }
+}
+
+#[test]
+fn a_calm_day_stays_normal() {
+    let r = run("preset=calm-day&peers=10000");
+    let lowest = lowest_ratio(&r, 0.0, f64::INFINITY);
+    assert!(lowest > 0.95, "lowest {lowest}");
+    assert_eq!(r.summary.recovered_after_hours, Some(0.0));
+}
+
+#[test]
+fn the_restart_rate_knob_sets_the_waves_peak() {
+    for rate in [2.0, 5.0] {
+        let r = run(&format!("preset=resilient-2007&peers=20000&restart_rate={rate}&hours=60"));
+        // Peak restarts over any hour, as a share of peers per hour.
+        let per_min: Vec<f64> = r.series.iter().map(|s| s.restarts_ps * 60.0 / 20_000.0).collect();
+        let peak = per_min.windows(60).map(|w| w.iter().sum::<f64>()).fold(0.0, f64::max) * 100.0;
+        assert!((peak - rate).abs() < 0.15 * rate, "asked {rate} %/h, got {peak:.2} %/h");
+    }
+}
