@@ -1,0 +1,687 @@
+// patchstorm playground: wires the simulation (./pkg, built by wasm-pack)
+// to the controls, the network view and the charts. Plain ES module, no
+// bundler; uPlot comes from vendor/ as a global.
+//
+// Rules this file keeps:
+// - Every call into wasm goes through `sim()` or `build()`: a panic in Rust
+//   (a WebAssembly.RuntimeError) stops the loop and shows a banner instead
+//   of leaving a dead page.
+// - The simulation advances by a time budget per animation frame, so the
+//   page answers while it runs.
+// - The address bar always holds the canonical query of the scenario shown.
+
+import init, * as wasm from './pkg/patchstorm.js';
+import { NetworkView, LEGEND, AGGREGATE_PEERS, AGGREGATE_SUPERNODES } from './network.js';
+import { Charts } from './charts.js';
+import { buildAdvanced } from './controls.js';
+
+const $ = (id) => document.getElementById(id);
+const HOUR = 3_600_000;
+/** Milliseconds of each animation frame the simulation may use. */
+const FRAME_BUDGET_MS = 10;
+/** Wall-clock milliseconds one runUntil call should take, roughly. */
+const CHUNK_MS = 2.5;
+/** Parameters a preset change keeps: who is simulated, not the story. */
+const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
+
+const POLICY_TEXT = {
+  'legacy-2007':
+    'Our hypothesis for the 2007 bug: replacements are promoted only after a day of uptime and only for clients seen connected, clients retry every 2 s blind to load, login servers queue everything and overloaded supernodes stall.',
+  'self-protect-2010':
+    'The 2007 fix is in (promotion reacts to a shortage, login servers refuse what they cannot serve, clients back off exponentially), but an overloaded supernode takes itself offline, as in December 2010.',
+  resilient:
+    'Capable peers are promoted within minutes when supernodes run short, clients pick the less loaded of two supernodes and back off with full jitter, and supernodes and login servers cheaply refuse what they cannot serve.',
+};
+
+const dateFmt = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+const num = new Intl.NumberFormat('en-US');
+const num2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+// ---------------------------------------------------------------- failure
+
+/** Thrown instead of calling into a simulation that has already stopped. */
+class Stopped extends Error {}
+
+let dead = false;
+let lastPanic = '';
+// console_error_panic_hook reports the panic message through console.error;
+// keep the last one so the banner can say what happened.
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  const text = args.map(String).join(' ');
+  if (/panicked at/.test(text)) lastPanic = text;
+  consoleError(...args);
+};
+
+function fatal(err) {
+  if (dead || err instanceof Stopped) return;
+  dead = true;
+  S.playing = false;
+  document.body.dataset.state = 'stopped';
+  const detail = lastPanic || (err && (err.stack || err.message)) || String(err);
+  const body = document.createElement('div');
+  body.className = 'banner-body';
+  const p = document.createElement('p');
+  p.innerHTML = '<strong>The simulation stopped.</strong> Its WebAssembly module failed (a bug, not your input). The controls cannot run it any further; reloading the page starts it again from this link.';
+  const pre = document.createElement('p');
+  pre.className = 'hint';
+  pre.textContent = `Details: ${detail.split('\n').slice(0, 3).join(' ')}`;
+  body.append(p, pre);
+  const reload = document.createElement('button');
+  reload.type = 'button';
+  reload.textContent = 'Reload';
+  reload.addEventListener('click', () => location.reload());
+  banner('error', 'stopped', body, reload, false);
+  $('play').textContent = 'Play';
+  $('play').setAttribute('aria-pressed', 'false');
+  for (const id of ['play', 'step', 'reset', 'export-csv', 'export-json']) $(id).disabled = true;
+  consoleError('patchstorm: the simulation stopped:', err);
+}
+
+/** Calls into the running simulation; a failure there stops the page cleanly. */
+function sim(fn) {
+  if (dead) throw new Stopped('the simulation has stopped');
+  try {
+    return fn(S.pg);
+  } catch (e) {
+    fatal(e);
+    throw new Stopped('the simulation has stopped');
+  }
+}
+
+/** A module-level wasm function (tables, validation); same guard. */
+function call(fn) {
+  if (dead) throw new Stopped('the simulation has stopped');
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof Error && e.constructor === Error) throw e; // a refused query
+    fatal(e);
+    throw new Stopped('the simulation has stopped');
+  }
+}
+
+window.addEventListener('error', (e) => fatal(e.error || e.message));
+window.addEventListener('unhandledrejection', (e) => fatal(e.reason));
+
+// ---------------------------------------------------------------- banners
+
+function banner(kind, id, body, action, dismissable = true) {
+  const old = document.querySelector(`.banner[data-id="${id}"]`);
+  if (old) old.remove();
+  const div = document.createElement('div');
+  div.className = `banner banner-${kind}`;
+  div.dataset.id = id;
+  div.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  div.append(body);
+  if (action) div.append(action);
+  if (dismissable) {
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.textContent = 'Dismiss';
+    close.addEventListener('click', () => div.remove());
+    div.append(close);
+  }
+  $('messages').append(div);
+  return div;
+}
+
+function clearBanner(id) {
+  document.querySelector(`.banner[data-id="${id}"]`)?.remove();
+}
+
+// ---------------------------------------------------------------- state
+
+const S = {
+  pg: null,
+  query: '',
+  values: null,
+  preset: 'skype-2007',
+  playing: false,
+  speed: 2,
+  stepTarget: null,
+  evPerSimMs: 0.05,
+  evPerWallMs: 500,
+  samplesRead: 0,
+  lastNetwork: 0,
+  lastCharts: 0,
+  dirty: true,
+  lastFrame: 0,
+  rate: { sim: 0, wall: 0, shown: 0 },
+  building: false,
+};
+
+let PARAMS = [];
+let PRESETS = [];
+let COLUMNS = [];
+let view;
+let charts;
+let advanced;
+
+// ---------------------------------------------------------------- scenarios
+
+/** Builds a Playground; returns {pg} or {error} for a refused query. */
+function build(query) {
+  if (dead) throw new Stopped('the simulation has stopped');
+  try {
+    return { pg: new wasm.Playground(query) };
+  } catch (e) {
+    if (e instanceof Error && e.constructor === Error) return { error: e.message };
+    fatal(e);
+    throw new Stopped('the simulation has stopped');
+  }
+}
+
+function peersIn(query) {
+  const v = Number(new URLSearchParams(query).get('peers'));
+  return Number.isFinite(v) && v > 0 ? v : 100_000;
+}
+
+/** Lets the browser paint (e.g. a "building" note) before a long call. */
+function paint() {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+}
+
+/**
+ * Replaces the running simulation with one built from `query`. Returns null
+ * on success or the error message when the query is refused (the old
+ * simulation then keeps running).
+ */
+async function open(query) {
+  if (peersIn(query) > 500_000) {
+    S.building = true;
+    $('network-caption').textContent = `Building a network of ${num.format(peersIn(query))} peers…`;
+    document.body.dataset.state = 'building';
+    await paint();
+  }
+  const { pg, error } = build(query);
+  S.building = false;
+  if (error) {
+    document.body.dataset.state = S.playing ? 'playing' : 'ready';
+    return error;
+  }
+  const wasPlaying = S.playing;
+  if (S.pg) S.pg.free();
+  S.pg = pg;
+  S.query = sim((p) => p.query());
+  S.values = call(() => wasm.scenarioValues(S.query));
+  S.preset = S.values.preset;
+  S.stepTarget = null;
+  S.samplesRead = 0;
+  S.evPerSimMs = 0.05;
+  S.rate = { sim: 0, wall: 0, shown: 0 };
+  history.replaceState(null, '', `?${S.query}${location.hash}`);
+  const meta = {
+    peers: sim((p) => p.peers()),
+    snCapacity: Number(S.values.sn_capacity),
+    loginQueueS: Number(S.values.login_queue_s),
+  };
+  view.reset(meta);
+  const hasTrigger = S.values.wave === 'true' || S.values.crash === 'true' || Number(S.values.sn_down) > 0 || Number(S.values.mega_count) > 0;
+  charts.reset({
+    startUnixMs: sim((p) => p.startUnixMs()),
+    endMs: sim((p) => p.endMs()),
+    triggerMs: sim((p) => p.triggerMs()),
+    peers: meta.peers,
+    published: sim((p) => p.published()),
+    hasTrigger,
+  });
+  $('published-source').hidden = charts.run.published.length === 0;
+  syncControls();
+  S.playing = wasPlaying && !sim((p) => p.done());
+  S.dirty = true;
+  render(performance.now(), true);
+  return null;
+}
+
+/** The query after setting one control, before validation. */
+function queryWith(key, text) {
+  if (key === 'preset') {
+    const next = new URLSearchParams({ v: '1', preset: text });
+    const now = new URLSearchParams(S.query);
+    for (const k of KEPT_ACROSS_PRESETS) if (now.has(k)) next.set(k, now.get(k));
+    return next.toString();
+  }
+  const q = new URLSearchParams(S.query);
+  if (key === 'policy') {
+    // A new policy brings its own knobs.
+    for (const p of PARAMS) if (p.policy_knob) q.delete(p.key);
+  }
+  q.set(key, text);
+  return q.toString();
+}
+
+/** A control moved: rebuild from the new scenario (Reset semantics). */
+async function change(key, text) {
+  if (dead) return;
+  const error = await open(queryWith(key, text));
+  if (error) {
+    // Keep the scenario that runs; say what was refused, next to the control.
+    if (!advanced.error(key, error)) {
+      const p = document.createElement('p');
+      p.textContent = error;
+      banner('warn', 'control', p);
+    }
+    return;
+  }
+  clearBanner('control');
+}
+
+// ---------------------------------------------------------------- controls
+
+function setupControls() {
+  const presetSel = $('preset');
+  for (const p of PRESETS) {
+    const o = document.createElement('option');
+    o.value = p.key;
+    o.textContent = p.key;
+    presetSel.append(o);
+  }
+  presetSel.addEventListener('change', () => change('preset', presetSel.value));
+
+  const policy = PARAMS.find((p) => p.key === 'policy');
+  const policySel = $('policy');
+  for (const o of policy.kind.options) {
+    const opt = document.createElement('option');
+    opt.value = o;
+    opt.textContent = o;
+    policySel.append(opt);
+  }
+  policySel.addEventListener('change', () => change('policy', policySel.value));
+
+  const rate = $('restart-rate');
+  let timer = null;
+  rate.addEventListener('input', () => {
+    $('restart-rate-value').textContent = `${Number(rate.value).toFixed(1)} %/h`;
+    clearTimeout(timer);
+    timer = setTimeout(() => change('restart_rate', Number(rate.value).toFixed(1)), 250);
+  });
+  rate.addEventListener('change', () => {
+    clearTimeout(timer);
+    if (Number(rate.value).toFixed(1) !== Number(S.values.restart_rate).toFixed(1)) change('restart_rate', Number(rate.value).toFixed(1));
+  });
+
+  advanced = buildAdvanced($('advanced-fields'), PARAMS, (key, text) => change(key, text));
+
+  $('play').addEventListener('click', togglePlay);
+  $('step').addEventListener('click', step);
+  $('reset').addEventListener('click', reset);
+  $('speed').addEventListener('change', () => {
+    S.speed = Number($('speed').value);
+  });
+  S.speed = Number($('speed').value);
+  $('copy-link').addEventListener('click', copyLink);
+  $('export-csv').addEventListener('click', () => {
+    const text = sim((p) => p.csv());
+    download(new Blob([text], { type: 'text/csv' }), `${fileStem()}.csv`);
+  });
+  $('export-json').addEventListener('click', () => {
+    const text = sim((p) => p.scenarioJson());
+    download(new Blob([text + '\n'], { type: 'application/json' }), `${fileStem()}.json`);
+  });
+  $('export-png').addEventListener('click', () => {
+    view.draw();
+    $('network').toBlob((blob) => blob && download(blob, `${fileStem()}-network.png`), 'image/png');
+  });
+
+  document.addEventListener('keydown', (e) => {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t instanceof Element && t.closest('input, select, textarea, [contenteditable=""], [contenteditable="true"]')) return;
+    const activates = t instanceof Element && t.closest('button, summary, a');
+    if (e.key === ' ' && !activates) {
+      e.preventDefault();
+      togglePlay();
+    } else if (e.key === 'ArrowRight') {
+      e.preventDefault();
+      step();
+    }
+  });
+
+  const legend = $('legend');
+  for (const item of LEGEND) {
+    const li = document.createElement('li');
+    const sw = document.createElement('span');
+    sw.className = `swatch${item.square ? ' square' : ''}`;
+    if (item.ring || item.square) sw.style.border = `2px ${item.dashed ? 'dashed' : 'solid'} ${item.colour}`;
+    else sw.style.background = item.colour;
+    li.append(sw, item.label);
+    legend.append(li);
+  }
+
+  const stories = $('stories');
+  for (const p of PRESETS) {
+    const div = document.createElement('div');
+    div.className = 'story';
+    div.dataset.preset = p.key;
+    const h = document.createElement('h3');
+    h.textContent = `${p.key}: ${p.title}`;
+    const text = document.createElement('p');
+    text.textContent = p.story;
+    div.append(h, text);
+    stories.append(div);
+  }
+}
+
+/** Puts the scenario's values into every control. */
+function syncControls() {
+  const v = S.values;
+  $('preset').value = v.preset;
+  const info = PRESETS.find((p) => p.key === v.preset);
+  $('preset-title').textContent = info ? info.title : '';
+  for (const div of document.querySelectorAll('.story')) div.classList.toggle('current', div.dataset.preset === v.preset);
+
+  const rate = $('restart-rate');
+  let max = 100;
+  try {
+    max = call(() => wasm.maxRestartRate(S.query));
+  } catch (e) {
+    if (e instanceof Stopped) throw e;
+  }
+  rate.max = String(Math.max(0.1, Math.floor(max * 10 + 1e-9) / 10));
+  rate.value = v.restart_rate;
+  $('restart-rate-value').textContent = `${Number(v.restart_rate).toFixed(1)} %/h`;
+  const help = $('restart-rate-help');
+  help.textContent = '';
+  help.append(
+    `Peak share of all peers restarting per hour as the restart wave passes; up to ${rate.max} %/h in this scenario (every patched PC restarting at its earliest moment).`,
+  );
+  if (v.wave !== 'true') help.append(' This scenario has no restart wave (Advanced → Triggers), so the rate has no effect.');
+
+  $('policy').value = v.policy;
+  $('policy-help').textContent = `${POLICY_TEXT[v.policy] || ''} Choosing a policy resets its knobs (Advanced → Policy knobs).`;
+
+  let baseline = null;
+  try {
+    baseline = call(() => wasm.scenarioValues(`preset=${v.preset}&policy=${v.policy}`));
+  } catch (e) {
+    if (e instanceof Stopped) throw e;
+  }
+  advanced.set(v, baseline);
+}
+
+// ---------------------------------------------------------------- running
+
+function togglePlay() {
+  if (dead || !S.pg) return;
+  if (sim((p) => p.done())) return;
+  S.playing = !S.playing;
+  S.stepTarget = null;
+  S.dirty = true;
+  renderStatus(performance.now());
+}
+
+function step() {
+  if (dead || !S.pg || sim((p) => p.done())) return;
+  S.playing = false;
+  const now = S.stepTarget ?? sim((p) => p.nowMs());
+  const end = sim((p) => p.endMs());
+  S.stepTarget = Math.min(end, (Math.floor(now / HOUR + 1e-9) + 1) * HOUR);
+  S.dirty = true;
+}
+
+async function reset() {
+  if (dead || !S.pg) return;
+  const wasPlaying = S.playing;
+  S.playing = false;
+  await open(S.query);
+  S.playing = wasPlaying;
+  renderStatus(performance.now());
+}
+
+/**
+ * Runs the simulation toward `target` (simulated ms) until `deadline`
+ * (performance.now() ms). Each call is runUntil(t) for a small step t chosen
+ * from the recent event density, so one call stays a few milliseconds and
+ * the clock lands on exact times: the fingerprint is then a function of the
+ * simulated time alone, however the frames fell.
+ */
+function advance(target, deadline) {
+  let now = sim((p) => p.nowMs());
+  while (now < target && performance.now() < deadline) {
+    const wantEvents = Math.max(200, S.evPerWallMs * CHUNK_MS);
+    const dt = Math.max(1, Math.min(target - now, Math.round(wantEvents / Math.max(S.evPerSimMs, 1e-9))));
+    const e0 = sim((p) => p.events());
+    const w0 = performance.now();
+    sim((p) => p.runUntil(now + dt));
+    const wall = performance.now() - w0;
+    const ran = sim((p) => p.events()) - e0;
+    S.evPerSimMs = ran > 0 ? 0.5 * S.evPerSimMs + 0.5 * (ran / dt) : S.evPerSimMs * 0.5;
+    if (ran > 500 && wall > 0.2) S.evPerWallMs = 0.7 * S.evPerWallMs + 0.3 * (ran / wall);
+    now = sim((p) => p.nowMs());
+    if (sim((p) => p.done())) break;
+  }
+  return now;
+}
+
+function frame(ts) {
+  if (dead) return;
+  requestAnimationFrame(frame);
+  try {
+    const dt = S.lastFrame ? Math.min(0.1, (ts - S.lastFrame) / 1000) : 0;
+    S.lastFrame = ts;
+    if (!S.pg || S.building) return;
+    const start = performance.now();
+    const deadline = start + FRAME_BUDGET_MS;
+    const before = sim((p) => p.nowMs());
+    if (S.playing) {
+      const end = sim((p) => p.endMs());
+      advance(Math.min(end, before + S.speed * HOUR * dt), deadline);
+      if (sim((p) => p.done())) S.playing = false;
+      S.dirty = true;
+    } else if (S.stepTarget != null) {
+      const now = advance(S.stepTarget, deadline);
+      if (now >= S.stepTarget || sim((p) => p.done())) S.stepTarget = null;
+      S.dirty = true;
+    }
+    const after = sim((p) => p.nowMs());
+    S.rate.sim += after - before;
+    S.rate.wall += dt * 1000;
+    if (S.rate.wall > 1000) {
+      S.rate.shown = S.rate.sim / HOUR / (S.rate.wall / 1000);
+      S.rate.sim = 0;
+      S.rate.wall = 0;
+    }
+    render(ts, false);
+  } catch (e) {
+    fatal(e);
+  }
+}
+
+// ---------------------------------------------------------------- drawing
+
+function render(ts, force) {
+  if (!S.pg || dead) return;
+  const busy = S.playing || S.stepTarget != null;
+  // While running, the view and the status (clock, fingerprint) are drawn
+  // together at most 20 times a second, the charts 5 times.
+  if (force || (S.dirty && (!busy || ts - S.lastNetwork > 50))) {
+    renderNetwork();
+    renderStatus();
+    S.lastNetwork = ts;
+  }
+  if (force || (S.dirty && (!busy || ts - S.lastCharts > 200))) {
+    renderCharts();
+    S.lastCharts = ts;
+  }
+  if (!busy && !force) S.dirty = false;
+}
+
+function clockText(unixMs) {
+  return `${dateFmt.format(new Date(unixMs))} UTC`;
+}
+
+function renderNetwork() {
+  sim((p) => p.capture());
+  const sn = sim((p) => p.supernodes());
+  const totals = sim((p) => p.totals());
+  const login = sim((p) => p.login());
+  const now = sim((p) => p.nowMs());
+  const unix = sim((p) => p.startUnixMs()) + now;
+  view.update(sn, totals, login, now, `${S.preset} · ${clockText(unix)} · t = ${(now / HOUR).toFixed(2)} h`);
+  view.draw();
+  const st = view.stats || {};
+  $('network-caption').textContent =
+    view.mode === 'aggregate'
+      ? `Aggregate view (more than ${num.format(AGGREGATE_PEERS)} peers or ${num.format(AGGREGATE_SUPERNODES)} supernodes): nearby supernodes share a cell; its colour is their commonest state (overloaded: hollow), its brightness their clients.`
+      : `${num.format(st.supernodes || 0)} supernodes, ${num.format(st.clients || 0)} clients attached.`;
+}
+
+function renderCharts() {
+  const count = sim((p) => p.sampleCount());
+  if (count > S.samplesRead) {
+    charts.append(sim((p) => p.samples(S.samplesRead)));
+    S.samplesRead = count;
+    charts.redraw();
+  }
+  $('charts-title').dataset.points = String(S.samplesRead);
+}
+
+function renderStatus() {
+  const now = sim((p) => p.nowMs());
+  const end = sim((p) => p.endMs());
+  const done = sim((p) => p.done());
+  const unix = sim((p) => p.startUnixMs()) + now;
+  $('clock').textContent = clockText(unix);
+  const events = sim((p) => p.events());
+  let progress = `t = ${num2.format(now / HOUR)} h of ${num.format(end / HOUR)} h · ${num.format(events)} events`;
+  if (done) progress += ' · run finished (Reset to run it again)';
+  else if (S.playing && S.rate.shown > 0) progress += ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s`;
+  $('progress').textContent = progress;
+  $('fingerprint').textContent = sim((p) => p.digest());
+  $('fingerprint-at').textContent = done
+    ? `at the end of the run (${clockText(unix)})`
+    : `after every event up to ${clockText(unix)} (t = ${(now / HOUR).toFixed(3)} h)`;
+  const play = $('play');
+  play.textContent = S.playing ? 'Pause' : 'Play';
+  play.setAttribute('aria-pressed', S.playing ? 'true' : 'false');
+  play.disabled = done;
+  $('step').disabled = done;
+  document.body.dataset.state = done ? 'done' : S.playing ? 'playing' : 'ready';
+}
+
+// ---------------------------------------------------------------- sharing
+
+function fileStem() {
+  const digest = sim((p) => p.digest());
+  const h = (sim((p) => p.nowMs()) / HOUR).toFixed(2).replace('.', 'h');
+  return `patchstorm-${S.preset}-${h}-${digest}`;
+}
+
+function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function shareUrl() {
+  return new URL(`?${S.query}`, location.href).href;
+}
+
+async function copyLink() {
+  const url = shareUrl();
+  const status = $('copy-status');
+  let ok = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(url);
+      ok = true;
+    }
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    // Fallback for pages without clipboard access (plain http, old browsers).
+    const ta = document.createElement('textarea');
+    ta.value = url;
+    ta.setAttribute('readonly', '');
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.append(ta);
+    ta.select();
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+  }
+  if (ok) {
+    status.textContent = 'Link copied';
+  } else {
+    status.textContent = '';
+    const p = document.createElement('p');
+    p.append('Copying is blocked here; copy the link by hand: ');
+    const code = document.createElement('code');
+    code.textContent = url;
+    p.append(code);
+    banner('warn', 'copy', p);
+  }
+  clearTimeout(copyLink.timer);
+  copyLink.timer = setTimeout(() => (status.textContent = ''), 4000);
+}
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  document.body.dataset.state = 'loading';
+  try {
+    await init();
+  } catch (e) {
+    fatal(e);
+    return;
+  }
+  PARAMS = call(() => wasm.params());
+  PRESETS = call(() => wasm.presets());
+  COLUMNS = call(() => wasm.columns());
+  view = new NetworkView($('network'));
+  charts = new Charts(
+    {
+      online: $('chart-online'),
+      supernodes: $('chart-supernodes'),
+      login: $('chart-login'),
+      retries: $('chart-retries'),
+    },
+    COLUMNS,
+  );
+  setupControls();
+  const asked = location.search.replace(/^\?/, '');
+  const error = await open(asked);
+  if (error) {
+    await open('');
+    const body = document.createElement('div');
+    body.className = 'banner-body';
+    const p1 = document.createElement('p');
+    p1.innerHTML = '<strong>This link could not be opened.</strong> ';
+    p1.append(error);
+    const p2 = document.createElement('p');
+    p2.append('Your link asked for: ');
+    const code = document.createElement('code');
+    code.className = 'bad-query';
+    code.textContent = `?${asked}`;
+    p2.append(code);
+    p2.append(` · Showing the default scenario (${S.preset}) instead; the address bar now holds its link.`);
+    body.append(p1, p2);
+    banner('warn', 'link', body);
+  }
+  document.body.dataset.ready = 'true';
+  requestAnimationFrame(frame);
+}
+
+start().catch(fatal);
+

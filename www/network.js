@@ -1,0 +1,418 @@
+// The network view: draws one captured frame (Playground.capture) from its
+// flat buffers. Supernodes keep their place between frames (a sunflower
+// layout by slot number), their clients are dots around them, and peers that
+// are not attached wait in labelled areas on the right. Nothing here calls
+// into wasm: the page hands over the copied arrays.
+
+const GOLDEN = Math.PI * (3 - Math.sqrt(5));
+const SN_FIELDS = 6; // slot, capacity, clients, answer, mega, age_min
+const CLIENT_DOT_BUDGET = 14000;
+/** Beyond these the view draws density cells instead of single supernodes. */
+export const AGGREGATE_PEERS = 300000;
+export const AGGREGATE_SUPERNODES = 2000;
+/** Frames with simulated progress during which a removed supernode stays visible. */
+const GHOST_FRAMES = 45;
+
+export const COLOURS = {
+  background: '#0f1720',
+  healthy: '#2f8fd0',
+  full: '#e69f00',
+  overloaded: '#d55e00',
+  mega: '#cc79a7',
+  gone: '#a7b0ba',
+  client: '#9fb3c8',
+  searching: '#f0e442',
+  login: '#cc79a7',
+  restarting: '#8a8f96',
+  text: '#e6edf3',
+  muted: '#8b98a8',
+  frame: '#2a3746',
+};
+
+/** The legend, in the order the page lists it. */
+export const LEGEND = [
+  { colour: COLOURS.healthy, label: 'Supernode, healthy (disc area = clients)' },
+  { colour: COLOURS.full, label: 'Supernode, full' },
+  { colour: COLOURS.overloaded, label: 'Supernode, overloaded (hollow ring)', ring: true },
+  { colour: COLOURS.gone, label: 'Supernode gone (fading ghost)', ring: true, dashed: true },
+  { colour: COLOURS.mega, label: "Operator's mega-supernode (square)", square: true },
+  { colour: COLOURS.client, label: 'Client attached to a supernode' },
+  { colour: COLOURS.login, label: 'Waiting to log in' },
+  { colour: COLOURS.searching, label: 'Searching for a supernode' },
+  { colour: COLOURS.restarting, label: 'Restarting' },
+];
+
+function snState(capacity, clients, answer) {
+  if (answer < 1) return 2;
+  if (clients >= capacity) return 1;
+  return 0;
+}
+const STATE_COLOUR = [COLOURS.healthy, COLOURS.full, COLOURS.overloaded];
+const fmt = new Intl.NumberFormat('en-US');
+const fmt1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const n = (x) => fmt.format(Math.round(x));
+
+export class NetworkView {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.meta = null;
+    this.frame = null;
+    this.ghosts = new Map(); // slot -> {x, y, r, life}
+    this.prev = new Map(); // slot -> age_min at the previous frame
+    this.maxSlot = 0;
+    this.lastNow = -1;
+    this.mode = 'single';
+    this.resize();
+    if (typeof ResizeObserver !== 'undefined') {
+      new ResizeObserver(() => {
+        this.resize();
+        this.draw();
+      }).observe(canvas);
+    }
+  }
+
+  resize() {
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
+    const h = Math.max(1, Math.round(this.canvas.clientHeight * dpr));
+    if (this.canvas.width !== w || this.canvas.height !== h) {
+      this.canvas.width = w;
+      this.canvas.height = h;
+    }
+    this.dpr = dpr;
+  }
+
+  /** A new simulation: forget places and ghosts. */
+  reset(meta) {
+    this.meta = meta;
+    this.frame = null;
+    this.ghosts.clear();
+    this.prev.clear();
+    this.maxSlot = 0;
+    this.lastNow = -1;
+  }
+
+  /**
+   * Takes a captured frame: `sn` has SN_FIELDS numbers per live supernode,
+   * `totals` the peers per state, `login` the login servers' numbers.
+   */
+  update(sn, totals, login, nowMs, label) {
+    const advanced = nowMs !== this.lastNow;
+    this.lastNow = nowMs;
+    const live = new Map();
+    for (let i = 0; i + SN_FIELDS <= sn.length; i += SN_FIELDS) {
+      const slot = sn[i];
+      live.set(slot, sn[i + 5]);
+      if (slot > this.maxSlot) this.maxSlot = slot;
+    }
+    this.frame = { sn, totals, login, nowMs, label, count: sn.length / SN_FIELDS };
+    this.mode = this.meta && (this.meta.peers > AGGREGATE_PEERS || this.frame.count > AGGREGATE_SUPERNODES) ? 'aggregate' : 'single';
+    if (advanced) {
+      for (const [slot, g] of this.ghosts) {
+        g.life -= 1;
+        if (g.life <= 0 || live.has(slot)) this.ghosts.delete(slot);
+      }
+      // A slot that vanished since the last frame lost its supernode. (A slot
+      // refilled within one frame shows the newcomer, not a ghost.)
+      const layout = this.layout();
+      for (const slot of this.prev.keys()) {
+        if (!live.has(slot)) {
+          const p = this.position(slot, layout);
+          this.ghosts.set(slot, { x: p.x, y: p.y, r: layout.rMax * 0.8, life: GHOST_FRAMES });
+        }
+      }
+      this.prev = live;
+    }
+  }
+
+  /** Where things go, in CSS pixels. */
+  layout() {
+    const W = this.canvas.clientWidth;
+    const H = this.canvas.clientHeight;
+    const side = Math.max(200, Math.min(340, Math.round(W * 0.3)));
+    const field = { x: 10, y: 46, w: Math.max(50, W - side - 30), h: Math.max(50, H - 56) };
+    const slots = this.maxSlot + 1;
+    const area = (Math.PI / 4) * field.w * field.h;
+    const spacing = Math.sqrt(area / Math.max(1, slots));
+    const rMax = Math.max(1.5, Math.min(14, spacing * 0.26));
+    return { W, H, side, field, slots, spacing, rMax, sideX: W - side - 10 };
+  }
+
+  position(slot, L) {
+    const rn = Math.sqrt((slot + 0.5) / L.slots);
+    const a = slot * GOLDEN;
+    const f = L.field;
+    const m = L.rMax + 4;
+    return {
+      x: f.x + f.w / 2 + rn * (f.w / 2 - m) * Math.cos(a),
+      y: f.y + f.h / 2 + rn * (f.h / 2 - m) * Math.sin(a),
+    };
+  }
+
+  draw() {
+    const ctx = this.ctx;
+    const dpr = this.dpr;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const L = this.layout();
+    ctx.fillStyle = COLOURS.background;
+    ctx.fillRect(0, 0, L.W, L.H);
+    if (!this.frame || !this.meta) {
+      ctx.fillStyle = COLOURS.muted;
+      ctx.font = '14px system-ui, sans-serif';
+      ctx.fillText('Building the network…', 16, 28);
+      return;
+    }
+    const { totals } = this.frame;
+    this.drawHeader(L);
+    if (this.mode === 'aggregate') this.drawAggregate(L);
+    else this.drawSupernodes(L);
+    this.drawSide(L, totals, this.frame.login);
+  }
+
+  drawHeader(L) {
+    const ctx = this.ctx;
+    const { totals, label, count } = this.frame;
+    const sn = this.frame.sn;
+    let overloaded = 0;
+    let clients = 0;
+    for (let i = 0; i < sn.length; i += SN_FIELDS) {
+      if (sn[i + 3] < 1) overloaded++;
+      clients += sn[i + 2];
+    }
+    ctx.font = '600 13px system-ui, sans-serif';
+    ctx.fillStyle = COLOURS.text;
+    ctx.textBaseline = 'alphabetic';
+    ctx.fillText(label, 12, 19);
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.fillStyle = COLOURS.muted;
+    const line = `${n(clients)} clients on ${n(count)} supernodes (${n(overloaded)} overloaded, ${n(this.ghosts.size)} just gone)` +
+      (this.mode === 'aggregate' ? ' · aggregate view' : '');
+    ctx.fillText(line, 12, 36);
+    this.stats = { clients, overloaded, supernodes: count, gone: this.ghosts.size, offline: totals[0] };
+  }
+
+  drawSupernodes(L) {
+    const ctx = this.ctx;
+    const sn = this.frame.sn;
+    const cap = this.meta.snCapacity;
+    let total = 0;
+    for (let i = 0; i < sn.length; i += SN_FIELDS) total += sn[i + 2];
+    const per = Math.max(1, total / CLIENT_DOT_BUDGET);
+    this.dotsPerClient = per;
+    const ds = Math.max(0.9, (L.spacing * 0.5 - L.rMax) / Math.sqrt(cap / per + 1));
+    const dot = Math.max(1.2, Math.min(2.2, ds * 0.9));
+    // Client dots first, in one path.
+    ctx.fillStyle = COLOURS.client;
+    ctx.globalAlpha = 0.95;
+    ctx.beginPath();
+    for (let i = 0; i < sn.length; i += SN_FIELDS) {
+      const slot = sn[i];
+      const clients = sn[i + 2];
+      if (clients <= 0) continue;
+      const p = this.position(slot, L);
+      const r = this.radius(sn[i + 1], clients, sn[i + 4], L);
+      const dots = Math.max(1, Math.round(clients / per));
+      const spin = slot * 0.7;
+      for (let k = 0; k < dots; k++) {
+        const rr = r + 1.5 + ds * Math.sqrt(k + 0.5);
+        const a = spin + k * GOLDEN;
+        ctx.rect(p.x + rr * Math.cos(a) - dot / 2, p.y + rr * Math.sin(a) - dot / 2, dot, dot);
+      }
+    }
+    ctx.fill();
+    ctx.globalAlpha = 1;
+    // Ghosts of supernodes that went away.
+    ctx.setLineDash([3, 3]);
+    ctx.lineWidth = 1.2;
+    for (const g of this.ghosts.values()) {
+      ctx.globalAlpha = Math.max(0, g.life / GHOST_FRAMES) * 0.9;
+      ctx.strokeStyle = COLOURS.gone;
+      ctx.beginPath();
+      ctx.arc(g.x, g.y, Math.max(2.5, g.r), 0, 2 * Math.PI);
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    ctx.globalAlpha = 1;
+    // The supernodes.
+    for (let i = 0; i < sn.length; i += SN_FIELDS) {
+      const p = this.position(sn[i], L);
+      const capacity = sn[i + 1];
+      const clients = sn[i + 2];
+      const mega = sn[i + 4] > 0;
+      const state = snState(capacity, clients, sn[i + 3]);
+      const r = this.radius(capacity, clients, sn[i + 4], L);
+      ctx.beginPath();
+      if (state === 2) {
+        ctx.strokeStyle = COLOURS.overloaded;
+        ctx.lineWidth = Math.max(1.5, Math.min(3, r * 0.45));
+        ctx.arc(p.x, p.y, Math.max(r, 2.5), 0, 2 * Math.PI);
+        ctx.stroke();
+      } else {
+        ctx.fillStyle = STATE_COLOUR[state];
+        ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+      if (mega) {
+        ctx.strokeStyle = COLOURS.mega;
+        ctx.lineWidth = 1.5;
+        const s = r + 3;
+        ctx.strokeRect(p.x - s, p.y - s, 2 * s, 2 * s);
+      }
+    }
+  }
+
+  radius(capacity, clients, mega, L) {
+    const scale = mega > 0 ? this.meta.snCapacity : capacity;
+    const r = L.rMax * Math.sqrt(Math.min(clients, 4 * scale) / scale);
+    return Math.max(1.6, Math.min(r, L.rMax * 2));
+  }
+
+  drawAggregate(L) {
+    const ctx = this.ctx;
+    const sn = this.frame.sn;
+    const cell = 8;
+    const cols = Math.ceil(L.field.w / cell);
+    const rows = Math.ceil(L.field.h / cell);
+    const clients = new Float64Array(cols * rows);
+    const states = new Uint32Array(cols * rows * 3);
+    const mega = new Uint8Array(cols * rows);
+    for (let i = 0; i < sn.length; i += SN_FIELDS) {
+      const p = this.position(sn[i], L);
+      const cx = Math.min(cols - 1, Math.max(0, Math.floor((p.x - L.field.x) / cell)));
+      const cy = Math.min(rows - 1, Math.max(0, Math.floor((p.y - L.field.y) / cell)));
+      const c = cy * cols + cx;
+      clients[c] += sn[i + 2];
+      states[c * 3 + snState(sn[i + 1], sn[i + 2], sn[i + 3])]++;
+      if (sn[i + 4] > 0) mega[c] = 1;
+    }
+    let max = 1;
+    for (const v of clients) if (v > max) max = v;
+    for (let c = 0; c < cols * rows; c++) {
+      const h = states[c * 3];
+      const f = states[c * 3 + 1];
+      const o = states[c * 3 + 2];
+      if (h + f + o === 0) continue;
+      const state = o >= h && o >= f ? 2 : f >= h ? 1 : 0;
+      ctx.globalAlpha = 0.3 + 0.7 * Math.sqrt(clients[c] / max);
+      const x = L.field.x + (c % cols) * cell;
+      const y = L.field.y + Math.floor(c / cols) * cell;
+      if (state === 2) {
+        // Overloaded: hollow, as the single view's rings.
+        ctx.globalAlpha = 1;
+        ctx.strokeStyle = COLOURS.overloaded;
+        ctx.lineWidth = 1.5;
+        ctx.strokeRect(x + 1, y + 1, cell - 3, cell - 3);
+      } else {
+        ctx.fillStyle = STATE_COLOUR[state];
+        ctx.fillRect(x, y, cell - 1, cell - 1);
+      }
+      if (mega[c]) {
+        ctx.globalAlpha = 1;
+        ctx.strokeStyle = COLOURS.mega;
+        ctx.strokeRect(x - 0.5, y - 0.5, cell, cell);
+      }
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  drawSide(L, totals, login) {
+    const ctx = this.ctx;
+    const x = L.sideX;
+    const w = L.side;
+    // totals: offline, restarting, login_wait, searching, connected, supernode, login backoff, search backoff
+    const boxes = [
+      { label: 'Restarting', count: totals[1], backoff: 0, colour: COLOURS.restarting, weight: 0.7 },
+      { label: 'Waiting to log in', count: totals[2], backoff: totals[6], colour: COLOURS.login, weight: 1 },
+      { label: 'Searching for a supernode', count: totals[3], backoff: totals[7], colour: COLOURS.searching, weight: 1 },
+    ];
+    const top = 10;
+    const loginH = 108;
+    const footH = 18;
+    const avail = L.H - top - loginH - footH - 10;
+    const weights = boxes.reduce((s, b) => s + b.weight, 0);
+    const pitch = 3;
+    let y = top;
+    let minCells = Infinity;
+    for (const b of boxes) {
+      b.y = y;
+      b.h = Math.floor((avail * b.weight) / weights) - 6;
+      b.cols = Math.floor((w - 12) / pitch);
+      b.rows = Math.max(1, Math.floor((b.h - 34) / pitch));
+      minCells = Math.min(minCells, b.cols * b.rows);
+      y += b.h + 6;
+    }
+    const most = Math.max(1, ...boxes.map((b) => b.count));
+    const per = Math.max(1, Math.ceil(most / minCells));
+    for (const b of boxes) {
+      ctx.strokeStyle = COLOURS.frame;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x + 0.5, b.y + 0.5, w - 1, b.h - 1);
+      ctx.font = '600 12px system-ui, sans-serif';
+      ctx.fillStyle = COLOURS.text;
+      ctx.fillText(`${b.label}: ${n(b.count)}`, x + 6, b.y + 15);
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillStyle = COLOURS.muted;
+      const sub = b.backoff > 0 ? `${n(b.backoff)} backing off after a failure (dim)` : b.label === 'Restarting' ? 'PC reboot or client crash' : 'none backing off';
+      ctx.fillText(sub, x + 6, b.y + 28);
+      const dots = Math.min(b.cols * b.rows, Math.round(b.count / per));
+      const dim = Math.round(b.backoff / per);
+      const bright = Math.max(0, dots - dim);
+      ctx.fillStyle = b.colour;
+      for (let pass = 0; pass < 2; pass++) {
+        ctx.globalAlpha = pass === 0 ? 1 : 0.4;
+        ctx.beginPath();
+        const from = pass === 0 ? 0 : bright;
+        const to = pass === 0 ? bright : dots;
+        for (let k = from; k < to; k++) {
+          ctx.rect(x + 6 + (k % b.cols) * pitch, b.y + 34 + Math.floor(k / b.cols) * pitch, 2, 2);
+        }
+        ctx.fill();
+      }
+      ctx.globalAlpha = 1;
+    }
+    this.drawLogin(x, y, w, loginH, login);
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = COLOURS.muted;
+    const scale = per > 1 ? `1 dot = ${n(per)} peers in these boxes` : '1 dot = 1 peer in these boxes';
+    const clientScale = this.mode === 'single' && this.dotsPerClient > 1.01 ? `; 1 client dot ≈ ${fmt1.format(this.dotsPerClient)} clients` : '';
+    ctx.fillText(`Offline: ${n(totals[0])} · ${scale}${clientScale}`, Math.min(x, L.W - 470), L.H - 8);
+  }
+
+  drawLogin(x, y, w, h, login) {
+    const ctx = this.ctx;
+    const [queued, capacity, requests, accepted] = login;
+    const limit = Math.max(1, capacity * this.meta.loginQueueS);
+    ctx.strokeStyle = COLOURS.frame;
+    ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+    // Three stacked servers.
+    for (let i = 0; i < 3; i++) {
+      ctx.fillStyle = '#3c4b5c';
+      ctx.fillRect(x + 8, y + 24 + i * 9, 22, 7);
+      ctx.fillStyle = requests > capacity * 1.05 ? COLOURS.overloaded : '#5fd08a';
+      ctx.fillRect(x + 25, y + 26 + i * 9, 3, 3);
+    }
+    ctx.font = '600 12px system-ui, sans-serif';
+    ctx.fillStyle = COLOURS.text;
+    ctx.fillText('Login servers', x + 6, y + 15);
+    const bx = x + 38;
+    const bw = w - 46;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = COLOURS.muted;
+    ctx.fillText(`queue ${n(queued)} of ${n(limit)} requests`, bx, y + 27);
+    bar(ctx, bx, y + 31, bw, 7, queued / limit, COLOURS.login);
+    ctx.fillStyle = COLOURS.muted;
+    ctx.fillText(`requests ${fmt1.format(requests)}/s · capacity ${fmt1.format(capacity)}/s`, bx, y + 53);
+    bar(ctx, bx, y + 57, bw, 7, requests > 0 ? Math.min(1, capacity / requests) : 1, COLOURS.healthy);
+    ctx.fillStyle = COLOURS.muted;
+    ctx.fillText(requests > capacity ? `capacity covers ${fmt1.format((100 * capacity) / requests)}% of requests` : 'capacity covers all requests', bx, y + 77);
+    ctx.fillText(`logins completed ${fmt1.format(accepted)}/s`, bx, y + 93);
+  }
+}
+
+function bar(ctx, x, y, w, h, share, colour) {
+  ctx.fillStyle = '#243140';
+  ctx.fillRect(x, y, w, h);
+  ctx.fillStyle = colour;
+  ctx.fillRect(x, y, Math.max(0, Math.min(1, share)) * w, h);
+}
