@@ -1,0 +1,127 @@
+// Shared helpers for the end-to-end tests: a headless Chromium with a fresh
+// profile, a page that records console errors and requests to other
+// origins, and small readers of what a visitor sees.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = path.join(HERE, 'artifacts');
+
+export const BASE = (() => {
+  const url = process.env.PATCHSTORM_URL;
+  if (!url) {
+    throw new Error('PATCHSTORM_URL is not set: run `cargo xtask test --only e2e`, or serve the site and set it to its base URL');
+  }
+  return url.endsWith('/') ? url : `${url}/`;
+})();
+
+/** A small, fast scenario for most tests; `extra` adds keys. */
+export function link(query) {
+  return `${BASE}?${query}`;
+}
+
+/**
+ * Starts Chromium with a fresh user-data dir. Returns {context, close}; the
+ * context accepts downloads and may read the clipboard.
+ */
+export async function launch() {
+  const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'patchstorm-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+    viewport: { width: 1400, height: 900 },
+    acceptDownloads: true,
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(BASE).origin });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await fs.rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A new page that records problems: console errors, uncaught exceptions and
+ * requests that leave the site's origin.
+ */
+export async function watchedPage(context) {
+  const page = await context.newPage();
+  const origin = new URL(BASE).origin;
+  const problems = { console: [], page: [], foreign: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.console.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.page.push(e.message));
+  page.on('request', (r) => {
+    const url = r.url();
+    if (url.startsWith('data:') || url.startsWith('blob:')) return;
+    if (new URL(url).origin !== origin) problems.foreign.push(url);
+  });
+  page.problems = problems;
+  return page;
+}
+
+/** No console errors, no uncaught exceptions, nothing fetched from elsewhere. */
+export function assertClean(page) {
+  assert.deepEqual(page.problems.foreign, [], 'requests to other origins');
+  assert.deepEqual(page.problems.page, [], 'uncaught exceptions');
+  assert.deepEqual(page.problems.console, [], 'console errors');
+}
+
+/**
+ * Opens a URL and waits until the simulation is built and drawn. Unless the
+ * test expects a refused link, the link must have been taken as it is.
+ */
+export async function openPage(page, url, { refused = false } = {}) {
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 30_000 });
+  if (!refused) {
+    const message = await page.locator('.banner[data-id="link"]').allTextContents();
+    assert.deepEqual(message, [], `the link ${url} was refused`);
+  }
+}
+
+export async function screenshot(page, name) {
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Simulated hours so far, read from the progress line ("t = 12.34 h of 48 h"). */
+export async function simHours(page) {
+  const text = await page.locator('#progress').textContent();
+  const m = /t = ([\d,.]+) h of/.exec(text);
+  assert.ok(m, `progress line has the simulated time: ${text}`);
+  return Number(m[1].replace(/,/g, ''));
+}
+
+export async function fingerprint(page) {
+  return (await page.locator('#fingerprint').textContent()).trim();
+}
+
+/** The network canvas as a data URL: equal strings mean equal pixels. */
+export async function canvasPixels(page, selector = '#network') {
+  return page.locator(selector).evaluate((c) => c.toDataURL('image/png'));
+}
+
+/** Picks a speed and plays until the run is over. */
+export async function runToEnd(page, speed = '32') {
+  await page.getByLabel('Speed (simulated hours per second)').selectOption(speed);
+  await page.getByRole('button', { name: 'Play' }).click();
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+}

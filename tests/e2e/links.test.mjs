@@ -1,0 +1,121 @@
+// Shareable links: controls write the scenario into the address bar, a link
+// reopens exactly that scenario with the same run fingerprint, Copy link
+// copies it, and a bad link says what is wrong and still gives a working page.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, simHours, watchedPage } from './browser.mjs';
+
+// Six hours with the trigger two hours in: short, and the wave still hits.
+const SHORT = 'preset=skype-2007&peers=20000&hours=6&trigger=2007-08-15T02:00Z&restart_rate=5';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('moving Restart rate rewrites the address; the same link runs to the same fingerprint', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link(SHORT));
+  assert.equal(new URL(page.url()).searchParams.get('restart_rate'), '5');
+  const slider = page.getByLabel('Restart rate', { exact: true });
+  const max = Number(await slider.getAttribute('max'));
+  assert.ok(max > 0.1 && max < 100, `the slider's maximum follows the scenario (${max})`);
+  await slider.focus();
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => /restart_rate=4\.5/.test(location.search), null, { timeout: 10_000 });
+  const shown = (await page.locator('#restart-rate-value').textContent()).trim();
+  const inUrl = new URL(page.url()).searchParams.get('restart_rate');
+  assert.equal(`${Number(inUrl).toFixed(1)} %/h`, shown, 'the address holds the value shown');
+  assert.equal(Number(inUrl), Number((Number(await slider.inputValue())).toFixed(1)));
+  await screenshot(page, '10-restart-rate-moved');
+
+  await runToEnd(page);
+  const first = await fingerprint(page);
+  assert.match(first, /^[0-9a-f]{16}$/);
+  assert.equal(await simHours(page), 6);
+  await screenshot(page, '11-run-finished');
+  const sharedUrl = page.url();
+
+  // Copy link puts exactly the address into the clipboard and says so.
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  await page.getByText('Link copied').waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), sharedUrl);
+
+  // A visitor opens the link in a fresh page and runs it to the same point.
+  const again = await watchedPage(browser.context);
+  await openPage(again, sharedUrl);
+  assert.equal(again.url(), sharedUrl, 'the link is already canonical');
+  await runToEnd(again);
+  assert.equal(await fingerprint(again), first, 'same link, same run');
+  await screenshot(again, '12-reopened-same-fingerprint');
+
+  // A different seed is a different run (the fingerprint can tell them apart).
+  await again.getByText('Advanced', { exact: true }).click();
+  const seed = again.getByLabel('Seed', { exact: true });
+  await seed.fill('12345');
+  await seed.press('Enter');
+  await again.waitForFunction(() => /seed=12345/.test(location.search));
+  assert.equal(await simHours(again), 0, 'changing a control rebuilds from the start');
+  await runToEnd(again);
+  assert.notEqual(await fingerprint(again), first);
+  assertClean(page);
+  assertClean(again);
+  await page.close();
+  await again.close();
+});
+
+test('changing the preset and the policy rebuilds and keeps peers and seed', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('preset=skype-2007&peers=20000&seed=3'));
+  await page.getByLabel('Allocation policy').selectOption('resilient');
+  await page.waitForFunction(() => /policy=resilient/.test(location.search));
+  assert.match(await page.locator('#policy-help').textContent(), /two supernodes/);
+  await page.getByLabel('Preset').selectOption('skype-2010');
+  await page.waitForFunction(() => /preset=skype-2010/.test(location.search));
+  const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('peers'), '20000');
+  assert.equal(q.get('seed'), '3');
+  assert.equal(q.get('policy'), null, "the preset's own policy applies");
+  assert.equal(await page.getByLabel('Allocation policy').inputValue(), 'self-protect-2010');
+  assert.match(await page.locator('#clock').textContent(), /2010/);
+  await screenshot(page, '13-preset-changed');
+  assertClean(page);
+  await page.close();
+});
+
+for (const [query, mustSay] of [
+  ['peers=5', ['peers=5', '1000', '25000000']],
+  ['bogus=1', ['bogus']],
+  ['preset=skype-2007&policy=magic', ['policy=magic', 'legacy-2007', 'resilient']],
+]) {
+  test(`a bad link (?${query}) says what is wrong and the page still works`, async () => {
+    const page = await watchedPage(browser.context);
+    await openPage(page, link(query), { refused: true });
+    const banner = page.locator('.banner[data-id="link"]');
+    await banner.waitFor();
+    const text = await banner.textContent();
+    for (const word of mustSay) assert.ok(text.includes(word), `the message names ${word}: ${text}`);
+    assert.equal((await banner.locator('.bad-query').textContent()).trim(), `?${query}`, 'the bad query stays visible');
+    await screenshot(page, `14-bad-link-${query.replace(/[^a-z0-9]+/gi, '_')}`);
+    // The default scenario runs.
+    assert.equal(await page.getByLabel('Preset').inputValue(), 'skype-2007');
+    await page.getByRole('button', { name: 'Step' }).click();
+    await page.waitForFunction(() => /t = 1\.00 h/.test(document.getElementById('progress').textContent), null, { timeout: 20_000 });
+    // A value refused in Advanced is named next to its control; the run goes on.
+    await page.getByText('Advanced', { exact: true }).click();
+    const peers = page.getByLabel('Peers', { exact: true });
+    await peers.fill('7');
+    await peers.press('Enter');
+    const err = page.locator('.param[data-key="peers"] .param-error');
+    await err.waitFor();
+    assert.match(await err.textContent(), /peers=7 .*1000.*25000000/);
+    assert.equal(await peers.getAttribute('aria-invalid'), 'true');
+    assert.equal(await simHours(page), 1, 'the running scenario is kept');
+    assertClean(page);
+    await page.close();
+  });
+}

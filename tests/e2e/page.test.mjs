@@ -1,0 +1,121 @@
+// The page as a visitor first sees it: the default scenario loads, every
+// control has a label, Play makes the network view and the charts move.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { assertClean, BASE, canvasPixels, launch, link, openPage, screenshot, simHours, watchedPage } from './browser.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('the default page loads the default scenario at 100k peers and plays', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, BASE);
+  await screenshot(page, '01-default-loaded');
+  // The address bar holds the canonical scenario.
+  assert.match(new URL(page.url()).search, /^\?v=1&preset=skype-2007$/);
+  await assert.doesNotReject(page.getByRole('heading', { name: 'patchstorm' }).waitFor());
+  assert.equal(await page.getByLabel('Peers', { exact: true }).inputValue(), '100000');
+  assert.equal(await page.getByLabel('Preset').inputValue(), 'skype-2007');
+  assert.equal(await page.getByLabel('Allocation policy').inputValue(), 'legacy-2007');
+  assert.match(await page.locator('#clock').textContent(), /2007.*UTC/);
+
+  const before = await canvasPixels(page);
+  await page.getByLabel('Speed (simulated hours per second)').selectOption('4');
+  await page.getByRole('button', { name: 'Play' }).click();
+  await page.waitForFunction(() => /t = ([1-9]\d*\.\d+) h/.test(document.getElementById('progress').textContent), null, { timeout: 20_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await screenshot(page, '02-default-played');
+  assert.ok((await simHours(page)) >= 1, 'at least a simulated hour went by');
+  assert.notEqual(await canvasPixels(page), before, 'the network view changed');
+  assertClean(page);
+  await page.close();
+});
+
+test('every control has a visible label, and Advanced has one per parameter', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('preset=calm-day&peers=20000&hours=6'));
+  await page.getByText('Advanced', { exact: true }).click();
+  await screenshot(page, '03-advanced-open');
+  // The page's own list of parameters is what Advanced must cover, minus the two up front.
+  const params = await page.evaluate(async () => {
+    const wasm = await import('./pkg/patchstorm.js');
+    return wasm.params().map((p) => ({ key: p.key, label: p.label, group: p.group }));
+  });
+  assert.ok(params.length > 10);
+  const advancedKeys = params.filter((p) => p.group !== 'main').map((p) => p.key);
+  const shown = await page.locator('#advanced-fields .param').evaluateAll((els) => els.map((e) => e.dataset.key));
+  assert.deepEqual(shown, advancedKeys);
+  for (const p of params.filter((p) => p.group !== 'main')) {
+    const control = page.locator(`#param-${p.key}`);
+    assert.ok(await control.isVisible(), `${p.key} is visible`);
+    // Its label is visible and names the control (label for=).
+    const label = page.locator(`label[for="param-${p.key}"]`);
+    assert.ok(await label.isVisible(), `${p.key} has a visible label`);
+    assert.ok((await label.textContent()).includes(p.label), `${p.key} label says ${p.label}`);
+  }
+  assert.ok(await page.getByLabel('Peers', { exact: true }).isVisible());
+  assert.ok(await page.getByLabel('Seed', { exact: true }).isVisible());
+  // Every form control and button on the page has an accessible name from visible text.
+  const unnamed = await page.locator('input, select, button, textarea').evaluateAll((els) =>
+    els
+      .filter((e) => e.offsetParent !== null)
+      .filter((e) => {
+        const byLabel = e.labels && [...e.labels].some((l) => l.textContent.trim() && l.offsetParent !== null);
+        const byRef = e.getAttribute('aria-labelledby');
+        const byText = e.tagName === 'BUTTON' && e.textContent.trim();
+        return !(byLabel || byRef || byText);
+      })
+      .map((e) => e.id || e.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(unnamed, []);
+  assert.ok(await page.getByLabel('Restart rate', { exact: true }).isVisible());
+  assertClean(page);
+  await page.close();
+});
+
+test('a preset link plays: the network view and the charts change', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('preset=skype-2007&peers=20000&hours=48'));
+  await screenshot(page, '04-preset-link-loaded');
+  assert.equal(await page.locator('.uplot').count(), 4, 'four charts');
+  // The published record is drawn over the online chart, labelled as such.
+  assert.ok(await page.locator('#chart-online').getByText("Published (Skype's counter, scaled)").isVisible());
+  assert.ok(await page.locator('#published-source').isVisible());
+  const canvasBefore = await canvasPixels(page);
+  const chartBefore = await canvasPixels(page, '#chart-online canvas');
+  const pointsBefore = Number(await page.locator('#charts-title').getAttribute('data-points'));
+
+  await page.getByLabel('Speed (simulated hours per second)').selectOption('16');
+  await page.getByRole('button', { name: 'Play' }).click();
+  await page.waitForFunction(() => /t = (3\d|4\d)\.\d+ h/.test(document.getElementById('progress').textContent), null, { timeout: 30_000 });
+  await screenshot(page, '05-preset-link-after-trigger');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const hours = await simHours(page);
+  assert.ok(hours >= 30, `ran past the trigger (${hours} h)`);
+  assert.notEqual(await canvasPixels(page), canvasBefore, 'the network view changed');
+  assert.notEqual(await canvasPixels(page, '#chart-online canvas'), chartBefore, 'the online chart changed');
+  const pointsAfter = Number(await page.locator('#charts-title').getAttribute('data-points'));
+  assert.ok(pointsAfter > pointsBefore + 60, `charts gained samples (${pointsBefore} -> ${pointsAfter})`);
+  // Paused means paused.
+  const t = await simHours(page);
+  await page.waitForTimeout(400);
+  assert.equal(await simHours(page), t);
+  assertClean(page);
+  await page.close();
+});
+
+test('a calm day has no published record to show', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('preset=calm-day&peers=20000&hours=6'));
+  assert.equal(await page.locator('#chart-online').getByText("Published (Skype's counter, scaled)").count(), 0);
+  assert.ok(await page.locator('#published-source').isHidden());
+  assert.equal(await page.getByLabel('Preset').inputValue(), 'calm-day');
+  assertClean(page);
+  await page.close();
+});
