@@ -17,8 +17,12 @@ import { buildAdvanced } from './controls.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
-/** Milliseconds of each animation frame the simulation may use. */
-const FRAME_BUDGET_MS = 10;
+/**
+ * Milliseconds of each animation frame for the simulation and drawing
+ * together: the simulation gets what the last drawing left, at least 4 ms.
+ */
+const FRAME_BUDGET_MS = 12;
+const MIN_SIM_MS = 4;
 /** Wall-clock milliseconds one runUntil call should take, roughly. */
 const CHUNK_MS = 2.5;
 /** Parameters a preset change keeps: who is simulated, not the story. */
@@ -159,6 +163,7 @@ const S = {
   lastFrame: 0,
   rate: { sim: 0, wall: 0, shown: 0 },
   building: false,
+  drawMs: 4,
 };
 
 let PARAMS = [];
@@ -472,7 +477,7 @@ function frame(ts) {
     S.lastFrame = ts;
     if (!S.pg || S.building) return;
     const start = performance.now();
-    const deadline = start + FRAME_BUDGET_MS;
+    const deadline = start + Math.max(MIN_SIM_MS, FRAME_BUDGET_MS - S.drawMs);
     const before = sim((p) => p.nowMs());
     if (S.playing) {
       const end = sim((p) => p.endMs());
@@ -505,15 +510,21 @@ function render(ts, force) {
   const busy = S.playing || S.stepTarget != null;
   // While running, the view and the status (clock, fingerprint) are drawn
   // together at most 20 times a second, the charts 5 times.
+  const t0 = performance.now();
+  let drew = false;
   if (force || (S.dirty && (!busy || ts - S.lastNetwork > 50))) {
     renderNetwork();
     renderStatus();
     S.lastNetwork = ts;
+    drew = true;
   }
   if (force || (S.dirty && (!busy || ts - S.lastCharts > 200))) {
     renderCharts();
     S.lastCharts = ts;
+    drew = true;
   }
+  // Drawing happens every few frames; remember its cost for the next ones.
+  if (drew) S.drawMs = 0.7 * S.drawMs + 0.3 * (performance.now() - t0);
   if (!busy && !force) S.dirty = false;
 }
 
@@ -677,6 +688,13 @@ async function start() {
     p2.append(code);
     p2.append(` · Showing the default scenario (${S.preset}) instead; the address bar now holds its link.`);
     body.append(p1, p2);
+    if (/^unknown key/.test(error)) {
+      // The message points to the command line's list; on the page, list them.
+      const p3 = document.createElement('p');
+      p3.className = 'hint';
+      p3.textContent = `Keys a link may hold: v, preset, ${PARAMS.map((p) => p.key).join(', ')} (each is a control; see Advanced).`;
+      body.append(p3);
+    }
     banner('warn', 'link', body);
   }
   document.body.dataset.ready = 'true';

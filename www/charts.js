@@ -222,7 +222,9 @@ class Chart {
     this.tip.hidden = false;
     const overW = u.over.clientWidth;
     this.tip.style.left = `${Math.min(Math.max(0, px + 10), overW - 200)}px`;
-    this.tip.style.top = `${Math.max(0, py + 10)}px`;
+    // Below the point in the upper half, above it in the lower half.
+    const overH = u.over.clientHeight;
+    this.tip.style.top = py < overH / 2 ? `${py + 10}px` : `${Math.max(0, py - this.tip.offsetHeight - 10)}px`;
   }
 }
 

@@ -6,7 +6,7 @@
 
 const GOLDEN = Math.PI * (3 - Math.sqrt(5));
 const SN_FIELDS = 6; // slot, capacity, clients, answer, mega, age_min
-const CLIENT_DOT_BUDGET = 14000;
+const CLIENT_DOT_BUDGET = 10000;
 /** Beyond these the view draws density cells instead of single supernodes. */
 export const AGGREGATE_PEERS = 300000;
 export const AGGREGATE_SUPERNODES = 2000;

@@ -90,7 +90,11 @@ export function assertClean(page) {
  */
 export async function openPage(page, url, { refused = false } = {}) {
   await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.body.dataset.ready === 'true' || document.body.dataset.state === 'stopped', null, { timeout: 30_000 });
+  if ((await page.evaluate(() => document.body.dataset.state)) === 'stopped') {
+    const why = await page.locator('.banner[data-id="stopped"]').textContent();
+    assert.fail(`the page's simulation stopped while loading ${url}: ${why}`);
+  }
   if (!refused) {
     const message = await page.locator('.banner[data-id="link"]').allTextContents();
     assert.deepEqual(message, [], `the link ${url} was refused`);

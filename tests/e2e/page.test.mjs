@@ -102,6 +102,27 @@ test('a preset link plays: the network view and the charts change', async () => 
   assert.notEqual(await canvasPixels(page, '#chart-online canvas'), chartBefore, 'the online chart changed');
   const pointsAfter = Number(await page.locator('#charts-title').getAttribute('data-points'));
   assert.ok(pointsAfter > pointsBefore + 60, `charts gained samples (${pointsBefore} -> ${pointsAfter})`);
+  // Hovering a published point tells its note.
+  const published = await page.evaluate(async (query) => {
+    const wasm = await import('./pkg/patchstorm.js');
+    const p = new wasm.Playground(query);
+    const rows = p.published();
+    p.free();
+    return rows;
+  }, new URL(page.url()).search.slice(1));
+  const point = published.find((p) => p.scaled != null && p.t_hours > 0 && p.t_hours < 48);
+  assert.ok(point, 'a published point falls inside the run');
+  const over = page.locator('#chart-online .u-over');
+  await over.scrollIntoViewIfNeeded();
+  const box = await over.boundingBox();
+  const tip = page.locator('#chart-online .chart-tip');
+  let note = null;
+  for (let y = box.y + 2; y < box.y + box.height && note == null; y += 4) {
+    await page.mouse.move(box.x + (box.width * point.t_hours) / 48, y);
+    if (await tip.isVisible()) note = await tip.textContent();
+  }
+  assert.ok(note && note.includes(point.note), `the tooltip tells the note "${point.note}": ${note}`);
+  await screenshot(page, '06-published-note-on-hover');
   // Paused means paused.
   const t = await simHours(page);
   await page.waitForTimeout(400);
