@@ -544,7 +544,7 @@ function renderNetwork() {
   const st = view.stats || {};
   $('network-caption').textContent =
     view.mode === 'aggregate'
-      ? `Aggregate view (more than ${num.format(AGGREGATE_PEERS)} peers or ${num.format(AGGREGATE_SUPERNODES)} supernodes): nearby supernodes share a cell; its colour is their commonest state (overloaded: hollow), its brightness their clients.`
+      ? `Aggregate view (over ${num.format(AGGREGATE_PEERS)} peers or ${num.format(AGGREGATE_SUPERNODES)} supernodes): a cell holds nearby supernodes in their commonest state's colour, brighter with more clients.`
       : `${num.format(st.supernodes || 0)} supernodes, ${num.format(st.clients || 0)} clients attached.`;
 }
 

@@ -233,8 +233,11 @@ function zeroRange(u, min, max) {
   return [0, hi];
 }
 
+/** Smallest rate a log chart shows, per second. */
+const LOG_FLOOR = 0.01;
+
 function logRange(u, min, max) {
-  if (min == null || !isFinite(min) || min <= 0) min = 0.1;
+  min = min == null || !isFinite(min) ? 0.1 : Math.max(LOG_FLOOR, min);
   if (max == null || !isFinite(max) || max <= min) max = min * 10;
   return [10 ** Math.floor(Math.log10(min)), 10 ** Math.ceil(Math.log10(max))];
 }
@@ -330,7 +333,8 @@ export class Charts {
         d[0].push(x);
         spec.series.forEach((s, j) => {
           let v = s.get(row);
-          if (spec.log && !(v > 0)) v = null;
+          // Rates below the floor are rounding residue, not events.
+          if (spec.log && !(v >= LOG_FLOOR)) v = null;
           d[j + 1].push(v);
         });
       });

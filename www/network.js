@@ -10,8 +10,14 @@ const CLIENT_DOT_BUDGET = 10000;
 /** Beyond these the view draws density cells instead of single supernodes. */
 export const AGGREGATE_PEERS = 300000;
 export const AGGREGATE_SUPERNODES = 2000;
-/** Frames with simulated progress during which a removed supernode stays visible. */
+/**
+ * A removed supernode stays as a ghost for GHOST_FRAMES frames with
+ * simulated progress, or fewer (at least GHOST_MIN_FRAMES) once two
+ * simulated hours have passed, so at high speed ghosts still mean "recent".
+ */
 const GHOST_FRAMES = 45;
+const GHOST_MIN_FRAMES = 12;
+const GHOST_SIM_MS = 2 * 3_600_000;
 
 export const COLOURS = {
   background: '#0f1720',
@@ -110,8 +116,9 @@ export class NetworkView {
     this.mode = this.meta && (this.meta.peers > AGGREGATE_PEERS || this.frame.count > AGGREGATE_SUPERNODES) ? 'aggregate' : 'single';
     if (advanced) {
       for (const [slot, g] of this.ghosts) {
-        g.life -= 1;
-        if (g.life <= 0 || live.has(slot)) this.ghosts.delete(slot);
+        g.frames += 1;
+        const old = g.frames >= GHOST_MIN_FRAMES && nowMs - g.bornMs >= GHOST_SIM_MS;
+        if (g.frames >= GHOST_FRAMES || old || live.has(slot)) this.ghosts.delete(slot);
       }
       // A slot that vanished since the last frame lost its supernode. (A slot
       // refilled within one frame shows the newcomer, not a ghost.)
@@ -119,7 +126,7 @@ export class NetworkView {
       for (const slot of this.prev.keys()) {
         if (!live.has(slot)) {
           const p = this.position(slot, layout);
-          this.ghosts.set(slot, { x: p.x, y: p.y, r: layout.rMax * 0.8, life: GHOST_FRAMES });
+          this.ghosts.set(slot, { x: p.x, y: p.y, r: layout.rMax * 0.8, frames: 0, bornMs: nowMs });
         }
       }
       this.prev = live;
@@ -186,7 +193,7 @@ export class NetworkView {
     ctx.fillText(label, 12, 19);
     ctx.font = '12px system-ui, sans-serif';
     ctx.fillStyle = COLOURS.muted;
-    const line = `${n(clients)} clients on ${n(count)} supernodes (${n(overloaded)} overloaded, ${n(this.ghosts.size)} just gone)` +
+    const line = `${n(clients)} clients on ${n(count)} supernodes (${n(overloaded)} overloaded; ghosts: ${n(this.ghosts.size)} recently gone)` +
       (this.mode === 'aggregate' ? ' · aggregate view' : '');
     ctx.fillText(line, 12, 36);
     this.stats = { clients, overloaded, supernodes: count, gone: this.ghosts.size, offline: totals[0] };
@@ -226,7 +233,8 @@ export class NetworkView {
     ctx.setLineDash([3, 3]);
     ctx.lineWidth = 1.2;
     for (const g of this.ghosts.values()) {
-      ctx.globalAlpha = Math.max(0, g.life / GHOST_FRAMES) * 0.9;
+      const left = Math.min(1 - g.frames / GHOST_FRAMES, g.frames < GHOST_MIN_FRAMES ? 1 : 1 - (this.frame.nowMs - g.bornMs) / GHOST_SIM_MS);
+      ctx.globalAlpha = Math.max(0.15, left) * 0.9;
       ctx.strokeStyle = COLOURS.gone;
       ctx.beginPath();
       ctx.arc(g.x, g.y, Math.max(2.5, g.r), 0, 2 * Math.PI);

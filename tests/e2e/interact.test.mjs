@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { assertClean, launch, link, openPage, screenshot, simHours, watchedPage } from './browser.mjs';
+import { assertClean, fingerprint, launch, link, openPage, screenshot, simHours, watchedPage } from './browser.mjs';
 
 const SMALL = 'preset=skype-2007&peers=20000&hours=12&trigger=2007-08-15T04:00Z&restart_rate=5';
 
@@ -23,6 +23,17 @@ test('space toggles play, the right arrow steps an hour, not while typing', asyn
   await page.waitForFunction(() => /t = 1\.00 h/.test(document.getElementById('progress').textContent));
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => /t = 2\.00 h/.test(document.getElementById('progress').textContent));
+  // However the page cut the run into frames, two hours are two hours:
+  // the same fingerprint as one straight run of the same link to 2 h.
+  const straight = await page.evaluate(async (query) => {
+    const wasm = await import('./pkg/patchstorm.js');
+    const p = new wasm.Playground(query);
+    p.runUntil(2 * 3_600_000);
+    const digest = p.digest();
+    p.free();
+    return digest;
+  }, new URL(page.url()).search.slice(1));
+  assert.equal(await fingerprint(page), straight);
 
   await page.keyboard.press(' ');
   await page.getByRole('button', { name: 'Pause' }).waitFor();

@@ -41,7 +41,10 @@ test('every control has a visible label, and Advanced has one per parameter', as
   const page = await watchedPage(browser.context);
   await openPage(page, link('preset=calm-day&peers=20000&hours=6'));
   await page.getByText('Advanced', { exact: true }).click();
+  await page.locator('#advanced-fields').scrollIntoViewIfNeeded();
   await screenshot(page, '03-advanced-open');
+  await page.locator('#param-login_admission').scrollIntoViewIfNeeded();
+  await screenshot(page, '03b-advanced-policy-knobs');
   // The page's own list of parameters is what Advanced must cover, minus the two up front.
   const params = await page.evaluate(async () => {
     const wasm = await import('./pkg/patchstorm.js');
