@@ -35,7 +35,7 @@ use crate::supernode::Known;
 use crate::time::Millis;
 
 /// Longest stretch of walking one event decides.
-pub const WALK_SPAN: Millis = 30 * 60 * 1_000;
+pub const WALK_SPAN: Millis = 60 * 60 * 1_000;
 
 /// Chances that one probe of a host-cache entry finds each of these.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -381,9 +381,12 @@ mod tests {
     fn long_walks_are_cut_into_spans() {
         let o = attempt_odds(Odds::of(Known { then: 10, alive: 1, open: 0 }, 0.0, 1.0), SnChoice::Blind);
         let mut rng = Rng::new(1, Stream::Engine);
-        let w = walk(o, o, 200, 0, &rules(), &mut rng);
+        // 200 entries at 30 s + 2 s each would take 107 minutes.
+        let slow = WalkRules { timeout: 30_000, ..rules() };
+        let w = walk(o, o, 200, 0, &slow, &mut rng);
         assert_eq!(w.end, WalkEnd::Continue);
-        assert!(w.elapsed >= WALK_SPAN && w.elapsed < WALK_SPAN + 13_000);
+        assert!(w.elapsed >= WALK_SPAN && w.elapsed < WALK_SPAN + 33_000, "{}", w.elapsed);
+        assert_eq!(w.timeouts, w.attempts);
     }
 
     /// The O(1) sampler and the attempt-by-attempt one describe the same

@@ -38,6 +38,7 @@ pub mod summary;
 pub mod supernode;
 pub mod time;
 pub mod trigger;
+pub mod validation;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

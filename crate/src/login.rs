@@ -197,14 +197,17 @@ impl LoginServer {
         // Unused capacity does not carry over to the next second.
         self.service_carry = if self.queue.is_empty() { 0.0 } else { budget.max(0.0) };
 
-        // Winners, weighted by how many requests each level sends.
+        // Winners, weighted by how many requests each level sends (the
+        // cycle times do not change within the tick; the counts do).
+        let cycles: Vec<f64> = (0..self.levels.len()).map(|n| self.cycle(n)).collect();
         let mut won = 0;
-        while won < fresh && self.waiting() > 0 {
-            let live: f64 = (0..self.levels.len()).map(|n| self.levels[n].len() as f64 / self.cycle(n)).sum();
+        let mut waiting = self.waiting();
+        while won < fresh && waiting > 0 {
+            let live: f64 = (0..self.levels.len()).map(|n| self.levels[n].len() as f64 / cycles[n]).sum();
             let mut pick = rng.unit() * live;
             let mut level = self.levels.len() - 1;
             for n in 0..self.levels.len() {
-                let w = self.levels[n].len() as f64 / self.cycle(n);
+                let w = self.levels[n].len() as f64 / cycles[n];
                 if pick < w && !self.levels[n].is_empty() {
                     level = n;
                     break;
@@ -219,6 +222,7 @@ impl LoginServer {
             self.leave(peer, peers);
             winners.push(peer);
             won += 1;
+            waiting -= 1;
         }
 
         // The rest failed: clients move up a retry level.

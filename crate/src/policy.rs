@@ -10,26 +10,32 @@
 //!
 //! * `legacy-2007` [H]. Promotion needs a day of uptime (so the supernodes
 //!   that rebooted in the wave, and everyone else who rebooted, cannot step
-//!   in), is paced for normal churn, and sizes the core for the clients it
-//!   sees *connected*, so when clients cannot connect it sees no shortage.
-//!   Clients pick supernodes blind to load and retry every 2 s; login servers
-//!   queue everything; an overloaded supernode stalls and drops its clients
-//!   while still counted as a supernode. Fails: the restart wave removes
-//!   supernodes faster than they are replaced, the returning clients
-//!   overload the rest, and overload is self-sustaining while the retry
-//!   load stays above what the remaining supernodes handle. Heals only as
-//!   uptime accumulates and the daily trough lowers the load.
-//! * `self-protect-2010`. Promotion reacts to a shortage (the 2007 fix [P]),
-//!   login servers refuse what they cannot serve, clients use capped
-//!   exponential backoff, but an overloaded supernode takes itself offline
-//!   [P: 2010 post-mortem]. Fails: each shutdown moves its load to the
-//!   others, a cascade; heals when dedicated mega-supernodes absorb the load.
+//!   in) and is paced for normal churn, 0.3 promotions per minute per
+//!   million peers however short the core runs ("ignores a shortage"); it
+//!   counts an overloaded supernode as a working one. Clients pick
+//!   supernodes blind to load and retry every 2 s; login servers queue
+//!   everything; an overloaded supernode answers only part of its traffic,
+//!   takes no new clients and loses clients whose keep-alives go
+//!   unanswered, but stays a supernode. Fails: the wave removes supernodes
+//!   faster than they are replaced, returning clients overload the rest,
+//!   and every client an overloaded supernode loses becomes one more
+//!   searcher loading the others: overload sustains itself. Heals only as
+//!   the slow promotions rebuild the core, about two days.
+//! * `self-protect-2010`. Promotion reacts to a shortage (the 2007 fix [P])
+//!   from hosts with 12 h of uptime, login servers refuse what they cannot
+//!   serve, clients use capped exponential backoff, but an overloaded
+//!   supernode takes itself offline [P: 2010 post-mortem] and may not serve
+//!   again for an hour. Fails: each shutdown moves its clients and their
+//!   load to the others, a cascade, and new supernodes are shut down as
+//!   fast as they are promoted; heals when dedicated mega-supernodes absorb
+//!   the load.
 //! * `resilient`. Promotes capable peers after ten minutes of uptime as soon
-//!   as the core runs short, counting waiting clients; clients pick the less
-//!   loaded of two supernodes (power of two choices) and back off with full
-//!   jitter [P: Brooker 2015]; supernodes and login servers refuse cheaply
-//!   what they cannot serve (admission control). Heals: overload never
-//!   feeds on itself, and lost capacity is replaced within minutes.
+//!   as the core runs short, counting supernodes by the share of requests
+//!   they answer; clients pick the less loaded of two supernodes (power of
+//!   two choices) and back off with full jitter [P: Brooker 2015];
+//!   supernodes and login servers refuse cheaply what they cannot serve
+//!   (admission control). Heals: overload never feeds on itself, and lost
+//!   capacity is replaced within minutes.
 
 use crate::rng::Rng;
 
@@ -188,8 +194,9 @@ pub enum SnChoice {
 /// What a supernode does when connection attempts exceed what it handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Overload {
-    /// Stops answering and drops its clients, but stays a supernode: the
-    /// allocation algorithm still counts it [H: legacy-2007].
+    /// Answers only the share of requests it can handle (capacity / load),
+    /// takes no new clients, and loses clients whose keep-alives go
+    /// unanswered; it stays a supernode [H: legacy-2007].
     Stall,
     /// Takes itself offline to protect its host [P: 2010 post-mortem].
     Shutdown,

@@ -3,11 +3,13 @@
 //! placed on a run's clock and scaled to its population.
 //!
 //! A published count becomes a share of the normal level for its time of
-//! day: the normal level is published at one anchor moment per outage [P]
-//! (a note in the CSV) and carried to other times of day by the model's
-//! daily rhythm [H]. So a count `c` at time `t` is the share
-//! `c / (usual_anchor * rhythm(t) / rhythm(anchor))`, and in simulated peers
-//! `c * peers * rhythm(anchor) / usual_anchor`.
+//! day. Where the note gives that share ("about 60%") it is used as
+//! published [P]. Otherwise the normal level is the one published at an
+//! anchor moment of the same outage [P] carried to other times of day by
+//! the model's daily rhythm [H]: a count `c` at time `t` is the share
+//! `c / (usual_anchor * rhythm(t) / rhythm(anchor))`. On a run's clock the
+//! share becomes simulated peers by multiplying with the run's own normal
+//! level at `t`.
 
 use crate::scenario::{Preset, P};
 use crate::sim::Simulation;
@@ -100,16 +102,25 @@ pub fn placed(sim: &Simulation) -> Vec<Placed> {
         .into_iter()
         .map(|p| {
             let t = at(p.utc);
-            let normal_here = d.usual * sim.normal_share(to_ms(t)) / anchor_normal;
+            let normal_here = sim.normal_share(to_ms(t));
+            let share = p.online.map(|c| stated_share(&p.note).unwrap_or(c / (d.usual * normal_here / anchor_normal)));
             Placed {
                 t_hours: t,
-                scaled: p.online.map(|c| c * peers * anchor_normal / d.usual),
-                share_of_normal: p.online.map(|c| c / normal_here),
+                scaled: share.map(|s| s * normal_here * peers),
+                share_of_normal: share,
                 published: p.online,
                 note: p.note,
             }
         })
         .collect()
+}
+
+/// A share of the normal level stated in a note, "about 60%" -> 0.6.
+pub fn stated_share(note: &str) -> Option<f64> {
+    let pct = note.find('%')?;
+    let digits: String =
+        note[..pct].chars().rev().take_while(|c| c.is_ascii_digit() || *c == '.').collect::<Vec<_>>().into_iter().rev().collect();
+    digits.parse::<f64>().ok().map(|x| x / 100.0)
 }
 
 #[cfg(test)]
@@ -125,5 +136,12 @@ mod tests {
         let q = SKYPE_2010.points();
         assert_eq!(q.len(), 6);
         assert_eq!(q[0].online, None);
+    }
+
+    #[test]
+    fn notes_can_state_the_share() {
+        assert_eq!(stated_share("about 60%, 09:00 EST"), Some(0.6));
+        assert_eq!(stated_share("about 30% of expected, 07:00 EST"), Some(0.3));
+        assert_eq!(stated_share("Skype counter"), None);
     }
 }

@@ -9,8 +9,8 @@
 //! The weights are a modelling hypothesis: Skype did not publish its users by
 //! region. They lean on Europe, where Skype was founded and had its largest
 //! markets, then North America and East Asia. Together with the daily rhythm
-//! they give a global online curve whose trough is about 0.6 of its peak, the
-//! ratio of the published Dec 2006 weekday range, 5.0 to 8.4 M [P].
+//! they give a global online curve whose trough is about two thirds of its
+//! peak, within the published ranges (see `rhythm.rs`).
 
 use crate::time::MINUTE;
 
@@ -34,13 +34,13 @@ pub struct Region {
 }
 
 pub const REGIONS: [Region; 10] = [
-    Region { name: "North America West", std_offset_min: -8 * 60, dst: Dst::North, weight: 0.05 },
-    Region { name: "North America East", std_offset_min: -5 * 60, dst: Dst::North, weight: 0.13 },
+    Region { name: "North America West", std_offset_min: -8 * 60, dst: Dst::North, weight: 0.07 },
+    Region { name: "North America East", std_offset_min: -5 * 60, dst: Dst::North, weight: 0.17 },
     Region { name: "Latin America", std_offset_min: -3 * 60, dst: Dst::South, weight: 0.08 },
     Region { name: "Western Europe", std_offset_min: 0, dst: Dst::North, weight: 0.10 },
-    Region { name: "Central Europe", std_offset_min: 60, dst: Dst::North, weight: 0.25 },
-    Region { name: "Eastern Europe", std_offset_min: 2 * 60, dst: Dst::North, weight: 0.12 },
-    Region { name: "South Asia and Middle East", std_offset_min: 5 * 60 + 30, dst: Dst::None, weight: 0.07 },
+    Region { name: "Central Europe", std_offset_min: 60, dst: Dst::North, weight: 0.22 },
+    Region { name: "Eastern Europe", std_offset_min: 2 * 60, dst: Dst::North, weight: 0.10 },
+    Region { name: "South Asia and Middle East", std_offset_min: 5 * 60 + 30, dst: Dst::None, weight: 0.06 },
     Region { name: "China and South-East Asia", std_offset_min: 8 * 60, dst: Dst::None, weight: 0.13 },
     Region { name: "Japan and Korea", std_offset_min: 9 * 60, dst: Dst::None, weight: 0.03 },
     Region { name: "Australia", std_offset_min: 10 * 60, dst: Dst::South, weight: 0.04 },

@@ -8,23 +8,27 @@
 //! gives the "normal day" curve the summary and the charts compare against.
 //!
 //! Calibration [hypothesis, fitted]: with 20% of peers always on and the
-//! region weights of `region.rs`, the global online share swings between 0.44
-//! and 0.72 of peers, trough/peak = 0.61, the ratio of the published Dec 2006
-//! weekday range 5.0-8.4 M [P: Skype's online counter, `reference/skype-outages.md`];
-//! users average 1.8 sessions a day.
+//! region weights of `region.rs`, the global online share swings between
+//! about 0.47 and 0.71 of peers (trough/peak 0.66, peak near 13:00 UTC,
+//! trough near 04:00 UTC), between the published Dec 2006 weekday range
+//! 5.0-8.4 M (0.6) and Aug 2007's "usually 5-6 M, daily peaks 8-9 M"
+//! [P: Skype's online counter, `reference/skype-outages.md`]; the evening
+//! stays high enough that 22:00 UTC is about 0.76 of 16:00 UTC, as the
+//! published Aug 17 2007 counts (about 6 M at 22:00 against a usual 8 M at
+//! 16:00) require. Users average about 2 sessions a day.
 
 use crate::rng::Rng;
 use crate::time::{Millis, DAY, HOUR, MINUTE};
 
 /// Sessions started per hour by an offline user, by local hour.
 pub const ON_RATE: [f64; 24] = [
-    0.02, 0.01, 0.01, 0.01, 0.02, 0.06, 0.25, 0.50, 0.50, 0.30, 0.20, 0.20, //
-    0.20, 0.20, 0.20, 0.20, 0.25, 0.30, 0.35, 0.35, 0.25, 0.10, 0.05, 0.03,
+    0.03, 0.01, 0.01, 0.01, 0.02, 0.06, 0.25, 0.50, 0.50, 0.30, 0.20, 0.20, //
+    0.20, 0.20, 0.20, 0.20, 0.25, 0.30, 0.35, 0.35, 0.30, 0.20, 0.08, 0.04,
 ];
 /// Sessions ended per hour by an online user, by local hour.
 pub const OFF_RATE: [f64; 24] = [
     0.70, 0.80, 0.80, 0.70, 0.50, 0.30, 0.10, 0.08, 0.08, 0.08, 0.08, 0.08, //
-    0.10, 0.08, 0.08, 0.10, 0.12, 0.12, 0.10, 0.12, 0.20, 0.35, 0.50, 0.60,
+    0.10, 0.08, 0.08, 0.10, 0.12, 0.12, 0.10, 0.10, 0.12, 0.20, 0.35, 0.50,
 ];
 
 pub struct Rhythm {

@@ -84,6 +84,10 @@ const CRASH_DELAY_MAX: Millis = 5 * MINUTE;
 /// average): one supernode leaving a small network must not read as a storm.
 const LOAD_WINDOW_S: f64 = 600.0;
 
+/// An overloaded supernode that protects itself goes offline after a
+/// random delay of this mean (it checks its load now and then) [H].
+const PROTECT_CHECK: Millis = 15 * MINUTE;
+
 /// How often the allocation algorithm runs.
 const ALLOCATE_EVERY: Millis = MINUTE;
 /// Mean prior uptime of always-on machines when the run starts.
@@ -845,9 +849,17 @@ impl Simulation {
                 }
                 Overload::Shutdown => {
                     if answer < 1.0 {
-                        while let Some(&slot) = self.sns.classes[c].last() {
+                        // Each overloaded supernode notices at its own time.
+                        let expected = self.drop_carry[c] + self.sns.classes[c].len() as f64 * SECOND as f64 / PROTECT_CHECK as f64;
+                        let n = (libm::floor(expected) as usize).min(self.sns.classes[c].len());
+                        self.drop_carry[c] = expected - n as f64;
+                        for _ in 0..n {
+                            let k = self.rng.below(self.sns.classes[c].len() as u32) as usize;
+                            let slot = self.sns.classes[c][k];
                             self.shut_down(slot);
                         }
+                    } else {
+                        self.drop_carry[c] = 0.0;
                     }
                 }
             }

@@ -193,10 +193,8 @@ pub fn params() -> Result<JsValue, JsError> {
 /// The presets: key, title, story.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsError> {
-    let rows: Vec<serde_json::Value> = PRESETS
-        .iter()
-        .map(|p| serde_json::json!({ "key": p.key, "title": p.title, "story": p.story }))
-        .collect();
+    let rows: Vec<serde_json::Value> =
+        PRESETS.iter().map(|p| serde_json::json!({ "key": p.key, "title": p.title, "story": p.story })).collect();
     to_js(&rows)
 }
 

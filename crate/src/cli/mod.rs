@@ -44,14 +44,11 @@ fn input(msg: impl Into<String>) -> Failure {
 pub fn main(args: Vec<String>) -> ExitCode {
     let outcome = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
-        Some("presets") => no_options(&args[1..]).map(|_| presets()),
-        Some("params") => no_options(&args[1..]).map(|_| params_table()),
+        Some("presets") => no_options(&args[1..]).and_then(|_| emit(presets().as_bytes())),
+        Some("params") => no_options(&args[1..]).and_then(|_| emit(params_table().as_bytes())),
         Some("bench") => bench::bench(&args[1..]),
         Some("bench-one") => bench::bench_one(&args[1..]),
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(())
-        }
+        Some("help" | "--help" | "-h") => emit(format!("{USAGE}\n").as_bytes()),
         Some(other) => Err(input(format!("unknown command {other:?}: use run, presets, params or bench"))),
         None => Err(input("no command given: use run, presets, params or bench")),
     };
@@ -178,7 +175,7 @@ fn run(args: &[String]) -> Result<()> {
     }
     match out {
         Some(path) => write_atomically(&path, &text),
-        None => std::io::stdout().write_all(&text).map_err(|e| Failure::Run(format!("writing to stdout: {e}"))),
+        None => emit(&text),
     }
 }
 
@@ -209,21 +206,33 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn presets() {
-    for p in PRESETS {
-        println!("{}\n  {}\n  {}\n", p.key, p.title, wrap(p.story, 76, "  "));
+/// Writes to stdout; a reader that stops early (`| head`) is not an error.
+fn emit(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Run(format!("writing to stdout: {e}"))),
+        _ => Ok(()),
     }
 }
 
-fn params_table() {
+fn presets() -> String {
+    let mut out = String::new();
+    for p in PRESETS {
+        out += &format!("{}\n  {}\n  {}\n\n", p.key, p.title, wrap(p.story, 76, "  "));
+    }
+    out
+}
+
+fn params_table() -> String {
     let base = Scenario::default();
-    println!("{:<20} {:<22} {:<16} allowed / meaning", "key", "unit", "default");
+    let mut out = format!("{:<20} {:<22} {:<18} allowed / meaning\n", "key", "unit", "default");
     for p in PARAMS {
         let default = params::format_value(&p.kind, base.value_by_key(p.key).expect("every row has a value"));
-        println!("{:<20} {:<22} {:<16} {}", p.key, p.unit, default, params::allowed(&p.kind));
-        println!("{:<60} {}", "", wrap(p.help, 70, &" ".repeat(61)));
+        out += &format!("{:<20} {:<22} {:<18} {}\n", p.key, p.unit, default, params::allowed(&p.kind));
+        out += &format!("{:<62} {}\n", "", wrap(p.help, 70, &" ".repeat(63)));
     }
-    println!("\nDefaults are those of preset skype-2007; policy knobs follow the chosen policy.");
+    out += "\nDefaults are those of preset skype-2007; policy knobs follow the chosen policy.\n";
+    out
 }
 
 fn wrap(text: &str, width: usize, indent: &str) -> String {

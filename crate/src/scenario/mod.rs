@@ -96,10 +96,10 @@ impl Preset {
                 (P::CrashRestartMin, Float(2.0)),
                 // [H, fitted] a lower self-protection threshold than the
                 // 2007 stall point, and login servers that coped [P].
-                (P::SnAttemptCapacity, Float(0.2)),
+                (P::SnAttemptCapacity, Float(0.25)),
                 (P::LoginCapacity, Float(300.0)),
                 (P::MegaCount, Float(150.0)),
-                (P::MegaAfterH, Float(14.0)),
+                (P::MegaAfterH, Float(18.0)),
                 (P::MegaRampH, Float(8.0)),
             ],
         }
@@ -447,10 +447,12 @@ impl Scenario {
         if self.flag(P::Wave) {
             let max = crate::trigger::max_restart_rate(self);
             if self.float(P::RestartRate) > max {
+                // Rounded down, so the number shown is itself allowed.
+                let shown = libm::floor(max * 100.0) / 100.0;
                 return Err(conflict(
                     P::RestartRate,
                     format!(
-                        "this wave cannot go faster than {max:.1} %/h (every patched PC restarting at the earliest moment); allowed 0.1 to {max:.1}"
+                        "this wave cannot go faster than {shown} %/h (every patched PC restarting at the earliest moment); allowed 0.1 to {shown}"
                     ),
                 ));
             }

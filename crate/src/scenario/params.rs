@@ -233,7 +233,7 @@ pub const PARAMS: &[Param] = &[
     row!(knob "sn_choice", "Supernode choice", "", Kind::Choice { options: CHOICES }, C(0),
         "How a client picks a supernode from its host cache: blind to load, or the less loaded of two (power of two choices)."),
     row!(knob "sn_overload", "Supernode overload", "", Kind::Choice { options: OVERLOADS }, C(0),
-        "What an overloaded supernode does: stall (stops answering, drops its clients), shutdown (takes itself offline, [P] 2010), or admission (refuses cheaply and keeps serving)."),
+        "What an overloaded supernode does: stall (answers only part of its traffic, takes no new clients, loses clients as keep-alives go unanswered), shutdown (takes itself offline, [P] 2010), or admission (refuses cheaply and keeps serving)."),
     row!("trigger", "Trigger time (UTC)", "UTC", Triggers, Kind::Time { min: T_MIN, max: T_MAX }, T(1_187_193_600),
         "When the trigger starts: the patch is out, the crash begins, supernodes are taken down."),
     row!("wave", "Restart wave", "", Triggers, Kind::Bool, B(true),
