@@ -86,7 +86,7 @@ const LOAD_WINDOW_S: f64 = 600.0;
 
 /// An overloaded supernode that protects itself goes offline after a
 /// random delay of this mean (it checks its load now and then) [H].
-const PROTECT_CHECK: Millis = 15 * MINUTE;
+const PROTECT_CHECK: Millis = 20 * MINUTE;
 
 /// How often the allocation algorithm runs.
 const ALLOCATE_EVERY: Millis = MINUTE;
