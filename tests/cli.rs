@@ -1,4 +1,5 @@
 //! Black-box tests of the `patchstorm` command-line tool, as a user runs it.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::process::{Command, Output};
 

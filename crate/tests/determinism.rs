@@ -2,6 +2,7 @@
 //! (`web.rs` checks the same fixture under wasm32). The fixture is written
 //! by this test when `UPDATE_FIXTURES=1`; otherwise the test fails if a
 //! change to the model changes any digest, so the fixture stays true.
+#![cfg(not(target_arch = "wasm32"))]
 
 use patchstorm::{summary, Scenario, Simulation};
 

@@ -1,6 +1,7 @@
 //! Properties over many random scenarios: every peer is in exactly one
 //! state, capacities are never exceeded, runs are deterministic, and
 //! scenarios survive the trip through a link.
+#![cfg(not(target_arch = "wasm32"))]
 
 use patchstorm::scenario::{params, Kind, PARAMS, PRESETS};
 use patchstorm::{summary, Scenario, Simulation};

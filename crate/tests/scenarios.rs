@@ -2,6 +2,7 @@
 //! (10 k peers, the bottom of the calibrated range). Each check runs the
 //! preset through the public entry points and reads the summary and the
 //! series, as a user of the CLI would.
+#![cfg(not(target_arch = "wasm32"))]
 
 use patchstorm::metrics::Sample;
 use patchstorm::summary::{summarize, Summary};
