@@ -146,3 +146,57 @@ fn presets_and_params_list_the_table() {
     }
     assert!(text.contains("%/h") && text.contains("a whole number from 1000 to 25000000"));
 }
+
+#[test]
+fn validate_prints_each_published_point_with_its_columns() {
+    let o = patchstorm(&["validate", "--peers", "5000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for preset in ["preset skype-2007", "preset skype-2010"] {
+        assert!(text.contains(preset), "{text}");
+    }
+    let header = text.lines().find(|l| l.starts_with("utc")).expect("a header line");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(columns, ["utc", "published", "share", "simulated", "difference", "note"]);
+    // Every published count of both outages, with a number in each column.
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("2007-08-") || l.starts_with("2010-12-")).collect();
+    assert_eq!(rows.len(), 9 + 4, "{text}");
+    for r in &rows {
+        let f: Vec<&str> = r.split_whitespace().collect();
+        for x in &f[1..5] {
+            assert!(x.parse::<f64>().is_ok(), "{r}");
+        }
+    }
+    assert_eq!(text.matches("mean absolute difference").count(), 2);
+    assert_eq!(text.matches("shape: collapse").count(), 2);
+}
+
+#[test]
+fn ablate_prints_one_row_per_mechanism() {
+    let o = patchstorm(&["ablate", "--preset", "skype-2010", "--peers", "5000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let header = text.lines().find(|l| l.starts_with("switched off")).expect("a header line");
+    for column in ["outage", "depth", "hours down", "healed after h"] {
+        assert!(header.contains(column), "{header}");
+    }
+    for m in patchstorm::ablation::SKYPE_2010 {
+        let row = text.lines().find(|l| l.starts_with(m.name)).unwrap_or_else(|| panic!("no row for {}", m.name));
+        assert!(row.contains(" yes ") || row.contains(" no "), "{row}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("nothing (the preset)")));
+    refused(&["ablate", "--preset", "calm-day"], &["calm-day", "skype-2007"]);
+    refused(&["ablate"], &["--preset"]);
+}
+
+#[test]
+fn phase_maps_each_policy() {
+    let o = patchstorm(&["phase", "--peers", "2000", "--rates", "1,6", "--capacities", "300,500", "--policy", "resilient"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("policy resilient"), "{text}");
+    let grid: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("300") || l.trim_start().starts_with("500")).collect();
+    assert_eq!(grid.len(), 2, "{text}");
+    refused(&["phase", "--rates", "1,x"], &["--rates"]);
+    refused(&["phase", "--policy", "chaos"], &["chaos", "resilient"]);
+}

@@ -30,7 +30,7 @@ const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 
 const POLICY_TEXT = {
   'legacy-2007':
-    'Our hypothesis for the 2007 bug: replacements are promoted only after a day of uptime and only for clients seen connected, clients retry every 2 s blind to load, login servers queue everything and overloaded supernodes stall.',
+    'Our hypothesis for the 2007 bug: replacements are promoted only after a day of uptime and at the slow pace of normal churn, however short the core runs, and overloaded supernodes still count as working; clients retry every 2 s blind to load, login servers queue everything, and an overloaded supernode stalls: it answers only part of its traffic and loses clients.',
   'self-protect-2010':
     'The 2007 fix is in (promotion reacts to a shortage, login servers refuse what they cannot serve, clients back off exponentially), but an overloaded supernode takes itself offline, as in December 2010.',
   resilient:
@@ -242,6 +242,7 @@ async function open(query) {
     hasTrigger,
   });
   $('published-source').hidden = charts.run.published.length === 0;
+  delete $('validation').dataset.rows;
   syncControls();
   S.playing = wasPlaying && !sim((p) => p.done());
   S.dirty = true;
@@ -558,6 +559,38 @@ function renderCharts() {
   $('charts-title').dataset.points = String(S.samplesRead);
 }
 
+/** The published points the run has reached, with the simulated share at each. */
+function renderValidation() {
+  const box = $('validation');
+  const v = sim((p) => p.validation());
+  const hasRecord = charts.run.published.some((p) => p.published != null);
+  box.hidden = !hasRecord;
+  if (!hasRecord || !v) return;
+  const key = v.rows.length;
+  if (box.dataset.rows === String(key) && key > 0) return;
+  box.dataset.rows = String(key);
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  $('validation-summary').textContent =
+    v.rows.length === 0
+      ? 'The run has not reached the first published point yet; differences appear here as it passes each one.'
+      : `Mean absolute difference ${(v.mean_abs_difference * 100).toFixed(1)} percentage points over ${v.rows.length} published ` +
+        `point${v.rows.length === 1 ? '' : 's'} (difference = simulated − published, as shares of the normal level). ` +
+        'VALIDATION.md holds the same comparison at 100 k peers, with figures.';
+  const body = $('validation-rows');
+  body.replaceChildren(
+    ...v.rows.map((r) => {
+      const tr = document.createElement('tr');
+      const cells = [r.utc, pct(r.published_share), pct(r.simulated_share), `${r.difference >= 0 ? '+' : '−'}${pct(Math.abs(r.difference))}`, r.note];
+      for (const text of cells) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+}
+
 function renderStatus() {
   const now = sim((p) => p.nowMs());
   const end = sim((p) => p.endMs());
@@ -569,6 +602,7 @@ function renderStatus() {
   if (done) progress += ' · run finished (Reset to run it again)';
   else if (S.playing && S.rate.shown > 0) progress += ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s`;
   $('progress').textContent = progress;
+  renderValidation();
   $('fingerprint').textContent = sim((p) => p.digest());
   $('fingerprint-at').textContent = done
     ? `at the end of the run (${clockText(unix)})`

@@ -19,6 +19,7 @@
 //! assert_eq!(s.digest.len(), 16);
 //! ```
 
+pub mod ablation;
 pub mod config;
 pub mod fenwick;
 pub mod hostcache;

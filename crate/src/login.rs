@@ -203,12 +203,13 @@ impl LoginServer {
         let mut won = 0;
         let mut waiting = self.waiting();
         while won < fresh && waiting > 0 {
-            let live: f64 = (0..self.levels.len()).map(|n| self.levels[n].len() as f64 / cycles[n]).sum();
+            let weight = |level: &Vec<u32>, cycle: &f64| level.len() as f64 / cycle;
+            let live: f64 = self.levels.iter().zip(&cycles).map(|(l, c)| weight(l, c)).sum();
             let mut pick = rng.unit() * live;
             let mut level = self.levels.len() - 1;
-            for n in 0..self.levels.len() {
-                let w = self.levels[n].len() as f64 / cycles[n];
-                if pick < w && !self.levels[n].is_empty() {
+            for (n, (members, cycle)) in self.levels.iter().zip(&cycles).enumerate() {
+                let w = weight(members, cycle);
+                if pick < w && !members.is_empty() {
                     level = n;
                     break;
                 }

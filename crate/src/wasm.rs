@@ -150,6 +150,29 @@ impl Playground {
         to_js(&rows)
     }
 
+    /// The run against the published record, at every published point the
+    /// run has reached: `{rows: [{utc, t_hours, published_share,
+    /// simulated_share, difference, note}], mean_abs_difference}`
+    /// (`mean_abs_difference` null before the first point).
+    pub fn validation(&self) -> Result<JsValue, JsError> {
+        let rows = crate::validation::compare(&self.sim);
+        let mean = crate::validation::mean_abs_difference(&rows);
+        let rows: Vec<serde_json::Value> = rows
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "utc": r.utc,
+                    "t_hours": r.t_hours,
+                    "published_share": r.published_share,
+                    "simulated_share": r.simulated_share,
+                    "difference": r.difference,
+                    "note": r.note,
+                })
+            })
+            .collect();
+        to_js(&serde_json::json!({ "rows": rows, "mean_abs_difference": mean }))
+    }
+
     /// The scenario with every parameter, as JSON text.
     #[wasm_bindgen(js_name = scenarioJson)]
     pub fn scenario_json(&self) -> String {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertClean, BASE, canvasPixels, launch, link, openPage, screenshot, simHours, watchedPage } from './browser.mjs';
+import { assertClean, runToEnd, BASE, canvasPixels, launch, link, openPage, screenshot, simHours, watchedPage } from './browser.mjs';
 
 let browser;
 before(async () => {
@@ -139,7 +139,30 @@ test('a calm day has no published record to show', async () => {
   await openPage(page, link('preset=calm-day&peers=20000&hours=6'));
   assert.equal(await page.locator('#chart-online').getByText("Published (Skype's counter, scaled)").count(), 0);
   assert.ok(await page.locator('#published-source').isHidden());
+  assert.ok(await page.locator('#validation').isHidden());
   assert.equal(await page.getByLabel('Preset').inputValue(), 'calm-day');
+  assertClean(page);
+  await page.close();
+});
+
+test('a historical run shows its difference from the published record at each point it passes', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('preset=skype-2010&peers=10000&hours=70'));
+  const box = page.locator('#validation');
+  assert.ok(await box.isVisible());
+  assert.match(await page.locator('#validation-summary').textContent(), /not reached the first published point/);
+  assert.equal(await page.locator('#validation-rows tr').count(), 0);
+  await runToEnd(page);
+  // The four published 2010 counts fall between 42 h and 67 h of this run.
+  await page.waitForFunction(() => document.querySelectorAll('#validation-rows tr').length === 4);
+  const summary = await page.locator('#validation-summary').textContent();
+  assert.match(summary, /Mean absolute difference \d+(\.\d)? percentage points over 4 published points/);
+  const first = await page.locator('#validation-rows tr').first().locator('td').allTextContents();
+  assert.equal(first[0], '2010-12-22T18:40Z');
+  assert.match(first[1], /^\d+(\.\d)?%$/);
+  assert.match(first[3], /^[+−]\d+(\.\d)?%$/);
+  await box.scrollIntoViewIfNeeded();
+  await screenshot(page, '07-validation-against-published');
   assertClean(page);
   await page.close();
 });

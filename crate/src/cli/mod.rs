@@ -2,7 +2,10 @@
 //! line naming what was wrong and what is allowed; nothing is written then.
 
 mod bench;
+mod figures;
 mod progress;
+mod report_text;
+mod study;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,11 +22,19 @@ usage:
   patchstorm presets
   patchstorm params
   patchstorm bench [--peers N,N,...] [--hours H] [--preset NAME]
+  patchstorm validate [--peers N] [--seed S]
+  patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
+  patchstorm phase [--policy NAME|all] [--peers N] [--rates R,R,...] [--capacities C,C,...]
+  patchstorm report [--out DIR] [--peers N] [--phase-peers N]
 
 run       runs a scenario and prints a JSON summary (or the CSV time series)
 presets   lists the presets and their stories
 params    lists every scenario parameter: key, unit, default, allowed range
 bench     times skype-2007 over 48 simulated hours at 100 k, 1 M and 10 M peers
+validate  holds skype-2007 and skype-2010 against Skype's published online counts
+ablate    switches off one mechanism at a time and reports depth and duration
+phase     maps where the 2007 wave heals quickly, slowly or not at all, per policy
+report    runs validate, ablate and phase and writes VALIDATION.md with its figures
 
 A scenario is a preset plus changes, as in a playground link:
   patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'
@@ -37,7 +48,7 @@ pub enum Failure {
 
 type Result<T> = std::result::Result<T, Failure>;
 
-fn input(msg: impl Into<String>) -> Failure {
+pub(crate) fn input(msg: impl Into<String>) -> Failure {
     Failure::Input(msg.into())
 }
 
@@ -47,10 +58,14 @@ pub fn main(args: Vec<String>) -> ExitCode {
         Some("presets") => no_options(&args[1..]).and_then(|_| emit(presets().as_bytes())),
         Some("params") => no_options(&args[1..]).and_then(|_| emit(params_table().as_bytes())),
         Some("bench") => bench::bench(&args[1..]),
+        Some("validate") => study::validate(&args[1..]),
+        Some("ablate") => study::ablate(&args[1..]),
+        Some("phase") => study::phase(&args[1..]),
+        Some("report") => study::report(&args[1..]),
         Some("bench-one") => bench::bench_one(&args[1..]),
         Some("help" | "--help" | "-h") => emit(format!("{USAGE}\n").as_bytes()),
-        Some(other) => Err(input(format!("unknown command {other:?}: use run, presets, params or bench"))),
-        None => Err(input("no command given: use run, presets, params or bench")),
+        Some(other) => Err(input(format!("unknown command {other:?}: see patchstorm help"))),
+        None => Err(input("no command given: see patchstorm help")),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -207,7 +222,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes to stdout; a reader that stops early (`| head`) is not an error.
-fn emit(bytes: &[u8]) -> Result<()> {
+pub(crate) fn emit(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Run(format!("writing to stdout: {e}"))),

@@ -10,11 +10,46 @@ pub struct Progress {
     end: Millis,
     started: Instant,
     last_draw: Option<Instant>,
+    /// For counting runs instead of simulated time.
+    what: &'static str,
+    total: usize,
 }
 
 impl Progress {
     pub fn new(wanted: bool, end: Millis) -> Progress {
-        Progress { on: wanted && std::io::stderr().is_terminal(), end, started: Instant::now(), last_draw: None }
+        Progress {
+            on: wanted && std::io::stderr().is_terminal(),
+            end,
+            started: Instant::now(),
+            last_draw: None,
+            what: "",
+            total: 0,
+        }
+    }
+
+    /// A bar over `total` runs.
+    pub fn runs(what: &str, total: usize) -> Progress {
+        let what: &'static str = Box::leak(what.to_string().into_boxed_str());
+        Progress { what, total, ..Progress::new(true, 1) }
+    }
+
+    pub fn show_runs(&mut self, done: usize) {
+        if !self.on {
+            return;
+        }
+        let frac = done as f64 / self.total.max(1) as f64;
+        let width = 30;
+        let filled = (frac * width as f64) as usize;
+        let secs = self.started.elapsed().as_secs_f64();
+        let _ = write!(
+            std::io::stderr(),
+            "\r[{}{}] {done}/{} {}  {:.0} s elapsed   ",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            self.total,
+            self.what,
+            secs
+        );
     }
 
     pub fn show(&mut self, now: Millis, events: u64) {

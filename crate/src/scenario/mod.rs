@@ -38,8 +38,9 @@ pub const PRESETS: &[PresetInfo] = &[
         title: "Skype, August 2007: the Patch Tuesday restart storm",
         story: "Windows Update restarts millions of PCs overnight, supernodes among them. Returning clients \
                 flood the login servers and the few supernodes left; the legacy allocation policy promotes \
-                replacements only after a day of uptime and only for clients it sees connected, and clients \
-                retry fast and blind to load. The network collapses within hours and takes about two days to heal.",
+                replacements only after a day of uptime and at the slow pace of normal churn, and clients \
+                retry fast and blind to load, so overloaded supernodes shed clients that load the others. The \
+                network collapses within hours and takes about two days to heal.",
     },
     PresetInfo {
         preset: Preset::Skype2010,

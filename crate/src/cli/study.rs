@@ -1,0 +1,589 @@
+//! The evidence: `validate` (the historical presets against the published
+//! record), `ablate` (one mechanism off at a time), `phase` (where the
+//! network heals quickly, slowly or not at all), and `report`, which runs
+//! all three and writes VALIDATION.md with its figures.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use patchstorm::ablation::{self, Mechanism, Outcome};
+use patchstorm::scenario::Preset;
+use patchstorm::validation::{self, Row};
+use patchstorm::{Scenario, Simulation};
+
+use super::figures::{self, Series};
+use super::{build_scenario, emit, input, Failure, Flags, Result};
+
+/// Published points count as matched within this share of normal.
+pub const WITHIN: f64 = 0.15;
+
+/// Counts finished runs on stderr when it is a terminal.
+pub struct Counter {
+    total: usize,
+    done: AtomicUsize,
+    bar: Mutex<super::progress::Progress>,
+}
+
+impl Counter {
+    fn new(total: usize, what: &str) -> Counter {
+        Counter { total, done: AtomicUsize::new(0), bar: Mutex::new(super::progress::Progress::runs(what, total)) }
+    }
+    fn tick(&self) {
+        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Ok(mut bar) = self.bar.lock() {
+            bar.show_runs(n);
+        }
+        if n == self.total {
+            if let Ok(mut bar) = self.bar.lock() {
+                bar.finish();
+            }
+        }
+    }
+}
+
+fn run(query: &str) -> Simulation {
+    let scenario = Scenario::from_query(query).expect("queries built here are valid");
+    let mut sim = Simulation::new(&scenario);
+    sim.run();
+    sim
+}
+
+fn parse_list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>> {
+    v.split(',')
+        .map(|x| x.trim().parse::<T>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| input(format!("{flag} {v} is not a comma-separated list of numbers")))
+}
+
+fn check_peers(peers: &str) -> Result<u32> {
+    // Validated like the scenario parameter, with its message.
+    build_scenario(Some("calm-day"), None, &[&format!("peers={peers}")], None)?;
+    Ok(peers.parse().expect("validated"))
+}
+
+// ---- validate ---------------------------------------------------------------
+
+pub struct Validation {
+    pub preset: Preset,
+    pub rows: Vec<Row>,
+    pub series: Vec<(f64, f64)>,
+    pub trigger_h: f64,
+    pub shape: Shape,
+}
+
+/// The outage's shape, for the published one's checklist.
+pub struct Shape {
+    /// Hours from the trigger until online is below 10% of normal.
+    pub collapse_h: Option<f64>,
+    pub recovered_h: Option<f64>,
+    /// Times (hours after the trigger) when online, having climbed back
+    /// above 80% of normal, fell below 50% again.
+    pub relapses: Vec<f64>,
+}
+
+fn shape(sim: &Simulation) -> Shape {
+    let trigger_h = sim.config().trigger as f64 / 3_600_000.0;
+    let after: Vec<(f64, f64)> = sim
+        .series()
+        .iter()
+        .filter(|s| s.t_hours >= trigger_h)
+        .map(|s| (s.t_hours - trigger_h, s.online_share / s.normal_share))
+        .collect();
+    let collapse_h = after.iter().find(|p| p.1 < 0.1).map(|p| p.0);
+    let mut relapses = Vec::new();
+    let (mut up, mut down) = (false, false);
+    for &(t, r) in &after {
+        if !up && !down && r < 0.1 {
+            down = true; // the collapse itself
+        } else if down && r >= 0.8 {
+            up = true;
+            down = false;
+        } else if up && r < 0.5 {
+            relapses.push(t);
+            up = false;
+            down = true;
+        }
+    }
+    Shape { collapse_h, recovered_h: patchstorm::summary::summarize(sim, 0.0).recovered_after_hours, relapses }
+}
+
+pub fn validation_runs(peers: u32, seed: u64) -> Vec<Validation> {
+    [Preset::Skype2007, Preset::Skype2010]
+        .par_iter()
+        .map(|&preset| {
+            let sim = run(&format!("preset={}&peers={peers}&seed={seed}", preset.key()));
+            let trigger_h = sim.config().trigger as f64 / 3_600_000.0;
+            Validation {
+                preset,
+                rows: validation::compare(&sim),
+                series: sim.series().iter().map(|s| (s.t_hours, s.online_share / s.normal_share)).collect(),
+                trigger_h,
+                shape: shape(&sim),
+            }
+        })
+        .collect()
+}
+
+fn validation_table(v: &Validation, markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        out += "| UTC | published | published share of normal | simulated share | difference | note |\n|---|---:|---:|---:|---:|---|\n";
+    } else {
+        let _ = writeln!(out, "{:<18} {:>11} {:>9} {:>9} {:>10}  note", "utc", "published", "share", "simulated", "difference");
+    }
+    for r in &v.rows {
+        let flag = if r.difference.abs() <= WITHIN { "" } else { " *" };
+        if markdown {
+            let _ = writeln!(
+                out,
+                "| {} | {:.0} | {:.3} | {:.3} | {:+.3}{} | {} |",
+                r.utc, r.published, r.published_share, r.simulated_share, r.difference, flag, r.note
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{:<18} {:>11.0} {:>9.3} {:>9.3} {:>+10.3}{:<2} {}",
+                r.utc, r.published, r.published_share, r.simulated_share, r.difference, flag, r.note
+            );
+        }
+    }
+    let mad = validation::mean_abs_difference(&v.rows).unwrap_or(f64::NAN);
+    let within = v.rows.iter().filter(|r| r.difference.abs() <= WITHIN).count();
+    let _ = writeln!(
+        out,
+        "{}mean absolute difference {mad:.3} over {} points; {within} of {} within {WITHIN} (* = outside)",
+        if markdown { "\n" } else { "" },
+        v.rows.len(),
+        v.rows.len()
+    );
+    out
+}
+
+pub fn validate(args: &[String]) -> Result<()> {
+    let (mut peers, mut seed) = (100_000u32, 1u64);
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        match flag {
+            "--peers" => peers = check_peers(flags.value(flag)?)?,
+            "--seed" => {
+                let v = flags.value(flag)?;
+                build_scenario(None, None, &[&format!("seed={v}")], None)?;
+                seed = v.parse().expect("validated");
+            }
+            other => return Err(input(format!("unknown option {other:?} for validate"))),
+        }
+    }
+    let mut out = String::new();
+    for v in validation_runs(peers, seed) {
+        let _ = writeln!(out, "preset {} ({peers} peers, seed {seed}); published record: crate/data/", v.preset.key());
+        out += &validation_table(&v, false);
+        let _ = writeln!(
+            out,
+            "shape: collapse to 10% of normal {} after the trigger; recovered {}; relapses after climbing back: {}\n",
+            v.shape.collapse_h.map_or("never".into(), |h| format!("{h:.1} h")),
+            v.shape.recovered_h.map_or("never".into(), |h| format!("{h:.1} h after the trigger")),
+            if v.shape.relapses.is_empty() {
+                "none".to_string()
+            } else {
+                v.shape.relapses.iter().map(|h| format!("{h:.1} h")).collect::<Vec<_>>().join(", ")
+            }
+        );
+    }
+    emit(out.as_bytes())
+}
+
+// ---- ablate -------------------------------------------------------------------
+
+pub struct Ablation {
+    pub preset: Preset,
+    /// `None` for the preset as it is.
+    pub rows: Vec<(Option<Mechanism>, Outcome)>,
+}
+
+pub fn ablation_runs(preset: Preset, peers: u32, seed: u64, counter: Option<&Counter>) -> Ablation {
+    let mut variants: Vec<Option<Mechanism>> = vec![None];
+    variants.extend(ablation::mechanisms(preset).iter().copied().map(Some));
+    let rows = variants
+        .par_iter()
+        .map(|m| {
+            let mut q = format!("preset={}&peers={peers}&seed={seed}", preset.key());
+            if let Some(m) = m {
+                q = format!("{q}&{}", m.off);
+            }
+            let outcome = ablation::outcome(&run(&q));
+            if let Some(c) = counter {
+                c.tick();
+            }
+            (*m, outcome)
+        })
+        .collect();
+    Ablation { preset, rows }
+}
+
+fn ablation_table(a: &Ablation, markdown: bool) -> String {
+    let mut out = String::new();
+    if markdown {
+        out += "| switched off | outage | depth (lowest online / normal) | hours below half of normal | healed after (h) |\n|---|---|---:|---:|---:|\n";
+    } else {
+        let _ = writeln!(out, "{:<46} {:>7} {:>7} {:>11} {:>14}", "switched off", "outage", "depth", "hours down", "healed after h");
+    }
+    for (m, o) in &a.rows {
+        let name = m.map_or("nothing (the preset)".to_string(), |m| m.name.to_string());
+        let healed = o.healed_after.map_or("never".to_string(), |h| format!("{h:.1}"));
+        let outage = if o.outage { "yes" } else { "no" };
+        if markdown {
+            let _ = writeln!(out, "| {name} | {outage} | {:.3} | {:.1} | {healed} |", o.depth, o.hours_down);
+        } else {
+            let _ = writeln!(out, "{name:<46} {outage:>7} {:>7.3} {:>11.1} {healed:>14}", o.depth, o.hours_down);
+        }
+    }
+    out
+}
+
+pub fn ablate(args: &[String]) -> Result<()> {
+    let (mut preset, mut peers, mut seed) = (None, 100_000u32, 1u64);
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        match flag {
+            "--preset" => {
+                let v = flags.value(flag)?;
+                let p = Preset::from_key(v).ok_or_else(|| input(format!("--preset {v}: use skype-2007 or skype-2010")))?;
+                if ablation::mechanisms(p).is_empty() {
+                    return Err(input(format!("--preset {v} has no outage to ablate: use skype-2007 or skype-2010")));
+                }
+                preset = Some(p);
+            }
+            "--peers" => peers = check_peers(flags.value(flag)?)?,
+            "--seed" => seed = flags.value(flag)?.parse().map_err(|_| input("--seed takes a whole number"))?,
+            other => return Err(input(format!("unknown option {other:?} for ablate"))),
+        }
+    }
+    let preset = preset.ok_or_else(|| input("ablate needs --preset skype-2007 or --preset skype-2010"))?;
+    let counter = Counter::new(ablation::mechanisms(preset).len() + 1, "ablation runs");
+    let a = ablation_runs(preset, peers, seed, Some(&counter));
+    let mut out = format!(
+        "ablation of {} ({peers} peers, seed {seed}): one mechanism switched off at a time\n",
+        preset.key()
+    );
+    out += &ablation_table(&a, false);
+    out += "\noutage: online below half of normal for an hour or more after the trigger\n";
+    emit(out.as_bytes())
+}
+
+// ---- phase ------------------------------------------------------------------
+
+pub const POLICY_KEYS: [&str; 3] = ["legacy-2007", "self-protect-2010", "resilient"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heal {
+    NoOutage,
+    Within24,
+    Within48,
+    Not48,
+    /// The restart rate is beyond what this wave allows.
+    Impossible,
+}
+
+impl Heal {
+    fn symbol(self) -> &'static str {
+        match self {
+            Heal::NoOutage => ".",
+            Heal::Within24 => "1",
+            Heal::Within48 => "2",
+            Heal::Not48 => "X",
+            Heal::Impossible => " ",
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Heal::NoOutage => "no outage",
+            Heal::Within24 => "heals within 24 h",
+            Heal::Within48 => "heals within 48 h",
+            Heal::Not48 => "not healed in 48 h",
+            Heal::Impossible => "rate not reachable",
+        }
+    }
+    fn color(self) -> plotters::style::RGBColor {
+        match self {
+            Heal::NoOutage => figures::SKY,
+            Heal::Within24 => figures::GREEN,
+            Heal::Within48 => figures::ORANGE,
+            Heal::Not48 => figures::VERMILION,
+            Heal::Impossible => plotters::style::RGBColor(240, 240, 240),
+        }
+    }
+}
+
+pub struct Phase {
+    pub policy: &'static str,
+    pub rates: Vec<f64>,
+    pub capacities: Vec<u32>,
+    /// `cells[capacity][rate]`.
+    pub cells: Vec<Vec<(Heal, Option<f64>)>>,
+}
+
+pub const PHASE_RATES: [f64; 8] = [0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.8];
+pub const PHASE_CAPACITIES: [u32; 7] = [260, 300, 350, 400, 500, 600, 800];
+/// Simulated hours after the trigger that count.
+pub const PHASE_HOURS_AFTER: i64 = 48;
+
+pub fn phase_runs(policies: &[&'static str], rates: &[f64], capacities: &[u32], peers: u32, counter: Option<&Counter>) -> Vec<Phase> {
+    let trigger_offset = {
+        let s = Scenario::preset(Preset::Skype2007);
+        (s.time(patchstorm::scenario::P::Trigger) - s.time(patchstorm::scenario::P::Start)) / 3_600
+    };
+    let hours = trigger_offset + PHASE_HOURS_AFTER;
+    let jobs: Vec<(usize, usize, usize)> = (0..policies.len())
+        .flat_map(|p| (0..capacities.len()).flat_map(move |c| (0..rates.len()).map(move |r| (p, c, r))))
+        .collect();
+    let results: Vec<(usize, usize, usize, Heal, Option<f64>)> = jobs
+        .par_iter()
+        .map(|&(p, c, r)| {
+            let q = format!(
+                "preset=skype-2007&policy={}&peers={peers}&hours={hours}&restart_rate={}&sn_capacity={}",
+                policies[p], rates[r], capacities[c]
+            );
+            let result = match Scenario::from_query(&q) {
+                Err(_) => (Heal::Impossible, None),
+                Ok(s) => {
+                    let mut sim = Simulation::new(&s);
+                    sim.run();
+                    let o = ablation::outcome(&sim);
+                    let heal = match (o.outage, o.healed_after) {
+                        (false, _) => Heal::NoOutage,
+                        (true, Some(h)) if h <= 24.0 => Heal::Within24,
+                        (true, Some(h)) if h <= PHASE_HOURS_AFTER as f64 => Heal::Within48,
+                        _ => Heal::Not48,
+                    };
+                    (heal, o.healed_after)
+                }
+            };
+            if let Some(c) = counter {
+                c.tick();
+            }
+            (p, c, r, result.0, result.1)
+        })
+        .collect();
+    policies
+        .iter()
+        .enumerate()
+        .map(|(p, &policy)| {
+            let mut cells = vec![vec![(Heal::Impossible, None); rates.len()]; capacities.len()];
+            for &(pp, c, r, heal, h) in &results {
+                if pp == p {
+                    cells[c][r] = (heal, h);
+                }
+            }
+            Phase { policy, rates: rates.to_vec(), capacities: capacities.to_vec(), cells }
+        })
+        .collect()
+}
+
+fn phase_table(ph: &Phase) -> String {
+    let mut out = format!("policy {}: rows supernode capacity (clients), columns restart rate (%/h)\n", ph.policy);
+    let _ = write!(out, "{:>10}", "");
+    for r in &ph.rates {
+        let _ = write!(out, "{r:>6}");
+    }
+    out.push('\n');
+    for (c, row) in ph.capacities.iter().zip(&ph.cells).rev() {
+        let _ = write!(out, "{c:>10}");
+        for (heal, _) in row {
+            let _ = write!(out, "{:>6}", heal.symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+const PHASE_LEGEND: &str = ". no outage   1 heals within 24 h   2 heals within 48 h   X not healed 48 h after the trigger";
+
+pub fn phase(args: &[String]) -> Result<()> {
+    let mut peers = 20_000u32;
+    let mut policies: Vec<&'static str> = POLICY_KEYS.to_vec();
+    let mut rates = PHASE_RATES.to_vec();
+    let mut capacities = PHASE_CAPACITIES.to_vec();
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        match flag {
+            "--peers" => peers = check_peers(flags.value(flag)?)?,
+            "--policy" => {
+                let v = flags.value(flag)?;
+                policies = if v == "all" {
+                    POLICY_KEYS.to_vec()
+                } else {
+                    vec![*POLICY_KEYS
+                        .iter()
+                        .find(|p| **p == v)
+                        .ok_or_else(|| input(format!("--policy {v}: use all, {}", POLICY_KEYS.join(", "))))?]
+                };
+            }
+            "--rates" => rates = parse_list(flag, flags.value(flag)?)?,
+            "--capacities" => capacities = parse_list(flag, flags.value(flag)?)?,
+            other => return Err(input(format!("unknown option {other:?} for phase"))),
+        }
+    }
+    for r in &rates {
+        build_scenario(None, None, &[&format!("restart_rate={r}")], None).or_else(|e| match e {
+            // Too fast for this wave is shown as an empty cell, not refused.
+            Failure::Input(m) if m.contains("cannot go faster") => Ok(Scenario::default()),
+            other => Err(other),
+        })?;
+    }
+    for c in &capacities {
+        build_scenario(None, None, &[&format!("sn_capacity={c}")], None)?;
+    }
+    let counter = Counter::new(policies.len() * rates.len() * capacities.len(), "phase-map runs");
+    let maps = phase_runs(&policies, &rates, &capacities, peers, Some(&counter));
+    let mut out = format!("phase map of the 2007 restart wave ({peers} peers), {PHASE_HOURS_AFTER} h after the trigger\n");
+    for m in &maps {
+        out += &phase_table(m);
+        out.push('\n');
+    }
+    out += PHASE_LEGEND;
+    out.push('\n');
+    emit(out.as_bytes())
+}
+
+// ---- report -----------------------------------------------------------------
+
+pub fn report(args: &[String]) -> Result<()> {
+    let mut out_dir = PathBuf::from(".");
+    let (mut peers, mut phase_peers) = (100_000u32, 20_000u32);
+    let mut flags = Flags::new(args);
+    while let Some(flag) = flags.next() {
+        match flag {
+            "--out" => out_dir = PathBuf::from(flags.value(flag)?),
+            "--peers" => peers = check_peers(flags.value(flag)?)?,
+            "--phase-peers" => phase_peers = check_peers(flags.value(flag)?)?,
+            other => return Err(input(format!("unknown option {other:?} for report"))),
+        }
+    }
+    if !out_dir.is_dir() {
+        return Err(input(format!("--out {}: the folder does not exist", out_dir.display())));
+    }
+    let fig_dir = out_dir.join("docs").join("figures");
+    std::fs::create_dir_all(&fig_dir).map_err(|e| Failure::Run(format!("creating {}: {e}", fig_dir.display())))?;
+
+    let started = std::time::Instant::now();
+    let mut notes = Vec::new();
+    eprintln!("validation: skype-2007 and skype-2010 at {peers} peers");
+    let validations = validation_runs(peers, 1);
+    let presets = [Preset::Skype2007, Preset::Skype2010];
+    let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
+    let counter = Counter::new(total, "ablation runs");
+    let ablations: Vec<Ablation> = presets.iter().map(|&p| ablation_runs(p, peers, 1, Some(&counter))).collect();
+    let counter = Counter::new(POLICY_KEYS.len() * PHASE_RATES.len() * PHASE_CAPACITIES.len(), "phase-map runs");
+    let maps = phase_runs(&POLICY_KEYS, &PHASE_RATES, &PHASE_CAPACITIES, phase_peers, Some(&counter));
+
+    for v in &validations {
+        let svg = validation_figure(v)?;
+        notes.extend(figures::write(&fig_dir, &format!("validation-{}", v.preset.key()), &svg)?);
+    }
+    for a in &ablations {
+        let svg = ablation_figure(a)?;
+        notes.extend(figures::write(&fig_dir, &format!("ablation-{}", a.preset.key()), &svg)?);
+    }
+    for m in &maps {
+        let svg = phase_figure(m, phase_peers)?;
+        notes.extend(figures::write(&fig_dir, &format!("phase-{}", m.policy), &svg)?);
+    }
+    let md = super::report_text::validation_md(&validations, &ablations, &maps, peers, phase_peers, started.elapsed().as_secs_f64());
+    let md_path = out_dir.join("VALIDATION.md");
+    std::fs::write(&md_path, md).map_err(|e| Failure::Run(format!("writing {}: {e}", md_path.display())))?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    eprintln!("wrote {} and {}", md_path.display(), fig_dir.display());
+    Ok(())
+}
+
+fn validation_figure(v: &Validation) -> Result<String> {
+    let t0 = v.trigger_h;
+    let line = Series {
+        name: "simulated online / normal".into(),
+        color: figures::BLUE,
+        points: v.series.iter().map(|&(t, r)| (t - t0, r)).collect(),
+    };
+    let published = Series {
+        name: "published (Skype's counter) / normal".into(),
+        color: figures::VERMILION,
+        points: v.rows.iter().map(|r| (r.t_hours - t0, r.published_share)).collect(),
+    };
+    let title = match v.preset {
+        Preset::Skype2010 => "December 2010: online share of normal, simulated and published",
+        _ => "August 2007: online share of normal, simulated and published",
+    };
+    figures::lines(title, "hours after the trigger", "online / normal", 1.25, &[line], &[published], &[(0.0, " trigger")])
+}
+
+fn ablation_figure(a: &Ablation) -> Result<String> {
+    let rows: Vec<(String, f64, plotters::style::RGBColor, String)> = a
+        .rows
+        .iter()
+        .map(|(m, o)| {
+            let name = m.map_or("nothing (the preset)".to_string(), |m| format!("without {}", m.name));
+            let color = if o.outage { figures::VERMILION } else { figures::GREEN };
+            let healed = o.healed_after.map_or("never healed".to_string(), |h| format!("healed after {h:.0} h"));
+            let note = format!("{:.0} h down, lowest {:.0}% of normal, {healed}", o.hours_down, o.depth * 100.0);
+            (name, o.hours_down, color, note)
+        })
+        .collect();
+    let max = rows.iter().map(|r| r.1).fold(1.0, f64::max) * 1.05;
+    figures::bars(
+        &format!("{}: hours with online below half of normal, one mechanism off at a time", a.preset.key()),
+        "hours below half of normal after the trigger",
+        max,
+        &rows,
+    )
+}
+
+fn phase_figure(m: &Phase, peers: u32) -> Result<String> {
+    let xs: Vec<String> = m.rates.iter().map(|r| format!("{r}")).collect();
+    let ys: Vec<String> = m.capacities.iter().map(|c| format!("{c}")).collect();
+    let cells: Vec<Vec<(plotters::style::RGBColor, String)>> = m
+        .cells
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|(heal, h)| {
+                    let text = match (heal, h) {
+                        (Heal::Within24 | Heal::Within48, Some(h)) => format!("{h:.0} h"),
+                        (Heal::Not48, _) => "-".into(),
+                        _ => String::new(),
+                    };
+                    (heal.color(), text)
+                })
+                .collect()
+        })
+        .collect();
+    let legend: Vec<(plotters::style::RGBColor, &str)> =
+        [Heal::NoOutage, Heal::Within24, Heal::Within48, Heal::Not48].iter().map(|h| (h.color(), h.name())).collect();
+    figures::heatmap(
+        &format!("2007 wave under {}: healing within 48 h ({peers} peers)", m.policy),
+        "restart rate (% of peers per hour, peak)",
+        "supernode capacity (clients)",
+        &xs,
+        &ys,
+        &cells,
+        &legend,
+    )
+}
+
+/// For the report text: Markdown tables.
+pub fn validation_markdown(v: &Validation) -> String {
+    validation_table(v, true)
+}
+pub fn ablation_markdown(a: &Ablation) -> String {
+    ablation_table(a, true)
+}
+pub fn phase_text(m: &Phase) -> String {
+    phase_table(m)
+}
+pub fn phase_legend() -> &'static str {
+    PHASE_LEGEND
+}
