@@ -154,7 +154,10 @@ pub fn validation_md(v: &[Validation], a: &[Ablation], maps: &[Phase], peers: u3
         o,
         "The 2007 wave for each allocation policy, sweeping the restart rate (the wave's peak share of peers \
          restarting per hour) against supernode capacity (clients per supernode; the allocation aims for 250). \
-         Each cell is one run of {phase_peers} peers, judged {} h after the trigger. Rates beyond what the wave \
+         Each cell is one run of {phase_peers} peers. A slow wave lasts for days, so healing is counted from the \
+         end of the wave (when 95% of its restarts have happened), and each run lasts until {} h after it. \
+         Numbers in the cells are hours from the end of the wave until the online count is back to 95% of normal \
+         for an hour. Rates beyond what the wave \
          can reach with these settings are left empty.\n",
         study::PHASE_HOURS_AFTER
     );
@@ -172,7 +175,7 @@ pub fn validation_md(v: &[Validation], a: &[Ablation], maps: &[Phase], peers: u3
                 None => format!("capacity {c}: never in this sweep"),
             });
         }
-        let _ = writeln!(o, "Does not heal within {} h: {}.\n", study::PHASE_HOURS_AFTER, tips.join("; "));
+        let _ = writeln!(o, "Does not heal within {} h of the wave's end: {}.\n", study::PHASE_HOURS_AFTER, tips.join("; "));
     }
 
     o += "## 5. In the playground\n\n\

@@ -153,13 +153,11 @@ fn validation_table(v: &Validation, markdown: bool) -> String {
     }
     let mad = validation::mean_abs_difference(&v.rows).unwrap_or(f64::NAN);
     let within = v.rows.iter().filter(|r| r.difference.abs() <= WITHIN).count();
-    let _ = writeln!(
-        out,
-        "{}mean absolute difference {mad:.3} over {} points; {within} of {} within {WITHIN} (* = outside)",
-        if markdown { "\n" } else { "" },
-        v.rows.len(),
-        v.rows.len()
-    );
+    if markdown {
+        out += "\n(* = outside the target)\n";
+    } else {
+        let _ = writeln!(out, "mean absolute difference {mad:.3} over {} points; {within} of {} within {WITHIN} (* = outside)", v.rows.len(), v.rows.len());
+    }
     out
 }
 
@@ -301,9 +299,9 @@ impl Heal {
     fn name(self) -> &'static str {
         match self {
             Heal::NoOutage => "no outage",
-            Heal::Within24 => "heals within 24 h",
-            Heal::Within48 => "heals within 48 h",
-            Heal::Not48 => "not healed in 48 h",
+            Heal::Within24 => "heals within 24 h of the wave",
+            Heal::Within48 => "within 48 h",
+            Heal::Not48 => "not within 48 h",
             Heal::Impossible => "rate not reachable",
         }
     }
@@ -336,7 +334,6 @@ pub fn phase_runs(policies: &[&'static str], rates: &[f64], capacities: &[u32], 
         let s = Scenario::preset(Preset::Skype2007);
         (s.time(patchstorm::scenario::P::Trigger) - s.time(patchstorm::scenario::P::Start)) / 3_600
     };
-    let hours = trigger_offset + PHASE_HOURS_AFTER;
     let jobs: Vec<(usize, usize, usize)> = (0..policies.len())
         .flat_map(|p| (0..capacities.len()).flat_map(move |c| (0..rates.len()).map(move |r| (p, c, r))))
         .collect();
@@ -344,22 +341,46 @@ pub fn phase_runs(policies: &[&'static str], rates: &[f64], capacities: &[u32], 
         .par_iter()
         .map(|&(p, c, r)| {
             let q = format!(
-                "preset=skype-2007&policy={}&peers={peers}&hours={hours}&restart_rate={}&sn_capacity={}",
+                "preset=skype-2007&policy={}&peers={peers}&restart_rate={}&sn_capacity={}",
                 policies[p], rates[r], capacities[c]
             );
-            let result = match Scenario::from_query(&q) {
+            let result = match Scenario::parse_query(&q).and_then(|mut s| {
+                // A slow wave lasts for days (its restarts are spread over
+                // `spread`); run until 48 h after its last restarts could come:
+                // the spread plus a day for the time zones' 3:00 and mornings.
+                let spread_h = patchstorm::trigger::plan_wave(&s).spread / patchstorm::time::HOUR;
+                let hours = (trigger_offset + spread_h as i64 + 24 + PHASE_HOURS_AFTER).min(336);
+                s.set("hours", &hours.to_string())?;
+                s.validate()?;
+                Ok(s)
+            }) {
                 Err(_) => (Heal::Impossible, None),
                 Ok(s) => {
                     let mut sim = Simulation::new(&s);
                     sim.run();
                     let o = ablation::outcome(&sim);
-                    let heal = match (o.outage, o.healed_after) {
+                    // Judged from the end of the wave, not from its start: when
+                    // 95% of its restarts have happened (a few PCs stay off for
+                    // days and restart when they next boot).
+                    let trigger_h = sim.config().trigger as f64 / 3_600_000.0;
+                    let total: f64 = sim.series().iter().map(|x| x.restarts_ps).sum();
+                    let mut seen = 0.0;
+                    let wave_end = sim
+                        .series()
+                        .iter()
+                        .find(|x| {
+                            seen += x.restarts_ps;
+                            seen >= 0.95 * total
+                        })
+                        .map_or(0.0, |x| (x.t_hours - trigger_h).max(0.0));
+                    let after_wave = o.healed_after.map(|h| (h - wave_end).max(0.0));
+                    let heal = match (o.outage, after_wave) {
                         (false, _) => Heal::NoOutage,
                         (true, Some(h)) if h <= 24.0 => Heal::Within24,
                         (true, Some(h)) if h <= PHASE_HOURS_AFTER as f64 => Heal::Within48,
                         _ => Heal::Not48,
                     };
-                    (heal, o.healed_after)
+                    (heal, after_wave)
                 }
             };
             if let Some(c) = counter {
@@ -400,7 +421,7 @@ fn phase_table(ph: &Phase) -> String {
     out
 }
 
-const PHASE_LEGEND: &str = ". no outage   1 heals within 24 h   2 heals within 48 h   X not healed 48 h after the trigger";
+const PHASE_LEGEND: &str = ". no outage   1 heals within 24 h   2 heals within 48 h   X not healed 48 h after the end of the wave";
 
 pub fn phase(args: &[String]) -> Result<()> {
     let mut peers = 20_000u32;
@@ -439,7 +460,7 @@ pub fn phase(args: &[String]) -> Result<()> {
     }
     let counter = Counter::new(policies.len() * rates.len() * capacities.len(), "phase-map runs");
     let maps = phase_runs(&policies, &rates, &capacities, peers, Some(&counter));
-    let mut out = format!("phase map of the 2007 restart wave ({peers} peers), {PHASE_HOURS_AFTER} h after the trigger\n");
+    let mut out = format!("phase map of the 2007 restart wave ({peers} peers), healing counted from the end of the wave (when 95% of its restarts have happened)\n");
     for m in &maps {
         out += &phase_table(m);
         out.push('\n');
@@ -564,7 +585,7 @@ fn phase_figure(m: &Phase, peers: u32) -> Result<String> {
     let legend: Vec<(plotters::style::RGBColor, &str)> =
         [Heal::NoOutage, Heal::Within24, Heal::Within48, Heal::Not48].iter().map(|h| (h.color(), h.name())).collect();
     figures::heatmap(
-        &format!("2007 wave under {}: healing within 48 h ({peers} peers)", m.policy),
+        &format!("2007 wave under {}: healing after the wave ({peers} peers)", m.policy),
         "restart rate (% of peers per hour, peak)",
         "supernode capacity (clients)",
         &xs,
