@@ -135,7 +135,7 @@ pub fn bars(title: &str, x_label: &str, x_max: f64, rows: &[(String, f64, RGBCol
             chart
                 .draw_series(std::iter::once(Text::new(
                     note.clone(),
-                    ((value.min(x_max) + x_max * 0.01).min(x_max * 0.78), y + 0.35),
+                    (value.min(x_max) + x_max * 0.01, y + 0.35),
                     ("sans-serif", 13),
                 )))
                 .map_err(draw_err)?;

@@ -554,7 +554,8 @@ fn ablation_figure(a: &Ablation) -> Result<String> {
             (name, o.hours_down, color, note)
         })
         .collect();
-    let max = rows.iter().map(|r| r.1).fold(1.0, f64::max) * 1.05;
+    // Room to the right of the longest bar for its note.
+    let max = rows.iter().map(|r| r.1).fold(1.0, f64::max) * 1.9;
     figures::bars(
         &format!("{}: hours with online below half of normal, one mechanism off at a time", a.preset.key()),
         "hours below half of normal after the trigger",
