@@ -5,7 +5,7 @@
 // into wasm: the page hands over the copied arrays.
 
 const GOLDEN = Math.PI * (3 - Math.sqrt(5));
-const SN_FIELDS = 6; // slot, capacity, clients, answer, mega, age_min
+const SN_FIELDS = 7; // slot, capacity, clients, answer, mega, age_min, accepting
 const CLIENT_DOT_BUDGET = 10000;
 /** Beyond these the view draws density cells instead of single supernodes. */
 export const AGGREGATE_PEERS = 300000;
@@ -48,8 +48,9 @@ export const LEGEND = [
   { colour: COLOURS.restarting, label: 'Restarting' },
 ];
 
-function snState(capacity, clients, answer) {
-  if (answer < 1) return 2;
+/** 0 healthy, 1 full, 2 overloaded (answering part of its traffic, or refusing new clients). */
+function snState(capacity, clients, answer, accepting) {
+  if (answer < 1 || !accepting) return 2;
   if (clients >= capacity) return 1;
   return 0;
 }
@@ -248,7 +249,7 @@ export class NetworkView {
       const capacity = sn[i + 1];
       const clients = sn[i + 2];
       const mega = sn[i + 4] > 0;
-      const state = snState(capacity, clients, sn[i + 3]);
+      const state = snState(capacity, clients, sn[i + 3], sn[i + 6]);
       const r = this.radius(capacity, clients, sn[i + 4], L);
       ctx.beginPath();
       if (state === 2) {
@@ -291,7 +292,7 @@ export class NetworkView {
       const cy = Math.min(rows - 1, Math.max(0, Math.floor((p.y - L.field.y) / cell)));
       const c = cy * cols + cx;
       clients[c] += sn[i + 2];
-      states[c * 3 + snState(sn[i + 1], sn[i + 2], sn[i + 3])]++;
+      states[c * 3 + snState(sn[i + 1], sn[i + 2], sn[i + 3], sn[i + 6])]++;
       if (sn[i + 4] > 0) mega[c] = 1;
     }
     let max = 1;

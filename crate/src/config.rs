@@ -52,6 +52,8 @@ pub struct Config {
     /// Run time of the trigger.
     pub trigger: Millis,
     pub wave: Option<WavePlan>,
+    /// A PC restart (the wave, supernodes taken down by hand) takes this long.
+    pub reboot: Millis,
     pub crash: Option<Crash>,
     pub sn_down: f64,
     pub mega: Option<Mega>,
@@ -90,7 +92,10 @@ impl Config {
             _ => RetryKind::Jitter,
         };
         let login_capacity = s.float(P::LoginCapacity) * per_million;
-        let mega_count = libm::round(s.float(P::MegaCount) * per_million) as u32;
+        // At least one if any are asked for: a small network still gets its
+        // operator response.
+        let asked = s.float(P::MegaCount) * per_million;
+        let mega_count = if asked > 0.0 { (libm::round(asked) as u32).max(1) } else { 0 };
         Config {
             peers,
             seed: s.int(P::Seed) as u64,
@@ -127,6 +132,7 @@ impl Config {
             },
             trigger,
             wave: s.flag(P::Wave).then(|| trigger::plan_wave(s)),
+            reboot: ms(s.float(P::RebootMin) * 60.0),
             crash: s.flag(P::Crash).then(|| Crash {
                 prob: s.float(P::CrashProb),
                 window: ms(s.float(P::CrashWindowH) * 3_600.0),

@@ -61,8 +61,6 @@ pub struct LoginServer {
     move_carry: Vec<f64>,
     /// Clients that joined since the last tick; each sends its first request at once.
     joined: u64,
-    /// Share of recent requests that were served in time.
-    success: f64,
     /// Share of recent requests refused at once.
     refused: f64,
     pub stats: LoginStats,
@@ -85,7 +83,6 @@ impl LoginServer {
             arrival_carry: 0.0,
             move_carry: vec![0.0; levels],
             joined: 0,
-            success: 1.0,
             refused: 0.0,
             stats: LoginStats::default(),
         }
@@ -102,6 +99,19 @@ impl LoginServer {
 
     pub fn queued(&self) -> u64 {
         self.queued
+    }
+
+    /// Every waiting client is where its `home` (level) and `pos` say.
+    pub fn check(&self, peers: &Peers) -> Result<(), String> {
+        for (level, members) in self.levels.iter().enumerate() {
+            for (k, &p) in members.iter().enumerate() {
+                let h = &peers.hot[p as usize];
+                if h.state != crate::peer::State::LoginWait as u8 || h.home != level as u32 || h.pos != k as u32 {
+                    return Err(format!("waiting client {p} is out of place at level {level}, position {k}"));
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn join(&mut self, peer: u32, peers: &mut Peers) {
@@ -228,7 +238,6 @@ impl LoginServer {
 
         // The rest failed: clients move up a retry level.
         let success = if arrivals > 0 { fresh as f64 / arrivals as f64 } else { 1.0 };
-        self.success = 0.9 * self.success + 0.1 * success;
         let refused_share = if arrivals > 0 { refused as f64 / arrivals as f64 } else { 0.0 };
         self.refused = 0.9 * self.refused + 0.1 * refused_share;
         for n in (0..self.levels.len() - 1).rev() {

@@ -5,8 +5,8 @@
 //! every event touches, and parallel vectors for the rest. Only what must
 //! be remembered is stored: traits drawn once at build time, the
 //! current state, and a few small fields. Per-peer values that never change
-//! and are rarely needed (a host's overload class, a wave participant's
-//! delay) are recomputed from a hash of the seed and the peer id instead.
+//! and are rarely needed (a wave participant's delay) are recomputed from a
+//! hash of the seed and the peer id instead.
 
 use crate::time::{Millis, MINUTE};
 
@@ -73,8 +73,6 @@ pub mod flags {
     pub const PATCHED: u8 = 8;
     /// The current walk has failed at least once (the peer is backing off).
     pub const BACKING_OFF: u8 = 16;
-    /// The restart in progress is a client crash, not a PC reboot.
-    pub const CRASHED: u8 = 32;
 }
 
 /// Up-since times are stored in minutes with this offset, so machines that
@@ -100,8 +98,8 @@ pub struct Hot {
     pub cache_at: u16,
     pub state: u8,
     pub flags: u8,
-    /// Consecutive failures: login retries while in `LoginWait`, failed
-    /// attach attempts while `Searching`.
+    /// Consecutive failed attach attempts while `Searching` (a waiting
+    /// client's login retry level is its `home`).
     pub level: u8,
     /// Host-cache entries used in the current walk.
     pub walked: u8,

@@ -127,11 +127,6 @@ impl Waits {
         Waits { jitter: r.kind == RetryKind::Jitter, ceiling_ms, prefix_ms, prefix_sq }
     }
 
-    /// Whether waits are drawn at random (full jitter).
-    pub fn is_random(&self) -> bool {
-        self.jitter
-    }
-
     /// Sampled wait after the `failures`-th consecutive failure, ms.
     pub fn wait_ms(&self, failures: u32, rng: &mut Rng) -> u64 {
         let c = self.ceiling_ms[failures.min(40) as usize];

@@ -36,13 +36,10 @@ struct Stored {
 }
 
 impl Stored {
+    /// Runs last at most 14 days, so an event beyond 49 days would come after
+    /// the end of any run: it is kept at the last representable time.
     fn of(e: Event) -> Stored {
-        Stored {
-            time: u32::try_from(e.time).expect("event times stay below 2^32 ms (49 days)"),
-            peer: e.peer,
-            epoch: e.epoch,
-            kind: e.kind,
-        }
+        Stored { time: u32::try_from(e.time).unwrap_or(u32::MAX), peer: e.peer, epoch: e.epoch, kind: e.kind }
     }
     fn event(self) -> Event {
         Event { time: self.time as Millis, peer: self.peer, kind: self.kind, epoch: self.epoch }
@@ -101,9 +98,6 @@ pub struct EventQueue {
     /// Start of the 1 ms slot being drained; never decreases.
     now: Millis,
     wheels: [Wheel; 3],
-    /// Events more than one top-level revolution ahead (over two years; not
-    /// reached by any scenario, kept for completeness).
-    overflow: Vec<Stored>,
     batch: Vec<Stored>,
     cursor: usize,
     len: usize,
@@ -117,14 +111,7 @@ impl Default for EventQueue {
 
 impl EventQueue {
     pub fn new() -> Self {
-        EventQueue {
-            now: 0,
-            wheels: [Wheel::new(), Wheel::new(), Wheel::new()],
-            overflow: Vec::new(),
-            batch: Vec::new(),
-            cursor: 0,
-            len: 0,
-        }
+        EventQueue { now: 0, wheels: [Wheel::new(), Wheel::new(), Wheel::new()], batch: Vec::new(), cursor: 0, len: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -150,10 +137,10 @@ impl EventQueue {
             self.wheels[0].put((t & MASK) as usize, e);
         } else if t >> (2 * BITS) == n >> (2 * BITS) {
             self.wheels[1].put(((t >> BITS) & MASK) as usize, e);
-        } else if t >> (3 * BITS) == n >> (3 * BITS) {
-            self.wheels[2].put(((t >> (2 * BITS)) & MASK) as usize, e);
         } else {
-            self.overflow.push(e);
+            // Times fit in 32 bits, so every event is within the top wheel's
+            // one revolution (2^36 ms).
+            self.wheels[2].put(((t >> (2 * BITS)) & MASK) as usize, e);
         }
     }
 
@@ -204,12 +191,7 @@ impl EventQueue {
                 self.cascade(2, s);
                 continue;
             }
-            let earliest =
-                self.overflow.iter().map(|e| e.time as Millis).min().expect("len > 0 but all wheels are empty");
-            self.now = earliest;
-            for e in std::mem::take(&mut self.overflow) {
-                self.place(e);
-            }
+            unreachable!("{} events queued but every wheel is empty", self.len);
         }
     }
 

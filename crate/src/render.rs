@@ -5,14 +5,11 @@
 use crate::sim::Simulation;
 
 /// Numbers per supernode row in [`Frame::supernodes`].
-pub const SN_FIELDS: usize = 6;
-/// Column names of a supernode row.
-pub const SN_COLUMNS: [&str; SN_FIELDS] = ["slot", "capacity", "clients", "answer", "mega", "age_min"];
-
-/// Supernode states the legend explains; `sn_state` gives each row's.
-pub const SN_HEALTHY: u8 = 0;
-pub const SN_FULL: u8 = 1;
-pub const SN_OVERLOADED: u8 = 2;
+pub const SN_FIELDS: usize = 7;
+/// Column names of a supernode row: its slot, client capacity and clients,
+/// the share of requests it answers, 1 for a mega-supernode, minutes since
+/// its promotion, and 1 if it takes new clients.
+pub const SN_COLUMNS: [&str; SN_FIELDS] = ["slot", "capacity", "clients", "answer", "mega", "age_min", "accepting"];
 
 /// One frame of the network view.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -26,16 +23,6 @@ pub struct Frame {
     /// Login servers: requests queued, capacity per second, requests per
     /// second and logins per second in the last sample.
     pub login: Vec<f64>,
-}
-
-pub fn sn_state(capacity: f64, clients: f64, answer: f64) -> u8 {
-    if answer < 1.0 {
-        SN_OVERLOADED
-    } else if clients >= capacity {
-        SN_FULL
-    } else {
-        SN_HEALTHY
-    }
 }
 
 impl Frame {
@@ -55,6 +42,7 @@ impl Frame {
                 sns.answer_of(slot),
                 f64::from(u8::from(sn.is_mega())),
                 (now_min - promoted_min).max(0.0),
+                f64::from(u8::from(sn.is_mega() || sns.accepting[sn.class as usize])),
             ]);
         }
         into.totals.clear();

@@ -18,7 +18,6 @@ use rand_pcg::Pcg64Mcg;
 pub enum Stream {
     Population = 1,
     Engine = 2,
-    Wave = 3,
 }
 
 /// SplitMix64 finaliser: a bijective scrambler used to derive stream seeds and
@@ -130,12 +129,6 @@ impl Rng {
         let x = n as f64 * p + libm::sqrt(var) * self.normal();
         libm::round(x).clamp(0.0, n as f64) as u64
     }
-
-    /// Rounds `x >= 0` up or down at random so that the mean is exact.
-    pub fn round(&mut self, x: f64) -> u64 {
-        let f = libm::floor(x);
-        f as u64 + u64::from(self.unit() < x - f)
-    }
 }
 
 #[cfg(test)]
@@ -158,7 +151,7 @@ mod tests {
             .collect();
         let c: Vec<u64> = (0..4)
             .map({
-                let mut r = Rng::new(7, Stream::Wave);
+                let mut r = Rng::new(7, Stream::Population);
                 move |_| r.next_u64()
             })
             .collect();

@@ -131,11 +131,13 @@ pub struct Simulation {
     timeouts: Spread,
     retries: Spread,
     /// Connection attempts per second per live supernode, averaged over
-    /// about a minute.
+    /// about ten minutes (`LOAD_WINDOW_S`).
     load: f64,
     tally: Tally,
     login_seen: crate::login::LoginStats,
     series: Vec<Sample>,
+    /// FNV-1a over every value of every sample so far.
+    series_hash: u64,
     promote_carry: f64,
     promotions_total: u64,
     drop_carry: [f64; CLASSES],
@@ -153,6 +155,7 @@ impl Simulation {
     /// core sized for them, every client attached.
     pub fn new(scenario: &Scenario) -> Simulation {
         let cfg = Config::new(scenario);
+        let seed = cfg.seed;
         let n = cfg.peers as usize;
         let buckets = (cfg.duration / BUCKET) as usize + 2;
         let mut sim = Simulation {
@@ -172,7 +175,7 @@ impl Simulation {
             sns: Supernodes::new(buckets),
             queue: EventQueue::new(),
             rhythm: Rhythm::new(),
-            rng: Rng::new(0, Stream::Engine),
+            rng: Rng::new(seed, Stream::Engine),
             now: 0,
             events: 0,
             by_kind: [0; KIND_NAMES.len()],
@@ -189,6 +192,7 @@ impl Simulation {
             tally: Tally::default(),
             login_seen: Default::default(),
             series: Vec::new(),
+            series_hash: crate::summary::FNV_START,
             promote_carry: 0.0,
             promotions_total: 0,
             drop_carry: [0.0; CLASSES],
@@ -198,7 +202,6 @@ impl Simulation {
             winners: Vec::new(),
             done: false,
         };
-        sim.rng = Rng::new(sim.cfg.seed, Stream::Engine);
         sim.populate();
         sim.schedule_start();
         sim
@@ -213,14 +216,15 @@ impl Simulation {
         for p in 0..cfg.peers {
             let i = p as usize;
             // A fixed number of draws per peer, so the population does not
-            // depend on which triggers are switched on.
+            // depend on which triggers are switched on or how likely they are.
             let r = region::pick(rng.unit());
             let always_on = rng.unit() < cfg.always_on;
             let capable = rng.unit() < cfg.capable;
             let au = rng.unit() < cfg.windows_au;
             let faulty = rng.unit() < cfg.faulty;
-            let wave = au && rng.unit() < wave_share;
-            let crashes = faulty && rng.unit() < crash_prob;
+            let (wave_draw, crash_draw) = (rng.unit(), rng.unit());
+            let wave = au && wave_draw < wave_share;
+            let crashes = faulty && crash_draw < crash_prob;
             let on_draw = rng.unit();
             let up_draw = rng.unit();
             self.peers.region[i] = r;
@@ -365,6 +369,10 @@ impl Simulation {
     pub fn series(&self) -> &[Sample] {
         &self.series
     }
+    /// FNV-1a over the series so far (see `summary::digest`).
+    pub fn series_hash(&self) -> u64 {
+        self.series_hash
+    }
     pub fn peers(&self) -> &Peers {
         &self.peers
     }
@@ -384,7 +392,8 @@ impl Simulation {
     pub fn pending_events(&self) -> usize {
         self.queue.len()
     }
-    /// Connection attempts per second per live supernode in the last second.
+    /// Connection attempts per second per live supernode, averaged over
+    /// about ten minutes.
     pub fn load(&self) -> f64 {
         self.load
     }
@@ -582,12 +591,16 @@ impl Simulation {
         if self.peers.flag(p, flags::PATCHED) {
             return;
         }
+        let bunching = self.cfg.wave.as_ref().is_some_and(|w| w.bunching);
         if self.peers.state(p) == State::Offline {
-            self.peers.set_flag(p, flags::PATCH_PENDING, true);
+            // With the 3:00 rule a PC that is off installs at its next boot
+            // [P]; without bunching it installs in a later wave.
+            if bunching {
+                self.peers.set_flag(p, flags::PATCH_PENDING, true);
+            }
             return;
         }
         self.peers.set_flag(p, flags::RESTART_DUE, true);
-        let bunching = self.cfg.wave.as_ref().is_some_and(|w| w.bunching);
         let delay = COUNTDOWN + if bunching { self.wave_delay(p) } else { 0 };
         self.push(self.now + delay, p, kind::RESTART_BEGIN);
     }
@@ -598,28 +611,31 @@ impl Simulation {
         }
         self.peers.set_flag(p, flags::RESTART_DUE, false);
         self.peers.set_flag(p, flags::PATCHED, true);
-        let wave = self.cfg.wave.clone().expect("restarts for the patch only happen in a wave");
-        if self.peers.state(p) == State::Supernode && !wave.hits_sn {
+        let hits_sn = self.cfg.wave.as_ref().is_none_or(|w| w.hits_sn);
+        if self.peers.state(p) == State::Supernode && !hits_sn {
             return;
         }
-        self.restart(p, wave.reboot, false);
+        self.restart(p, self.cfg.reboot);
     }
 
-    /// A PC reboot (`crash == false`) or a client restart after a crash.
-    fn restart(&mut self, p: u32, downtime: Millis, crash: bool) {
+    /// A PC reboot or a client restart after a crash.
+    fn restart(&mut self, p: u32, downtime: Millis) {
         if matches!(self.peers.state(p), State::Offline | State::Restarting) {
             return;
         }
+        // A restarted supernode does not serve again at once [P]: its
+        // host waits out the cooldown (set by `interrupt`) after it is back.
+        let was_supernode = self.peers.state(p) == State::Supernode;
         self.interrupt(p);
         self.set_state(p, State::Restarting);
-        self.peers.set_flag(p, flags::CRASHED, crash);
-        if !crash {
-            self.peers.boot(p, self.now + downtime);
+        // Uptime, for promotion, is the client's: it restarts with a reboot
+        // and with a crash alike.
+        self.peers.boot(p, self.now + downtime);
+        if was_supernode {
+            let i = p as usize;
+            let blocked = minute_stamp((self.now + downtime + self.cfg.sn_cooldown) / MINUTE);
+            self.peers.block_until[i] = self.peers.block_until[i].max(blocked);
         }
-        // A restarted supernode does not serve again at once [P].
-        let i = p as usize;
-        let blocked = minute_stamp((self.now + downtime + self.cfg.sn_cooldown) / MINUTE);
-        self.peers.block_until[i] = self.peers.block_until[i].max(blocked);
         self.tally.restarts += 1;
         self.schedule_activity(p, kind::RESTART_END, downtime.max(1));
     }
@@ -628,14 +644,13 @@ impl Simulation {
         if self.peers.state(p) != State::Restarting {
             return;
         }
-        self.peers.set_flag(p, flags::CRASHED, false);
         self.go_login(p);
     }
 
     fn crash(&mut self, p: u32) {
         if let Some(c) = self.cfg.crash {
             if self.now < self.cfg.trigger + c.window {
-                self.restart(p, c.restart, true);
+                self.restart(p, c.restart);
             }
         }
     }
@@ -733,6 +748,10 @@ impl Simulation {
         let probes = if self.cfg.sn_choice == SnChoice::TwoChoices { 2 } else { 1 };
         let target = self.pick_with_room(Some(bucket), probes);
         let got = target.filter(|&s| self.sns.take_token(s, self.now));
+        if target.is_some() {
+            self.attach_tries += 1;
+            self.attach_hits += u64::from(got.is_some());
+        }
         if let Some(slot) = got {
             self.sns.attach(slot, p, &mut self.peers);
             self.set_state(p, State::Connected);
@@ -833,15 +852,21 @@ impl Simulation {
     /// what overload does to each host class.
     fn overload(&mut self) {
         let live = self.sns.live_count();
-        let now_load = if live > 0 { self.probes.advance(self.now / SECOND) / live as f64 } else { 0.0 };
+        let probes = self.probes.advance(self.now / SECOND);
+        let now_load = if live > 0 { probes / live as f64 } else { 0.0 };
         self.load += (now_load - self.load) / LOAD_WINDOW_S;
         for c in 0..CLASSES {
             let capacity = self.cfg.sn_attempt_capacity * class_factor(c);
             let answer = if self.load > capacity { capacity / self.load } else { 1.0 };
             match self.cfg.sn_overload {
-                Overload::Admission => {}
+                Overload::Admission => {
+                    // Refusing is cheap: everything is answered and the
+                    // clients stay, but no new client is taken while
+                    // attempts exceed what the supernode handles.
+                    self.sns.set_class(c, 1.0, answer >= 1.0);
+                }
                 Overload::Stall => {
-                    self.sns.set_answer(c, answer);
+                    self.sns.set_class(c, answer, answer >= 1.0);
                     // A client gives up on its supernode after three keep-alives
                     // in a row go unanswered.
                     let miss = 1.0 - answer;
@@ -850,7 +875,8 @@ impl Simulation {
                 Overload::Shutdown => {
                     if answer < 1.0 {
                         // Each overloaded supernode notices at its own time.
-                        let expected = self.drop_carry[c] + self.sns.classes[c].len() as f64 * SECOND as f64 / PROTECT_CHECK as f64;
+                        let expected = self.drop_carry[c]
+                            + self.sns.classes[c].len() as f64 * SECOND as f64 / PROTECT_CHECK as f64;
                         let n = (libm::floor(expected) as usize).min(self.sns.classes[c].len());
                         self.drop_carry[c] = expected - n as f64;
                         for _ in 0..n {
@@ -946,10 +972,10 @@ impl Simulation {
     fn take_down(&mut self) {
         let hosts: Vec<u32> =
             self.sns.live.iter().map(|&s| self.sns.slots[s as usize].host).filter(|&h| h != NONE).collect();
-        let reboot = self.cfg.wave.as_ref().map_or(5 * MINUTE, |w| w.reboot);
+        let reboot = self.cfg.reboot;
         for h in hosts {
             if self.rng.chance(self.cfg.sn_down) {
-                self.restart(h, reboot, false);
+                self.restart(h, reboot);
             }
         }
     }
@@ -1044,6 +1070,9 @@ impl Simulation {
             sn_lost_ps: self.tally.sn_lost as f64 / secs,
             events: self.events as f64,
         };
+        for v in sample.values() {
+            self.series_hash = crate::summary::fnv(self.series_hash, v.to_bits());
+        }
         self.series.push(sample);
         self.login_seen = stats;
         self.tally = Tally::default();
@@ -1106,6 +1135,15 @@ impl Simulation {
         }
         if self.login.waiting() != counts[State::LoginWait as usize] {
             return Err("login pool and LoginWait count differ".into());
+        }
+        self.login.check(&self.peers)?;
+        self.sns.check()?;
+        let backing_off = self.peers.hot.iter().filter(|h| h.flags & flags::BACKING_OFF != 0).count() as u64;
+        if backing_off != self.search_backoff {
+            return Err(format!("{backing_off} peers flagged backing off, {} counted", self.search_backoff));
+        }
+        if self.peers.hot.iter().any(|h| h.flags & flags::BACKING_OFF != 0 && h.state != State::Searching as u8) {
+            return Err("a peer that is not searching is flagged backing off".into());
         }
         Ok(())
     }

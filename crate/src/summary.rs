@@ -15,7 +15,7 @@ pub struct Summary {
     pub sim_hours: f64,
     pub events: u64,
     /// Mean online share of peers over the hour before the trigger (the
-    /// first sample when the trigger is at the start or beyond the run).
+    /// first sample when there is no trigger, as on a calm day).
     pub online_normal: f64,
     /// Lowest online share after the trigger.
     pub online_min: f64,
@@ -33,33 +33,34 @@ pub struct Summary {
 /// Share of the normal level the online count must reach to count as recovered.
 pub const RECOVERED: f64 = 0.95;
 
-/// FNV-1a over every sample of the series and the event count: any change
-/// in the run's outcome changes it.
-pub fn digest(sim: &Simulation) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |x: u64| {
-        for b in x.to_le_bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    for s in sim.series() {
-        for v in s.values() {
-            eat(v.to_bits());
-        }
+/// FNV-1a offset basis.
+pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One FNV-1a step over the bytes of `x`.
+pub fn fnv(mut h: u64, x: u64) -> u64 {
+    for b in x.to_le_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    eat(sim.events());
+    h
+}
+
+/// FNV-1a over every sample of the series, the event count and the state
+/// counts: any change in the run's outcome changes it. The series part is
+/// kept up to date as samples are taken, so this is O(1).
+pub fn digest(sim: &Simulation) -> u64 {
+    let mut h = fnv(sim.series_hash(), sim.events());
     for c in sim.state_counts() {
-        eat(c);
+        h = fnv(h, c);
     }
     h
 }
 
 pub fn summarize(sim: &Simulation, wall_seconds: f64) -> Summary {
-    // Without a trigger inside the run (a calm day cut short), the summary
-    // is about the whole run.
+    // Without a trigger (a calm day), the summary is about the whole run.
     let trigger = sim.config().trigger;
-    let trigger_h = if trigger < sim.end() { trigger as f64 / 3_600_000.0 } else { 0.0 };
+    let trigger_h =
+        if sim.scenario().has_trigger() && trigger < sim.end() { trigger as f64 / 3_600_000.0 } else { 0.0 };
     let series = sim.series();
     let before: Vec<f64> = series
         .iter()

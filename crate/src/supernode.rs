@@ -7,16 +7,17 @@
 //! bandwidth can be promoted; about 48,000 were up at a time for about 9 M
 //! online users. A supernode also accepts only so many new clients per
 //! second (a token bucket here) and handles only so many connection attempts
-//! per second before it is overloaded; hosts differ, so each host falls in
+//! per second before it is overloaded; supernodes differ, so each falls in
 //! one of 16 overload classes spread from a quarter to four times the
-//! median [H]. An overloaded supernode answers only the share of requests
-//! it can handle (`answer`, set by the engine each second per class).
+//! median [H]; classes are dealt round-robin as supernodes are promoted.
+//! The engine sets each second, per class, the share of requests answered
+//! and whether new clients are taken.
 //!
-//! Slots are reused; a slot's `gen` changes with each incarnation. Live
-//! supernodes are also counted by the 5-minute bucket in which they were
-//! promoted (Fenwick trees), which is what the host-cache model needs: of
-//! the supernodes a client learned about at time T, how many are still
-//! alive, or full.
+//! Slots are reused. Live supernodes, and those taking new clients, are
+//! also counted by the 5-minute bucket in which they were promoted (Fenwick
+//! trees), which is what the host-cache model needs: of the supernodes a
+//! client learned about at time T, how many are still alive, and how many
+//! would take it.
 
 use crate::fenwick::Fenwick;
 use crate::peer::{Peers, NONE};
@@ -36,7 +37,6 @@ pub fn class_factor(c: usize) -> f64 {
 #[derive(Clone, Debug)]
 pub struct Supernode {
     pub host: u32,
-    pub gen: u32,
     pub alive: bool,
     pub capacity: u32,
     pub accept_rate: f64,
@@ -82,6 +82,8 @@ pub struct Supernodes {
     pub classes: [Vec<u32>; CLASSES],
     /// Share of requests each class answers (1 unless overloaded).
     pub answer: [f64; CLASSES],
+    /// Whether each class takes new clients.
+    pub accepting: [bool; CLASSES],
     /// Clients attached to each class.
     pub class_clients: [u64; CLASSES],
     alive: Fenwick,
@@ -102,6 +104,7 @@ impl Supernodes {
             open: Vec::new(),
             classes: Default::default(),
             answer: [1.0; CLASSES],
+            accepting: [true; CLASSES],
             class_clients: [0; CLASSES],
             alive: Fenwick::new(buckets),
             open_by_bucket: Fenwick::new(buckets),
@@ -137,7 +140,6 @@ impl Supernodes {
         let bucket = self.bucket_of(now);
         let sn = Supernode {
             host,
-            gen: 0,
             alive: true,
             capacity,
             accept_rate,
@@ -153,8 +155,7 @@ impl Supernodes {
         };
         let slot = match self.free.pop() {
             Some(s) => {
-                let gen = self.slots[s as usize].gen.wrapping_add(1);
-                self.slots[s as usize] = Supernode { gen, ..sn };
+                self.slots[s as usize] = sn;
                 s
             }
             None => {
@@ -241,9 +242,10 @@ impl Supernodes {
         (peer_hosted + self.megas as f64) / self.live.len() as f64
     }
 
-    /// Live supernodes that answer only part of their requests.
+    /// Live supernodes that are overloaded: answering only part of their
+    /// requests, or refusing new clients.
     pub fn overloaded(&self) -> u32 {
-        (0..CLASSES).filter(|&c| self.answer[c] < 1.0).map(|c| self.classes[c].len() as u32).sum()
+        (0..CLASSES).filter(|&c| self.answer[c] < 1.0 || !self.accepting[c]).map(|c| self.classes[c].len() as u32).sum()
     }
 
     fn update_full(&mut self, slot: u32) {
@@ -259,7 +261,7 @@ impl Supernodes {
     /// Puts a slot in or out of the `open` list to match its state.
     fn sync_open(&mut self, slot: u32) {
         let sn = &self.slots[slot as usize];
-        let want = sn.alive && !sn.full && self.answer_of(slot) >= 1.0;
+        let want = sn.alive && !sn.full && (sn.class == MEGA_CLASS || self.accepting[sn.class as usize]);
         let pos = sn.open_pos;
         let bucket = sn.bucket as usize;
         if want && pos == NONE {
@@ -277,12 +279,13 @@ impl Supernodes {
         }
     }
 
-    /// Sets the share of requests a host class answers; an overloaded class
-    /// (share below 1) takes no new clients.
-    pub fn set_answer(&mut self, class: usize, share: f64) {
-        let was_open = self.answer[class] >= 1.0;
+    /// Sets the share of requests a host class answers and whether it takes
+    /// new clients.
+    pub fn set_class(&mut self, class: usize, share: f64, accepting: bool) {
+        let was = self.accepting[class];
         self.answer[class] = share;
-        if was_open != (share >= 1.0) {
+        self.accepting[class] = accepting;
+        if was != accepting {
             for k in 0..self.classes[class].len() {
                 let slot = self.classes[class][k];
                 self.sync_open(slot);
@@ -290,13 +293,41 @@ impl Supernodes {
         }
     }
 
-    /// Share of live supernodes that take new clients now.
-    pub fn open_share(&self) -> f64 {
-        if self.live.is_empty() {
-            0.0
-        } else {
-            self.open.len() as f64 / self.live.len() as f64
+    /// The lists, counts and trees agree with the slots.
+    pub fn check(&self) -> Result<(), String> {
+        let mut class_clients = [0u64; CLASSES];
+        let mut should_be_open = 0;
+        for (k, &slot) in self.live.iter().enumerate() {
+            let sn = &self.slots[slot as usize];
+            if !sn.alive || sn.live_pos != k as u32 {
+                return Err(format!("supernode {slot} is out of place in the live list"));
+            }
+            if sn.class != MEGA_CLASS {
+                class_clients[sn.class as usize] += sn.clients.len() as u64;
+                if self.classes[sn.class as usize].get(sn.class_pos as usize) != Some(&slot) {
+                    return Err(format!("supernode {slot} is out of place in its class list"));
+                }
+            }
+            let open = !sn.full && (sn.class == MEGA_CLASS || self.accepting[sn.class as usize]);
+            if open != (sn.open_pos != NONE) || (open && self.open.get(sn.open_pos as usize) != Some(&slot)) {
+                return Err(format!("supernode {slot} is out of place in the open list"));
+            }
+            should_be_open += u64::from(open);
+            if sn.full != (sn.clients.len() as u32 >= sn.capacity) {
+                return Err(format!("supernode {slot} has a stale full flag"));
+            }
         }
+        if class_clients != self.class_clients {
+            return Err("clients per class differ from the supernodes' lists".into());
+        }
+        if should_be_open != self.open.len() as u64 {
+            return Err("the open list has supernodes that should not be in it".into());
+        }
+        let all = self.known(self.alive.len() as u32 - 1);
+        if all.alive != self.live.len() as u64 || all.open != self.open.len() as u64 {
+            return Err(format!("promotion-time counts {all:?} differ from the lists"));
+        }
+        Ok(())
     }
 
     /// Takes one admission token; false when the supernode has used its
@@ -362,7 +393,6 @@ mod tests {
         assert_eq!(sns.full_count, 0);
         let c = sns.create(2, 2, 1.0, 3, 2 * BUCKET);
         assert_eq!(c, a, "slots are reused");
-        assert_ne!(sns.slots[c as usize].gen, 0);
         assert_eq!(sns.live.len(), 2);
         assert_eq!(sns.classes[3].len(), 2);
         let _ = b;

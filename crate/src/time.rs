@@ -46,7 +46,12 @@ pub fn parse_utc(s: &str) -> Option<UnixSeconds> {
     let s = s.strip_suffix('Z').or_else(|| s.strip_suffix('z'))?;
     let (date, clock) = s.split_once(['T', 't'])?;
     let mut dp = date.split('-');
-    let y: i64 = dp.next()?.parse().ok()?;
+    let year = dp.next()?;
+    // Four digits: no arithmetic on absurd years.
+    if year.len() != 4 {
+        return None;
+    }
+    let y: i64 = year.parse().ok()?;
     let m: u32 = dp.next()?.parse().ok()?;
     let d: u32 = dp.next()?.parse().ok()?;
     if dp.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
@@ -111,6 +116,8 @@ mod tests {
             "2007-08-16T24:00Z",
             "x",
             "2007-08-16T22:15",
+            "99999999999999999-01-01T00:00Z",
+            "-2007-01-01T00:00Z",
         ] {
             assert!(parse_utc(s).is_none(), "{s}");
         }

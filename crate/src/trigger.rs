@@ -37,7 +37,6 @@ pub struct WavePlan {
     pub share: f64,
     pub bunching: bool,
     pub hits_sn: bool,
-    pub reboot: Millis,
     /// Each participant's restart is delayed by a uniform draw in [0, spread).
     pub spread: Millis,
     /// Run time of each region's first 3:00 local after the trigger.
@@ -61,10 +60,6 @@ fn install_times(s: &Scenario) -> [Millis; REGIONS.len()] {
 fn natural_profile(s: &Scenario) -> Vec<f64> {
     let participants = s.float(P::WindowsAu) * s.float(P::WaveShare);
     let mut profile = vec![0.0; BOOT_HORIZON_MIN * 2 + 24 * 60];
-    if !s.flag(P::Bunching) {
-        profile[0] = participants;
-        return profile;
-    }
     // First boot after 3:00 local of a user who is offline then.
     let mut boot = vec![0.0; BOOT_HORIZON_MIN];
     let mut survive = 1.0;
@@ -76,7 +71,7 @@ fn natural_profile(s: &Scenario) -> Vec<f64> {
     }
     let always_on = s.float(P::AlwaysOn);
     let on_at_three = always_on + (1.0 - always_on) * Rhythm::new().occupancy(INSTALL_HOUR);
-    let trigger = ((s.time(P::Trigger) - s.time(P::Start)).max(0) as Millis) * SECOND;
+    let trigger = trigger_ms(s);
     for (r, at) in install_times(s).iter().enumerate() {
         let q = participants * REGIONS[r].weight;
         let m3 = ((at - trigger) / MINUTE) as usize;
@@ -87,6 +82,32 @@ fn natural_profile(s: &Scenario) -> Vec<f64> {
         }
     }
     profile
+}
+
+fn trigger_ms(s: &Scenario) -> Millis {
+    ((s.time(P::Trigger) - s.time(P::Start)).max(0) as Millis) * SECOND
+}
+
+/// Share of all peers whose PC is on, minute by minute from the trigger,
+/// for one day (it repeats daily).
+fn on_share_by_minute(s: &Scenario) -> Vec<f64> {
+    let rhythm = Rhythm::new();
+    let always_on = s.float(P::AlwaysOn);
+    let start_ms = s.time(P::Start) * 1_000;
+    let month = crate::time::month_of(s.time(P::Start));
+    let trigger = trigger_ms(s);
+    (0..24 * 60)
+        .map(|m| {
+            let t = trigger + m as Millis * MINUTE;
+            REGIONS
+                .iter()
+                .map(|r| {
+                    let local = crate::rhythm::local_ms(start_ms, t, r.offset_ms(month));
+                    r.weight * (always_on + (1.0 - always_on) * rhythm.occupancy(local))
+                })
+                .sum()
+        })
+        .collect()
 }
 
 /// Largest expected share of peers restarting within an hour when each
@@ -107,28 +128,67 @@ fn peak_hourly(natural: &[f64], spread_min: usize) -> f64 {
     (0..len.saturating_sub(60)).map(|t| spread[t + 60] - spread[t]).fold(0.0, f64::max)
 }
 
+/// Without bunching: restart moments are uniform over [0, spread_min), and
+/// a PC restarts if it is on at its moment.
+fn peak_hourly_flat(on: &[f64], participants: f64, spread_min: usize) -> f64 {
+    let width = spread_min.max(1);
+    let mut cum = vec![0.0; width + 1];
+    for u in 0..width {
+        cum[u + 1] = cum[u] + on[u % on.len()];
+    }
+    let window = |t: usize| cum[(t + 60).min(width)] - cum[t];
+    let best = (0..width).map(window).fold(0.0, f64::max);
+    participants * best / width as f64
+}
+
+/// Expected hourly peak of the wave for a spread, as a share of peers.
+struct Profile {
+    bunching: bool,
+    participants: f64,
+    natural: Vec<f64>,
+    on: Vec<f64>,
+}
+
+impl Profile {
+    fn of(s: &Scenario) -> Profile {
+        let bunching = s.flag(P::Bunching);
+        Profile {
+            bunching,
+            participants: s.float(P::WindowsAu) * s.float(P::WaveShare),
+            natural: if bunching { natural_profile(s) } else { Vec::new() },
+            on: if bunching { Vec::new() } else { on_share_by_minute(s) },
+        }
+    }
+    fn peak(&self, spread_min: usize) -> f64 {
+        if self.bunching {
+            peak_hourly(&self.natural, spread_min)
+        } else {
+            peak_hourly_flat(&self.on, self.participants, spread_min)
+        }
+    }
+}
+
 /// The fastest wave these settings allow, in %/h: every participant restarts
-/// at its natural moment. Without bunching any rate up to 100 %/h is possible.
+/// at its natural moment (without bunching: all within the first minute).
 pub fn max_restart_rate(s: &Scenario) -> f64 {
-    let participants = s.float(P::WindowsAu) * s.float(P::WaveShare);
-    if !s.flag(P::Bunching) || participants <= 0.0 {
+    if s.float(P::WindowsAu) * s.float(P::WaveShare) <= 0.0 {
         return 100.0;
     }
-    peak_hourly(&natural_profile(s), 0) * 100.0
+    Profile::of(s).peak(0) * 100.0
 }
 
 pub fn plan_wave(s: &Scenario) -> WavePlan {
-    let natural = natural_profile(s);
+    let profile = Profile::of(s);
     let target = s.float(P::RestartRate) / 100.0;
-    // peak_hourly falls as the spread grows: find the smallest spread whose
+    // The peak falls as the spread grows: find the smallest spread whose
     // peak is at most the target.
     let (mut lo, mut hi) = (0usize, MAX_SPREAD_MIN);
-    if peak_hourly(&natural, 0) <= target {
+    if profile.peak(0) <= target {
         hi = 0;
     }
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if peak_hourly(&natural, mid) <= target {
+        if profile.peak(mid) <= target {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -138,7 +198,6 @@ pub fn plan_wave(s: &Scenario) -> WavePlan {
         share: s.float(P::WaveShare),
         bunching: s.flag(P::Bunching),
         hits_sn: s.flag(P::WaveHitsSn),
-        reboot: libm::round(s.float(P::RebootMin) * 60_000.0) as Millis,
         spread: hi as Millis * MINUTE,
         install_at: install_times(s),
     }
@@ -170,12 +229,14 @@ mod tests {
 
     #[test]
     fn without_bunching_the_spread_is_share_over_rate() {
+        // Only PCs that are on at their moment restart; about 0.55-0.7 of
+        // peers are on at any time.
         let mut s = Scenario::preset(Preset::Skype2007);
         s.set("bunching", "false").unwrap();
-        s.set("restart_rate", "7").unwrap();
-        let plan = plan_wave(&s);
-        let hours = plan.spread as f64 / HOUR as f64;
-        assert!((hours - 0.7 / 0.07).abs() < 0.05, "{hours}");
+        s.set("restart_rate", "4").unwrap();
+        let hours = plan_wave(&s).spread as f64 / HOUR as f64;
+        assert!(hours > 0.7 * 0.5 / 0.04 && hours < 0.7 * 0.75 / 0.04, "{hours}");
+        assert!(max_restart_rate(&s) < 70.0 && max_restart_rate(&s) > 30.0);
     }
 
     #[test]

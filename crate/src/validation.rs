@@ -28,10 +28,12 @@ pub fn compare(sim: &Simulation) -> Vec<Row> {
     let mut rows = Vec::new();
     for p in reference::placed(sim) {
         let (Some(published), Some(published_share)) = (p.published, p.share_of_normal) else { continue };
-        // The sample at or just before the published moment.
+        // The sample at or just before the published moment; the run has
+        // reached the point once a sample interval has passed after it.
+        let interval_h = sim.config().sample as f64 / 3_600_000.0;
         let Some(sample) = series.iter().take_while(|s| s.t_hours <= p.t_hours + 1e-9).last() else { continue };
-        if p.t_hours > sample.t_hours + 1.0 / 60.0 + 1e-9 {
-            continue; // the run has not reached this point yet
+        if sim.now() as f64 / 3_600_000.0 < p.t_hours || p.t_hours > sample.t_hours + interval_h + 1e-9 {
+            continue;
         }
         let simulated_share = sample.online_share / sample.normal_share;
         rows.push(Row {

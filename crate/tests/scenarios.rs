@@ -40,19 +40,30 @@ fn lowest_ratio(r: &Run, from_h: f64, to_h: f64) -> f64 {
     r.series.iter().filter(|s| s.t_hours >= from_h && s.t_hours <= to_h).map(ratio).fold(f64::INFINITY, f64::min)
 }
 
+/// The 2007 outcome at a size and seed: collapse within hours of the wave,
+/// healing with no input from outside within `heal` hours of the trigger.
+fn check_2007(peers: u32, seed: u32, heal: std::ops::Range<f64>) {
+    let r = run(&format!("preset=skype-2007&peers={peers}&seed={seed}"));
+    assert!(lowest_ratio(&r, 0.0, r.trigger_h) > 0.9, "normal before the wave");
+    // The wave reaches Europe about 9 h after the patch is out and the
+    // Americas' mornings about 20 h after; the collapse comes within them.
+    let collapse = first_below(&r, 0.1).expect("the network collapses");
+    assert!((6.0..24.0).contains(&collapse), "collapse {collapse} h after the trigger");
+    assert!(r.summary.online_min < 0.05 * r.summary.online_normal, "{:?}", r.summary);
+    let healed = r.summary.recovered_after_hours.expect("it heals within the run, with no input from outside");
+    assert!(heal.contains(&healed), "{peers} peers, seed {seed}: healed after {healed} h");
+}
+
 #[test]
 fn skype_2007_collapses_within_hours_and_takes_about_two_days_to_heal() {
-    for seed in [1, 2] {
-        let r = run(&format!("preset=skype-2007&peers=10000&seed={seed}"));
-        assert!(lowest_ratio(&r, 0.0, r.trigger_h) > 0.9, "normal before the wave");
-        // The wave reaches Europe about 9 h after the patch is out and the
-        // Americas' mornings about 20 h after; the collapse comes within them.
-        let collapse = first_below(&r, 0.1).expect("the network collapses");
-        assert!((6.0..24.0).contains(&collapse), "collapse {collapse} h after the trigger");
-        assert!(r.summary.online_min < 0.05 * r.summary.online_normal, "{:?}", r.summary);
-        let healed = r.summary.recovered_after_hours.expect("it heals within the run, with no input from outside");
-        assert!((36.0..72.0).contains(&healed), "healed after {healed} h");
+    // At 10 k peers a handful of supernodes carry the network and a single
+    // promotion moves its capacity by several percent, so some seeds escape
+    // on the first night (about 31-37 h) and one of ten waits for the third
+    // day: on the order of two days. From 100 k peers on it is 52-58 h.
+    for seed in [1, 2, 3] {
+        check_2007(10_000, seed, 24.0..96.0);
     }
+    check_2007(100_000, 1, 44.0..66.0);
 }
 
 #[test]
@@ -94,11 +105,11 @@ fn a_calm_day_stays_normal() {
 
 #[test]
 fn the_restart_rate_knob_sets_the_waves_peak() {
-    for rate in [2.0, 5.0] {
-        let r = run(&format!("preset=resilient-2007&peers=20000&restart_rate={rate}&hours=60"));
+    for (rate, bunching) in [(2.0, true), (5.0, true), (5.0, false)] {
+        let r = run(&format!("preset=resilient-2007&peers=20000&restart_rate={rate}&bunching={bunching}&hours=60"));
         // Peak restarts over any hour, as a share of peers per hour.
         let per_min: Vec<f64> = r.series.iter().map(|s| s.restarts_ps * 60.0 / 20_000.0).collect();
         let peak = per_min.windows(60).map(|w| w.iter().sum::<f64>()).fold(0.0, f64::max) * 100.0;
-        assert!((peak - rate).abs() < 0.15 * rate, "asked {rate} %/h, got {peak:.2} %/h");
+        assert!((peak - rate).abs() < 0.15 * rate, "asked {rate} %/h (bunching {bunching}), got {peak:.2} %/h");
     }
 }

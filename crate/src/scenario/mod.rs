@@ -113,9 +113,9 @@ fn policy_knobs(policy: u8) -> &'static [(P, Value)] {
     use Value::*;
     match policy {
         // legacy-2007 [H]: promotion needs a day of uptime, is paced for
-        // normal churn and sized for connected clients only; clients retry
-        // every 2 s and pick supernodes blind to load; login servers queue
-        // everything; overloaded supernodes stall.
+        // normal churn and counts overloaded supernodes as working; clients
+        // retry every 2 s and pick supernodes blind to load; login servers
+        // queue everything; overloaded supernodes stall.
         0 => &[
             (P::LoginAdmission, Bool(false)),
             (P::Retry, Choice(0)),
@@ -411,6 +411,12 @@ impl Scenario {
         })
     }
 
+    /// Whether anything happens at the trigger time: a wave, a crash,
+    /// supernodes taken down, or the operator's mega-supernodes.
+    pub fn has_trigger(&self) -> bool {
+        self.flag(P::Wave) || self.flag(P::Crash) || self.float(P::SnDown) > 0.0 || self.float(P::MegaCount) > 0.0
+    }
+
     /// Checks that hold between parameters.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         let conflict = |p: P, reason: String| ScenarioError::Conflict {
@@ -421,9 +427,7 @@ impl Scenario {
         let start = self.time(P::Start);
         let end = start + self.int(P::Hours) * 3_600;
         let trigger = self.time(P::Trigger);
-        let triggered =
-            self.flag(P::Wave) || self.flag(P::Crash) || self.float(P::SnDown) > 0.0 || self.float(P::MegaCount) > 0.0;
-        if triggered && (trigger < start + 3_600 || trigger >= end) {
+        if self.has_trigger() && (trigger < start + 3_600 || trigger >= end) {
             return Err(conflict(
                 P::Trigger,
                 format!(
@@ -453,10 +457,18 @@ impl Scenario {
                 return Err(conflict(
                     P::RestartRate,
                     format!(
-                        "this wave cannot go faster than {shown} %/h (every patched PC restarting at the earliest moment); allowed 0.1 to {shown}"
+                        "with windows_au={} and wave_share={} this wave cannot go faster than {shown} %/h (every patched PC restarting at the earliest moment); allowed 0.01 to {shown}",
+                        self.value_text(P::WindowsAu),
+                        self.value_text(P::WaveShare)
                     ),
                 ));
             }
+        }
+        if self.choice(P::SnChoice) == 1 && self.int(P::CacheSize) < 2 {
+            return Err(conflict(
+                P::CacheSize,
+                "with sn_choice=two-choices a client probes two host-cache entries at a time; allowed 2 to 200".into(),
+            ));
         }
         Ok(())
     }

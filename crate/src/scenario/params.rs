@@ -182,10 +182,10 @@ pub const PARAMS: &[Param] = &[
         "Simulated time between two metric samples."),
     row!("policy", "Allocation policy", "", Main, Kind::Choice { options: POLICIES }, C(0),
         "How supernodes are promoted and chosen and how clients retry; sets the policy knobs below unless they are given."),
-    row!("restart_rate", "Restart rate", "%/h", Main, float(0.1, 100.0), F(6.0),
+    row!("restart_rate", "Restart rate", "%/h", Main, float(0.01, 100.0), F(6.0),
         "Peak share of all peers restarting per hour as the restart wave passes (the wave's speed)."),
     row!("always_on", "Always-on share", "share", Population, float(0.0, 0.9), F(0.2),
-        "Peers whose PC and client run day and night. [H] fitted so the daily trough is 0.6 of the peak, as published for Dec 2006."),
+        "Peers whose PC and client run day and night. [H] fitted, with the daily rhythm, so the daily trough is about two thirds of the peak (published: 0.6 in Dec 2006, 5-6 M against peaks of 8-9 M in Aug 2007)."),
     row!("capable", "Supernode-capable share", "share", Population, float(0.0, 1.0), F(0.15),
         "Peers with a public address and enough bandwidth to serve as a supernode. [P] any such client can be promoted; [H] the share."),
     row!("windows_au", "Windows with automatic updates", "share", Population, float(0.0, 1.0), F(0.7),
@@ -201,7 +201,7 @@ pub const PARAMS: &[Param] = &[
     row!("sn_attempt_capacity", "Supernode attempt capacity", "attempts/s", Supernodes, float(0.1, 10_000.0), F(3.0),
         "Connection attempts per second a typical supernode handles before it is overloaded; hosts vary from a quarter to four times this. [H]"),
     row!("sn_cooldown_min", "Supernode cooldown", "min", Supernodes, int(0, 2_880), I(60),
-        "After a supernode stops serving, its host may not serve again for this long. [P] a restarted supernode takes a while before it serves again."),
+        "After a supernode stops serving (restart, crash, self-protection), its host may not serve again for this long. [P] a restarted supernode takes a while before it serves again."),
     row!("keepalive_s", "Keep-alive timeout", "s", Supernodes, int(1, 600), I(30),
         "Clients notice that their supernode is gone within this time."),
     row!("cache_size", "Host cache size", "entries", HostCache, int(1, 200), I(200),
@@ -215,7 +215,7 @@ pub const PARAMS: &[Param] = &[
     row!("login_timeout_s", "Login timeout", "s", Login, float(1.0, 600.0), F(30.0),
         "A client gives up waiting for a login reply after this and retries."),
     row!("login_queue_s", "Login queue", "s of work", Login, float(1.0, 3_600.0), F(20.0),
-        "Requests the login servers hold, in seconds of work; beyond it new requests are dropped."),
+        "Requests the login servers hold, in seconds of work; beyond it new requests are dropped. With admission control the servers hold only what they can serve before the client's timeout."),
     row!(knob "login_admission", "Login admission control", "", Kind::Bool, B(false),
         "Login servers refuse at once what they cannot serve before the client's timeout, instead of queueing it and serving it too late."),
     row!(knob "retry", "Retry behaviour", "", Kind::Choice { options: RETRIES }, C(0),
@@ -241,7 +241,7 @@ pub const PARAMS: &[Param] = &[
     row!("wave_share", "Patched share", "share", Triggers, float(0.0, 1.0), F(1.0),
         "Share of Windows-AU peers that install the patch in this wave."),
     row!("bunching", "Time-zone bunching", "", Triggers, Kind::Bool, B(true),
-        "Restarts follow the 3:00-local rule (or one minute after the next boot); off spreads them evenly in time. [P] Windows XP AU defaults."),
+        "Restarts follow the 3:00-local rule (or one minute after the next boot); off spreads them evenly in time, and a PC that is off at its moment installs in a later wave. [P] Windows XP AU defaults."),
     row!("wave_hits_sn", "Supernodes reboot too", "", Triggers, Kind::Bool, B(true),
         "Supernode hosts take part in the wave. [P] the supernodes had rebooted too."),
     row!("reboot_min", "Reboot time", "min", Triggers, float(0.5, 240.0), F(5.0),
@@ -257,7 +257,7 @@ pub const PARAMS: &[Param] = &[
     row!("sn_down", "Supernodes taken down", "share", Triggers, float(0.0, 1.0), F(0.0),
         "Share of supernodes restarted by hand at the trigger time."),
     row!("mega_count", "Mega-supernodes", "per M peers", Operator, float(0.0, 100_000.0), F(0.0),
-        "Dedicated high-capacity supernodes the operator starts. [P] Skype started hundreds, then thousands, in Dec 2010."),
+        "Dedicated high-capacity supernodes the operator starts (rounded to a whole number, at least one if above zero). [P] Skype started hundreds, then thousands, in Dec 2010."),
     row!("mega_after_h", "Mega-supernodes after", "h", Operator, float(0.0, 336.0), F(12.0),
         "Hours after the trigger when the first one starts."),
     row!("mega_ramp_h", "Mega-supernode ramp", "h", Operator, float(0.0, 72.0), F(6.0),
@@ -291,10 +291,9 @@ pub fn allowed(kind: &Kind) -> String {
     }
 }
 
-/// Shortest decimal that round-trips: `3`, `0.15`, `1e-7` stay readable in links.
+/// Shortest decimal that round-trips, so `3` and `0.15` stay `3` and `0.15` in links.
 pub fn fmt_f64(x: f64) -> String {
-    let s = format!("{x}");
-    s
+    format!("{x}")
 }
 
 pub fn format_value(kind: &Kind, v: Value) -> String {
