@@ -102,11 +102,12 @@ fn out_writes_the_file_and_bad_input_writes_nothing() {
 }
 
 /// Bad input exits with 2 and one line naming the key, the value and what
-/// is allowed (plus a hint line pointing at the usage).
+/// is allowed.
 fn refused(args: &[&str], must_contain: &[&str]) {
     let o = patchstorm(args);
     assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
     let first = err.lines().next().unwrap();
     assert!(first.starts_with("error: "), "{first}");
     for needle in must_contain {
@@ -122,7 +123,7 @@ fn bad_input_is_refused_with_key_value_and_range() {
     refused(&["run", "--set", "wobble=3"], &["wobble"]);
     refused(&["run", "--scenario", "policy=magic"], &["policy=magic", "legacy-2007", "resilient"]);
     refused(&["run", "--scenario", "peers"], &["peers", "key=value"]);
-    refused(&["run", "--set", "restart_rate=abc"], &["restart_rate=abc", "0.1", "100"]);
+    refused(&["run", "--set", "restart_rate=abc"], &["restart_rate=abc", "0.01", "100"]);
     refused(&["run", "--set", "restart_rate=90"], &["restart_rate=90", "cannot go faster"]);
     refused(&["run", "--hours", "1000"], &["hours=1000", "336"]);
     refused(&["run", "--format", "xml"], &["xml", "json or csv"]);
@@ -149,7 +150,7 @@ fn presets_and_params_list_the_table() {
 
 #[test]
 fn validate_prints_each_published_point_with_its_columns() {
-    let o = patchstorm(&["validate", "--peers", "5000"]);
+    let o = patchstorm(&["validate", "--peers", "5000", "--seeds", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     for preset in ["preset skype-2007", "preset skype-2010"] {
@@ -157,18 +158,74 @@ fn validate_prints_each_published_point_with_its_columns() {
     }
     let header = text.lines().find(|l| l.starts_with("utc")).expect("a header line");
     let columns: Vec<&str> = header.split_whitespace().collect();
-    assert_eq!(columns, ["utc", "published", "share", "simulated", "difference", "note"]);
+    assert_eq!(columns, ["utc", "published", "share", "simulated", "seed_range", "difference", "note"]);
     // Every published count of both outages, with a number in each column.
     let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("2007-08-") || l.starts_with("2010-12-")).collect();
     assert_eq!(rows.len(), 9 + 4, "{text}");
     for r in &rows {
         let f: Vec<&str> = r.split_whitespace().collect();
-        for x in &f[1..5] {
+        for x in f[1..4].iter().chain(&f[5..6]) {
             assert!(x.parse::<f64>().is_ok(), "{r}");
         }
+        let (lo, hi) = f[4].split_once('-').unwrap_or_else(|| panic!("a seed range in {r}"));
+        assert!(lo.parse::<f64>().unwrap() <= hi.parse::<f64>().unwrap(), "{r}");
     }
     assert_eq!(text.matches("mean absolute difference").count(), 2);
-    assert_eq!(text.matches("shape: collapse").count(), 2);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("seed ") && l.contains("collapse")).count(),
+        4,
+        "two seeds per preset"
+    );
+}
+
+#[test]
+fn study_options_are_checked_like_scenario_parameters() {
+    refused(
+        &["ablate", "--preset", "skype-2007", "--peers", "1000", "--seed", "99999999999"],
+        &["seed=99999999999", "4294967295"],
+    );
+    refused(&["validate", "--peers", "5"], &["peers=5", "1000"]);
+    refused(&["validate", "--seeds", "0"], &["--seeds 0", "1 to 64"]);
+    refused(&["phase", "--peers", "many"], &["peers=many"]);
+    // Padded numbers are read as numbers, not refused and not a panic.
+    let o = patchstorm(&["validate", "--peers", " 1000 ", "--seed", " 3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn set_policy_keeps_the_knobs_given_with_it_in_any_order() {
+    let query = |args: &[&str]| {
+        let v: serde_json::Value = serde_json::from_str(&stdout(&patchstorm(args))).unwrap();
+        v["scenario"].as_str().unwrap().to_string()
+    };
+    let a = query(&[
+        "run",
+        "--preset",
+        "calm-day",
+        "--hours",
+        "1",
+        "--set",
+        "peers=1000",
+        "--set",
+        "retry=fixed",
+        "--set",
+        "policy=resilient",
+    ]);
+    let b = query(&[
+        "run",
+        "--preset",
+        "calm-day",
+        "--hours",
+        "1",
+        "--set",
+        "peers=1000",
+        "--set",
+        "policy=resilient",
+        "--set",
+        "retry=fixed",
+    ]);
+    assert_eq!(a, b);
+    assert!(a.contains("retry=fixed") && a.contains("policy=resilient"), "{a}");
 }
 
 #[test]
@@ -191,11 +248,13 @@ fn ablate_prints_one_row_per_mechanism() {
 
 #[test]
 fn phase_maps_each_policy() {
-    let o = patchstorm(&["phase", "--peers", "2000", "--rates", "1,6", "--capacities", "300,500", "--policy", "resilient"]);
+    let o =
+        patchstorm(&["phase", "--peers", "2000", "--rates", "1,6", "--capacities", "300,500", "--policy", "resilient"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("policy resilient"), "{text}");
-    let grid: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("300") || l.trim_start().starts_with("500")).collect();
+    let grid: Vec<&str> =
+        text.lines().filter(|l| l.trim_start().starts_with("300") || l.trim_start().starts_with("500")).collect();
     assert_eq!(grid.len(), 2, "{text}");
     refused(&["phase", "--rates", "1,x"], &["--rates"]);
     refused(&["phase", "--policy", "chaos"], &["chaos", "resilient"]);

@@ -29,20 +29,55 @@ pub const SKYPE_2007: &[Mechanism] = &[
     m("bunching", "time-zone bunching of the restarts", "bunching=false", "restarts spread evenly over the same hours"),
     m("sn_reboot", "supernodes rebooting with their hosts", "wave_hits_sn=false", "supernode hosts skip the wave"),
     m("login", "the login bottleneck", "login_capacity=100000", "login servers 1600 times larger"),
-    m("fast_retry", "fast retries", "retry=jitter&retry_base_s=1&retry_cap_s=300", "backoff with full jitter, 1 s to 5 min"),
+    m(
+        "fast_retry",
+        "fast retries",
+        "retry=jitter&retry_base_s=1&retry_cap_s=300",
+        "backoff with full jitter, 1 s to 5 min",
+    ),
     m("blind_choice", "load-blind supernode choice", "sn_choice=two-choices", "the less loaded of two supernodes"),
     m("uptime_gate", "uptime-gated promotion", "promote_uptime_min=10", "promotion after 10 minutes of uptime"),
-    m("slow_promotion", "promotion paced for normal churn", "promote_rate=200", "promotion as fast as the shortage needs"),
-    m("stall", "overload that feeds on itself", "sn_overload=admission", "supernodes refuse cheaply and keep their clients"),
-    m("blind_count", "allocation blind to overload", "promote_counts=answering", "overloaded supernodes count for what they answer"),
-    m("stale_cache", "stale host-cache entries costing a timeout", "attach_timeout_s=0.5", "a dead entry costs half a second"),
+    m(
+        "slow_promotion",
+        "promotion paced for normal churn",
+        "promote_rate=200",
+        "promotion as fast as the shortage needs",
+    ),
+    m(
+        "stall",
+        "overload that feeds on itself",
+        "sn_overload=admission",
+        "supernodes refuse cheaply and keep their clients",
+    ),
+    m(
+        "blind_count",
+        "allocation blind to overload",
+        "promote_counts=answering",
+        "overloaded supernodes count for what they answer",
+    ),
+    m(
+        "stale_cache",
+        "stale host-cache entries costing a timeout",
+        "attach_timeout_s=0.5",
+        "a dead entry costs half a second",
+    ),
 ];
 
 /// The mechanisms of the 2010 outage, each with its off switch.
 pub const SKYPE_2010: &[Mechanism] = &[
     m("crash", "the crashing client", "crash=false", "no crashes"),
-    m("self_protect", "self-protective shutdown", "sn_overload=admission", "overloaded supernodes refuse cheaply and stay"),
-    m("cooldown", "restarted supernodes waiting before they serve", "sn_cooldown_min=0", "a host may serve again at once"),
+    m(
+        "self_protect",
+        "self-protective shutdown",
+        "sn_overload=admission",
+        "overloaded supernodes refuse cheaply and stay",
+    ),
+    m(
+        "cooldown",
+        "restarted supernodes waiting before they serve",
+        "sn_cooldown_min=0",
+        "a host may serve again at once",
+    ),
     m("uptime_gate", "uptime-gated promotion", "promote_uptime_min=10", "promotion after 10 minutes of uptime"),
     m("blind_choice", "load-blind supernode choice", "sn_choice=two-choices", "the less loaded of two supernodes"),
     m("login", "the login bottleneck", "login_capacity=100000", "login servers 330 times larger"),

@@ -118,8 +118,14 @@ pub fn placed(sim: &Simulation) -> Vec<Placed> {
 /// A share of the normal level stated in a note, "about 60%" -> 0.6.
 pub fn stated_share(note: &str) -> Option<f64> {
     let pct = note.find('%')?;
-    let digits: String =
-        note[..pct].chars().rev().take_while(|c| c.is_ascii_digit() || *c == '.').collect::<Vec<_>>().into_iter().rev().collect();
+    let digits: String = note[..pct]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     digits.parse::<f64>().ok().map(|x| x / 100.0)
 }
 

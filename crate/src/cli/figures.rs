@@ -60,20 +60,26 @@ pub fn lines(
             .draw()
             .map_err(draw_err)?;
         for &(x, label) in marks {
+            chart.draw_series(LineSeries::new(vec![(x, 0.0), (x, y_max)], GREY.stroke_width(1))).map_err(draw_err)?;
             chart
-                .draw_series(LineSeries::new(vec![(x, 0.0), (x, y_max)], GREY.stroke_width(1)))
-                .map_err(draw_err)?;
-            chart
-                .draw_series(std::iter::once(Text::new(label.to_string(), (x, y_max * 0.97), ("sans-serif", 13).into_font().color(&GREY))))
+                .draw_series(std::iter::once(Text::new(
+                    label.to_string(),
+                    (x, y_max * 0.97),
+                    ("sans-serif", 13).into_font().color(&GREY),
+                )))
                 .map_err(draw_err)?;
         }
         for s in lines {
             let color = s.color;
-            chart
+            let drawn = chart
                 .draw_series(LineSeries::new(s.points.iter().copied(), color.stroke_width(2)))
-                .map_err(draw_err)?
-                .label(&s.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .map_err(draw_err)?;
+            // Unnamed lines (further seeds) share the first one's legend entry.
+            if !s.name.is_empty() {
+                drawn
+                    .label(&s.name)
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            }
         }
         for s in markers {
             let color = s.color;
@@ -130,7 +136,10 @@ pub fn bars(title: &str, x_label: &str, x_max: f64, rows: &[(String, f64, RGBCol
         for (k, (_, value, color, note)) in rows.iter().enumerate() {
             let y = (n - 1 - k) as f64;
             chart
-                .draw_series(std::iter::once(Rectangle::new([(0.0, y + 0.2), (value.min(x_max), y + 0.8)], color.filled())))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y + 0.2), (value.min(x_max), y + 0.8)],
+                    color.filled(),
+                )))
                 .map_err(draw_err)?;
             chart
                 .draw_series(std::iter::once(Text::new(
@@ -183,7 +192,10 @@ pub fn heatmap(
             for (i, (color, text)) in row.iter().enumerate() {
                 let (x, y) = (i as f64, j as f64);
                 chart
-                    .draw_series(std::iter::once(Rectangle::new([(x + 0.03, y + 0.03), (x + 0.97, y + 0.97)], color.filled())))
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x + 0.03, y + 0.03), (x + 0.97, y + 0.97)],
+                        color.filled(),
+                    )))
                     .map_err(draw_err)?;
                 chart
                     .draw_series(std::iter::once(Text::new(text.clone(), (x + 0.3, y + 0.58), ("sans-serif", 13))))
@@ -233,11 +245,13 @@ pub fn write(dir: &Path, base: &str, svg: &str) -> Result<Option<String>> {
             "{base}.png not written: no TrueType font found on this system (Debian: apt-get install fonts-dejavu-core)"
         )));
     }
-    let tree = resvg::usvg::Tree::from_str(svg, &opt).map_err(|e| Failure::Run(format!("reading the SVG of {base}: {e}")))?;
+    let tree =
+        resvg::usvg::Tree::from_str(svg, &opt).map_err(|e| Failure::Run(format!("reading the SVG of {base}: {e}")))?;
     let size = tree.size().to_int_size();
     let scale = 2.0;
-    let mut pixmap = resvg::tiny_skia::Pixmap::new((size.width() as f32 * scale) as u32, (size.height() as f32 * scale) as u32)
-        .ok_or_else(|| Failure::Run(format!("{base}: empty figure")))?;
+    let mut pixmap =
+        resvg::tiny_skia::Pixmap::new((size.width() as f32 * scale) as u32, (size.height() as f32 * scale) as u32)
+            .ok_or_else(|| Failure::Run(format!("{base}: empty figure")))?;
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
     resvg::render(&tree, resvg::tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
     let png = pixmap.encode_png().map_err(|e| Failure::Run(format!("encoding {base}.png: {e}")))?;

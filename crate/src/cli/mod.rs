@@ -71,7 +71,6 @@ pub fn main(args: Vec<String>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(msg)) => {
             eprintln!("error: {msg}");
-            eprintln!("(patchstorm help shows the usage)");
             ExitCode::from(2)
         }
         Err(Failure::Run(msg)) => {
@@ -130,10 +129,16 @@ pub fn build_scenario(
     }
     let bad = |e: patchstorm::ScenarioError| input(e.to_string());
     let mut s = Scenario::parse_query(&q).map_err(bad)?;
+    let mut pairs = Vec::new();
     for set in sets {
         let (k, v) = set
             .split_once('=')
             .ok_or_else(|| input(format!("--set {set:?} is not KEY=VALUE (for example --set peers=1000000)")))?;
+        pairs.push((k, v));
+    }
+    // As in a link: a policy first, so the knobs given with it are kept.
+    pairs.sort_by_key(|&(k, _)| k != "policy");
+    for (k, v) in pairs {
         s.set(k, v).map_err(bad)?;
     }
     if let Some(h) = hours {

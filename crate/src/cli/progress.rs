@@ -28,8 +28,7 @@ impl Progress {
     }
 
     /// A bar over `total` runs.
-    pub fn runs(what: &str, total: usize) -> Progress {
-        let what: &'static str = Box::leak(what.to_string().into_boxed_str());
+    pub fn runs(what: &'static str, total: usize) -> Progress {
         Progress { what, total, ..Progress::new(true, 1) }
     }
 

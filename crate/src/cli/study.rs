@@ -29,7 +29,7 @@ pub struct Counter {
 }
 
 impl Counter {
-    fn new(total: usize, what: &str) -> Counter {
+    fn new(total: usize, what: &'static str) -> Counter {
         Counter { total, done: AtomicUsize::new(0), bar: Mutex::new(super::progress::Progress::runs(what, total)) }
     }
     fn tick(&self) {
@@ -59,20 +59,36 @@ fn parse_list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>> {
         .map_err(|_| input(format!("{flag} {v} is not a comma-separated list of numbers")))
 }
 
+/// `--peers` and `--seed` are checked like the scenario parameters, with
+/// their messages, and read back from the checked scenario.
 fn check_peers(peers: &str) -> Result<u32> {
-    // Validated like the scenario parameter, with its message.
-    build_scenario(Some("calm-day"), None, &[&format!("peers={peers}")], None)?;
-    Ok(peers.parse().expect("validated"))
+    let s = build_scenario(Some("calm-day"), None, &[&format!("peers={peers}")], None)?;
+    Ok(s.int(patchstorm::scenario::P::Peers) as u32)
+}
+
+fn check_seed(seed: &str) -> Result<u64> {
+    let s = build_scenario(Some("calm-day"), None, &[&format!("seed={seed}")], None)?;
+    Ok(s.int(patchstorm::scenario::P::Seed) as u64)
 }
 
 // ---- validate ---------------------------------------------------------------
 
+/// A historical preset run with several seeds against the published record.
+/// The model is stochastic and, while the 2007 network climbs back, the
+/// exact hour of each climb and relapse differs from seed to seed; one seed
+/// would be an arbitrary sample of that.
 pub struct Validation {
     pub preset: Preset,
+    pub seeds: Vec<u64>,
+    /// The simulated share in each row is the mean over the seeds.
     pub rows: Vec<Row>,
-    pub series: Vec<(f64, f64)>,
+    /// Per row, the lowest and highest simulated share over the seeds.
+    pub ranges: Vec<(f64, f64)>,
+    /// Per seed, (hours, online / normal).
+    pub series: Vec<Vec<(f64, f64)>>,
     pub trigger_h: f64,
-    pub shape: Shape,
+    /// Per seed.
+    pub shapes: Vec<Shape>,
 }
 
 /// The outage's shape, for the published one's checklist.
@@ -111,18 +127,61 @@ fn shape(sim: &Simulation) -> Shape {
     Shape { collapse_h, recovered_h: patchstorm::summary::summarize(sim, 0.0).recovered_after_hours, relapses }
 }
 
-pub fn validation_runs(peers: u32, seed: u64) -> Vec<Validation> {
-    [Preset::Skype2007, Preset::Skype2010]
+/// One seed's run of a historical preset.
+struct SeedRun {
+    preset: Preset,
+    rows: Vec<Row>,
+    series: Vec<(f64, f64)>,
+    trigger_h: f64,
+    shape: Shape,
+}
+
+pub fn validation_runs(peers: u32, seeds: &[u64]) -> Vec<Validation> {
+    let presets = [Preset::Skype2007, Preset::Skype2010];
+    let jobs: Vec<(Preset, u64)> = presets.iter().flat_map(|&p| seeds.iter().map(move |&s| (p, s))).collect();
+    let runs: Vec<SeedRun> = jobs
         .par_iter()
-        .map(|&preset| {
+        .map(|&(preset, seed)| {
             let sim = run(&format!("preset={}&peers={peers}&seed={seed}", preset.key()));
-            let trigger_h = sim.config().trigger as f64 / 3_600_000.0;
-            Validation {
+            SeedRun {
                 preset,
                 rows: validation::compare(&sim),
                 series: sim.series().iter().map(|s| (s.t_hours, s.online_share / s.normal_share)).collect(),
-                trigger_h,
+                trigger_h: sim.config().trigger as f64 / 3_600_000.0,
                 shape: shape(&sim),
+            }
+        })
+        .collect();
+    presets
+        .iter()
+        .map(|&preset| {
+            let mine: Vec<&SeedRun> = runs.iter().filter(|r| r.preset == preset).collect();
+            let mut rows = mine[0].rows.clone();
+            let mut ranges = Vec::new();
+            for (k, row) in rows.iter_mut().enumerate() {
+                let shares: Vec<f64> = mine.iter().map(|r| r.rows[k].simulated_share).collect();
+                row.simulated_share = shares.iter().sum::<f64>() / shares.len() as f64;
+                row.difference = row.simulated_share - row.published_share;
+                ranges.push((
+                    shares.iter().copied().fold(f64::INFINITY, f64::min),
+                    shares.iter().copied().fold(0.0, f64::max),
+                ));
+            }
+            Validation {
+                preset,
+                seeds: seeds.to_vec(),
+                rows,
+                ranges,
+                series: mine.iter().map(|r| r.series.clone()).collect(),
+                trigger_h: mine[0].trigger_h,
+                shapes: mine
+                    .iter()
+                    .map(|r| Shape {
+                        collapse_h: r.shape.collapse_h,
+                        recovered_h: r.shape.recovered_h,
+                        relapses: r.shape.relapses.clone(),
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -131,23 +190,34 @@ pub fn validation_runs(peers: u32, seed: u64) -> Vec<Validation> {
 fn validation_table(v: &Validation, markdown: bool) -> String {
     let mut out = String::new();
     if markdown {
-        out += "| UTC | published | published share of normal | simulated share | difference | note |\n|---|---:|---:|---:|---:|---|\n";
+        out += "| UTC | published | published share of normal | simulated share (mean) | range over seeds | difference | note |\n|---|---:|---:|---:|---:|---:|---|\n";
     } else {
-        let _ = writeln!(out, "{:<18} {:>11} {:>9} {:>9} {:>10}  note", "utc", "published", "share", "simulated", "difference");
+        let _ = writeln!(
+            out,
+            "{:<18} {:>11} {:>9} {:>9} {:>13} {:>10}  note",
+            "utc", "published", "share", "simulated", "seed_range", "difference"
+        );
     }
-    for r in &v.rows {
+    for (r, (lo, hi)) in v.rows.iter().zip(&v.ranges) {
         let flag = if r.difference.abs() <= WITHIN { "" } else { " *" };
         if markdown {
             let _ = writeln!(
                 out,
-                "| {} | {:.0} | {:.3} | {:.3} | {:+.3}{} | {} |",
+                "| {} | {:.0} | {:.3} | {:.3} | {lo:.3}-{hi:.3} | {:+.3}{} | {} |",
                 r.utc, r.published, r.published_share, r.simulated_share, r.difference, flag, r.note
             );
         } else {
             let _ = writeln!(
                 out,
-                "{:<18} {:>11.0} {:>9.3} {:>9.3} {:>+10.3}{:<2} {}",
-                r.utc, r.published, r.published_share, r.simulated_share, r.difference, flag, r.note
+                "{:<18} {:>11.0} {:>9.3} {:>9.3} {:>13} {:>+10.3}{:<2} {}",
+                r.utc,
+                r.published,
+                r.published_share,
+                r.simulated_share,
+                format!("{lo:.3}-{hi:.3}"),
+                r.difference,
+                flag,
+                r.note
             );
         }
     }
@@ -156,42 +226,69 @@ fn validation_table(v: &Validation, markdown: bool) -> String {
     if markdown {
         out += "\n(* = outside the target)\n";
     } else {
-        let _ = writeln!(out, "mean absolute difference {mad:.3} over {} points; {within} of {} within {WITHIN} (* = outside)", v.rows.len(), v.rows.len());
+        let _ = writeln!(
+            out,
+            "mean absolute difference {mad:.3} over {} points; {within} of {} within {WITHIN} (* = outside)",
+            v.rows.len(),
+            v.rows.len()
+        );
     }
     out
 }
 
+/// Seeds the validation averages over by default.
+pub const VALIDATION_SEEDS: u64 = 4;
+
 pub fn validate(args: &[String]) -> Result<()> {
-    let (mut peers, mut seed) = (100_000u32, 1u64);
+    let mut peers = 100_000u32;
+    let mut seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next() {
         match flag {
             "--peers" => peers = check_peers(flags.value(flag)?)?,
-            "--seed" => {
+            "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
+            "--seeds" => {
                 let v = flags.value(flag)?;
-                build_scenario(None, None, &[&format!("seed={v}")], None)?;
-                seed = v.parse().expect("validated");
+                let n: u64 = v.trim().parse().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| {
+                    input(format!("--seeds {v} is not allowed: --seeds must be a whole number from 1 to 64"))
+                })?;
+                seeds = (1..=n).collect();
             }
             other => return Err(input(format!("unknown option {other:?} for validate"))),
         }
     }
     let mut out = String::new();
-    for v in validation_runs(peers, seed) {
-        let _ = writeln!(out, "preset {} ({peers} peers, seed {seed}); published record: crate/data/", v.preset.key());
-        out += &validation_table(&v, false);
+    for v in validation_runs(peers, &seeds) {
         let _ = writeln!(
             out,
-            "shape: collapse to 10% of normal {} after the trigger; recovered {}; relapses after climbing back: {}\n",
-            v.shape.collapse_h.map_or("never".into(), |h| format!("{h:.1} h")),
-            v.shape.recovered_h.map_or("never".into(), |h| format!("{h:.1} h after the trigger")),
-            if v.shape.relapses.is_empty() {
-                "none".to_string()
-            } else {
-                v.shape.relapses.iter().map(|h| format!("{h:.1} h")).collect::<Vec<_>>().join(", ")
-            }
+            "preset {} ({peers} peers, seeds {}); published record: crate/data/",
+            v.preset.key(),
+            seed_list(&v.seeds)
         );
+        out += &validation_table(&v, false);
+        for (seed, sh) in v.seeds.iter().zip(&v.shapes) {
+            let _ = writeln!(out, "seed {seed}: {}", shape_text(sh));
+        }
+        out.push('\n');
     }
     emit(out.as_bytes())
+}
+
+fn seed_list(seeds: &[u64]) -> String {
+    seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+pub fn shape_text(sh: &Shape) -> String {
+    format!(
+        "collapse to 10% of normal {} after the trigger; healed {}; relapses after climbing back above 80%: {}",
+        sh.collapse_h.map_or("never".into(), |h| format!("{h:.1} h")),
+        sh.recovered_h.map_or("never".into(), |h| format!("{h:.1} h after the trigger")),
+        if sh.relapses.is_empty() {
+            "none".to_string()
+        } else {
+            sh.relapses.iter().map(|h| format!("at {h:.1} h")).collect::<Vec<_>>().join(", ")
+        }
+    )
 }
 
 // ---- ablate -------------------------------------------------------------------
@@ -227,7 +324,11 @@ fn ablation_table(a: &Ablation, markdown: bool) -> String {
     if markdown {
         out += "| switched off | outage | depth (lowest online / normal) | hours below half of normal | healed after (h) |\n|---|---|---:|---:|---:|\n";
     } else {
-        let _ = writeln!(out, "{:<46} {:>7} {:>7} {:>11} {:>14}", "switched off", "outage", "depth", "hours down", "healed after h");
+        let _ = writeln!(
+            out,
+            "{:<46} {:>7} {:>7} {:>11} {:>14}",
+            "switched off", "outage", "depth", "hours down", "healed after h"
+        );
     }
     for (m, o) in &a.rows {
         let name = m.map_or("nothing (the preset)".to_string(), |m| m.name.to_string());
@@ -249,24 +350,23 @@ pub fn ablate(args: &[String]) -> Result<()> {
         match flag {
             "--preset" => {
                 let v = flags.value(flag)?;
-                let p = Preset::from_key(v).ok_or_else(|| input(format!("--preset {v}: use skype-2007 or skype-2010")))?;
+                let p =
+                    Preset::from_key(v).ok_or_else(|| input(format!("--preset {v}: use skype-2007 or skype-2010")))?;
                 if ablation::mechanisms(p).is_empty() {
                     return Err(input(format!("--preset {v} has no outage to ablate: use skype-2007 or skype-2010")));
                 }
                 preset = Some(p);
             }
             "--peers" => peers = check_peers(flags.value(flag)?)?,
-            "--seed" => seed = flags.value(flag)?.parse().map_err(|_| input("--seed takes a whole number"))?,
+            "--seed" => seed = check_seed(flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for ablate"))),
         }
     }
     let preset = preset.ok_or_else(|| input("ablate needs --preset skype-2007 or --preset skype-2010"))?;
     let counter = Counter::new(ablation::mechanisms(preset).len() + 1, "ablation runs");
     let a = ablation_runs(preset, peers, seed, Some(&counter));
-    let mut out = format!(
-        "ablation of {} ({peers} peers, seed {seed}): one mechanism switched off at a time\n",
-        preset.key()
-    );
+    let mut out =
+        format!("ablation of {} ({peers} peers, seed {seed}): one mechanism switched off at a time\n", preset.key());
     out += &ablation_table(&a, false);
     out += "\noutage: online below half of normal for an hour or more after the trigger\n";
     emit(out.as_bytes())
@@ -329,7 +429,13 @@ pub const PHASE_CAPACITIES: [u32; 7] = [260, 300, 350, 400, 500, 600, 800];
 /// Simulated hours after the trigger that count.
 pub const PHASE_HOURS_AFTER: i64 = 48;
 
-pub fn phase_runs(policies: &[&'static str], rates: &[f64], capacities: &[u32], peers: u32, counter: Option<&Counter>) -> Vec<Phase> {
+pub fn phase_runs(
+    policies: &[&'static str],
+    rates: &[f64],
+    capacities: &[u32],
+    peers: u32,
+    counter: Option<&Counter>,
+) -> Vec<Phase> {
     let trigger_offset = {
         let s = Scenario::preset(Preset::Skype2007);
         (s.time(patchstorm::scenario::P::Trigger) - s.time(patchstorm::scenario::P::Start)) / 3_600
@@ -421,7 +527,8 @@ fn phase_table(ph: &Phase) -> String {
     out
 }
 
-const PHASE_LEGEND: &str = ". no outage   1 heals within 24 h   2 heals within 48 h   X not healed 48 h after the end of the wave";
+const PHASE_LEGEND: &str =
+    ". no outage   1 heals within 24 h   2 heals within 48 h   X not healed 48 h after the end of the wave";
 
 pub fn phase(args: &[String]) -> Result<()> {
     let mut peers = 20_000u32;
@@ -493,7 +600,8 @@ pub fn report(args: &[String]) -> Result<()> {
     let started = std::time::Instant::now();
     let mut notes = Vec::new();
     eprintln!("validation: skype-2007 and skype-2010 at {peers} peers");
-    let validations = validation_runs(peers, 1);
+    let seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
+    let validations = validation_runs(peers, &seeds);
     let presets = [Preset::Skype2007, Preset::Skype2010];
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
     let counter = Counter::new(total, "ablation runs");
@@ -513,23 +621,37 @@ pub fn report(args: &[String]) -> Result<()> {
         let svg = phase_figure(m, phase_peers)?;
         notes.extend(figures::write(&fig_dir, &format!("phase-{}", m.policy), &svg)?);
     }
-    let md = super::report_text::validation_md(&validations, &ablations, &maps, peers, phase_peers, started.elapsed().as_secs_f64());
+    let md = super::report_text::validation_md(&validations, &ablations, &maps, peers, phase_peers);
     let md_path = out_dir.join("VALIDATION.md");
     std::fs::write(&md_path, md).map_err(|e| Failure::Run(format!("writing {}: {e}", md_path.display())))?;
     for n in &notes {
         eprintln!("note: {n}");
     }
-    eprintln!("wrote {} and {}", md_path.display(), fig_dir.display());
+    eprintln!("wrote {} and {} in {:.0} s", md_path.display(), fig_dir.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
 fn validation_figure(v: &Validation) -> Result<String> {
     let t0 = v.trigger_h;
-    let line = Series {
-        name: "simulated online / normal".into(),
-        color: figures::BLUE,
-        points: v.series.iter().map(|&(t, r)| (t - t0, r)).collect(),
-    };
+    let mut lines: Vec<Series> = v
+        .series
+        .iter()
+        .zip(&v.seeds)
+        .map(|(s, seed)| Series {
+            name: if *seed == v.seeds[0] {
+                "simulated online / normal, one line per seed".into()
+            } else {
+                String::new()
+            },
+            color: figures::SKY,
+            points: s.iter().map(|&(t, r)| (t - t0, r)).collect(),
+        })
+        .collect();
+    let n = v.series.len() as f64;
+    let mean: Vec<(f64, f64)> = (0..v.series[0].len())
+        .map(|i| (v.series[0][i].0 - t0, v.series.iter().map(|s| s.get(i).map_or(0.0, |p| p.1)).sum::<f64>() / n))
+        .collect();
+    lines.push(Series { name: "mean over the seeds".into(), color: figures::BLUE, points: mean });
     let published = Series {
         name: "published (Skype's counter) / normal".into(),
         color: figures::VERMILION,
@@ -539,7 +661,15 @@ fn validation_figure(v: &Validation) -> Result<String> {
         Preset::Skype2010 => "December 2010: online share of normal, simulated and published",
         _ => "August 2007: online share of normal, simulated and published",
     };
-    figures::lines(title, "hours after the trigger", "online / normal", 1.25, &[line], &[published], &[(0.0, " trigger")])
+    figures::lines(
+        title,
+        "hours after the trigger",
+        "online / normal",
+        1.25,
+        &lines,
+        &[published],
+        &[(0.0, " trigger")],
+    )
 }
 
 fn ablation_figure(a: &Ablation) -> Result<String> {
