@@ -398,11 +398,11 @@ function syncControls() {
   rate.value = v.restart_rate;
   $('restart-rate-value').textContent = `${Number(v.restart_rate).toFixed(1)} %/h`;
   const help = $('restart-rate-help');
-  help.textContent = '';
-  help.append(
-    `Peak share of all peers restarting per hour as the restart wave passes; up to ${rate.max} %/h in this scenario (every patched PC restarting at its earliest moment).`,
-  );
-  if (v.wave !== 'true') help.append(' This scenario has no restart wave (Advanced → Triggers), so the rate has no effect.');
+  const hasWave = v.wave === 'true';
+  rate.disabled = !hasWave;
+  help.textContent = hasWave
+    ? `Peak share of all peers restarting per hour as the restart wave passes; up to ${rate.max} %/h in this scenario (every patched PC restarting at its earliest moment).`
+    : 'Peak share of all peers restarting per hour as a restart wave passes. This scenario has no restart wave (Advanced → Triggers → Restart wave), so the slider is off.';
 
   $('policy').value = v.policy;
   $('policy-help').textContent = `${POLICY_TEXT[v.policy] || ''} Choosing a policy resets its knobs (Advanced → Policy knobs).`;

@@ -289,7 +289,7 @@ export class Charts {
         yLabel: 'supernodes',
         right: { label: 'client slots / peers' },
         series: [
-          { label: 'Supernodes live', unit: '', colour: C.live, width: 2, get: (r) => r.sn_live },
+          { label: 'Supernodes (peer-hosted + mega)', unit: '', colour: C.live, width: 2, get: (r) => r.sn_live + r.sn_mega },
           { label: 'Overloaded', unit: '', colour: C.overloaded, get: (r) => r.sn_overloaded },
           { label: 'Spare slots (answering)', unit: 'slots', colour: C.spare, scale: 'r', get: (r) => r.sn_spare },
           { label: 'Demand (connected + searching)', unit: 'peers', colour: C.demand, dash: [6, 4], scale: 'r', get: (r) => r.sn_demand },
