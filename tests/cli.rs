@@ -149,6 +149,15 @@ fn presets_and_params_list_the_table() {
 }
 
 #[test]
+fn help_after_any_command_prints_the_usage() {
+    for command in ["run", "validate", "ablate", "phase", "report", "bench"] {
+        let o = patchstorm(&[command, "--help"]);
+        assert!(o.status.success(), "{command} --help: {}", stderr(&o));
+        assert!(stdout(&o).contains(&format!("patchstorm {command}")), "{command} --help");
+    }
+}
+
+#[test]
 fn validate_prints_each_published_point_with_its_columns() {
     let o = patchstorm(&["validate", "--peers", "5000", "--seeds", "2"]);
     assert!(o.status.success(), "{}", stderr(&o));

@@ -53,7 +53,10 @@ pub(crate) fn input(msg: impl Into<String>) -> Failure {
 }
 
 pub fn main(args: Vec<String>) -> ExitCode {
+    // `patchstorm validate --help` and the like: the one usage text covers every command.
+    let asks_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
     let outcome = match args.first().map(String::as_str) {
+        Some(_) if asks_help => emit(format!("{USAGE}\n").as_bytes()),
         Some("run") => run(&args[1..]),
         Some("presets") => no_options(&args[1..]).and_then(|_| emit(presets().as_bytes())),
         Some("params") => no_options(&args[1..]).and_then(|_| emit(params_table().as_bytes())),

@@ -173,20 +173,26 @@ pub fn validation_md(v: &[Validation], a: &[Ablation], maps: &[Phase], peers: u3
         o += &study::phase_text(m);
         o += study::phase_legend();
         o += "\n```\n\n";
+        // Every cell that fails, not only the first per row: the boundary need not be monotone in the rate.
         let mut tips = Vec::new();
         for (c, row) in m.capacities.iter().zip(&m.cells) {
-            let first = row.iter().zip(&m.rates).find(|((h, _), _)| *h == Heal::Not48).map(|(_, r)| *r);
-            tips.push(match first {
-                Some(r) => format!("capacity {c}: from {r} %/h"),
-                None => format!("capacity {c}: never in this sweep"),
-            });
+            let failing: Vec<String> =
+                row.iter().zip(&m.rates).filter(|((h, _), _)| *h == Heal::Not48).map(|(_, r)| r.to_string()).collect();
+            if !failing.is_empty() {
+                tips.push(format!("capacity {c} at {} %/h", failing.join(", ")));
+            }
         }
-        let _ = writeln!(
-            o,
-            "Does not heal within {} h of the wave's end: {}.\n",
-            study::PHASE_HOURS_AFTER,
-            tips.join("; ")
-        );
+        if tips.is_empty() {
+            let _ =
+                writeln!(o, "Every cell of the sweep heals within {} h of the wave's end.\n", study::PHASE_HOURS_AFTER);
+        } else {
+            let _ = writeln!(
+                o,
+                "Not healed within {} h of the wave's end: {}.\n",
+                study::PHASE_HOURS_AFTER,
+                tips.join("; ")
+            );
+        }
     }
 
     o += "## 5. In the playground\n\n\
