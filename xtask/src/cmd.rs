@@ -24,13 +24,7 @@ impl Cmd {
     pub fn new(program: impl AsRef<OsStr>) -> Cmd {
         let program = program.as_ref();
         let name = program.to_string_lossy().into_owned();
-        Cmd {
-            command: Command::new(program),
-            line: quote(&name),
-            program: name,
-            envs: String::new(),
-            dir: None,
-        }
+        Cmd { command: Command::new(program), line: quote(&name), program: name, envs: String::new(), dir: None }
     }
 
     /// `cargo`, the same one that is running us when there is one.
@@ -89,23 +83,14 @@ impl Cmd {
         if status.success() {
             Ok(())
         } else {
-            Err(Error::new(format!(
-                "command failed ({}): {}",
-                describe(status),
-                self.shown()
-            )))
+            Err(Error::new(format!("command failed ({}): {}", describe(status), self.shown())))
         }
     }
 
     /// Runs quietly and returns stdout, or `None` when the program is
     /// missing or fails: for probing what is installed.
     pub fn probe(mut self) -> Option<String> {
-        let output = self
-            .command
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
+        let output = self.command.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
         if !output.status.success() {
             return None;
         }
@@ -114,29 +99,17 @@ impl Cmd {
 
     /// Runs quietly (stdout discarded, stderr shown) and fails like `run`.
     pub fn run_quiet(mut self) -> Result<()> {
-        let status = self
-            .command
-            .stdout(Stdio::null())
-            .status()
-            .map_err(|e| self.spawn_error(e))?;
+        let status = self.command.stdout(Stdio::null()).status().map_err(|e| self.spawn_error(e))?;
         if status.success() {
             Ok(())
         } else {
-            Err(Error::new(format!(
-                "command failed ({}): {}",
-                describe(status),
-                self.shown()
-            )))
+            Err(Error::new(format!("command failed ({}): {}", describe(status), self.shown())))
         }
     }
 
     fn spawn_error(&self, err: std::io::Error) -> Error {
         if err.kind() == ErrorKind::NotFound {
-            Error::new(format!(
-                "`{}` is not installed or not on PATH (needed for: {})",
-                self.program,
-                self.shown()
-            ))
+            Error::new(format!("`{}` is not installed or not on PATH (needed for: {})", self.program, self.shown()))
         } else {
             Error::new(format!("could not start `{}`: {err}", self.shown()))
         }
@@ -161,10 +134,7 @@ fn describe(status: std::process::ExitStatus) -> String {
 
 /// Shell-quotes an argument only when it needs it, so printed commands stay readable.
 fn quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
     if plain {
         arg.to_string()
     } else {
@@ -175,18 +145,14 @@ fn quote(arg: &str) -> String {
 /// The full path of `program` if it is on PATH.
 pub fn which(program: &str) -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| is_executable(candidate))
 }
 
 fn is_executable(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        path.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
+        path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
     }
     #[cfg(not(unix))]
     {
@@ -208,10 +174,7 @@ mod tests {
             cmd.shown(),
             "CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless crate"
         );
-        let cmd = Cmd::new("npm")
-            .arg("ci")
-            .env("A", "b c")
-            .dir(Path::new("/x/www"));
+        let cmd = Cmd::new("npm").arg("ci").env("A", "b c").dir(Path::new("/x/www"));
         assert_eq!(cmd.shown(), "(cd /x/www && A='b c' npm ci)");
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("it's"), r"'it'\''s'");
@@ -222,13 +185,7 @@ mod tests {
     fn failures_name_the_command() {
         let err = Cmd::new("false").run().unwrap_err().to_string();
         assert_eq!(err, "command failed (exit status 1): false");
-        let err = Cmd::new("no-such-program-xtask")
-            .run()
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("`no-such-program-xtask` is not installed"),
-            "{err}"
-        );
+        let err = Cmd::new("no-such-program-xtask").run().unwrap_err().to_string();
+        assert!(err.contains("`no-such-program-xtask` is not installed"), "{err}");
     }
 }

@@ -78,10 +78,7 @@ impl Repo {
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-        let root = manifest_dir
-            .parent()
-            .ok_or_else(|| Error::new("xtask/ has no parent directory"))?
-            .to_path_buf();
+        let root = manifest_dir.parent().ok_or_else(|| Error::new("xtask/ has no parent directory"))?.to_path_buf();
         if !root.join("Cargo.toml").is_file() {
             return Err(Error::new(format!(
                 "{} does not look like the repository root (no Cargo.toml)",
@@ -120,12 +117,7 @@ fn parse_args(args: &[String]) -> Result<Task> {
     if rest.iter().any(|a| a == "-h" || a == "--help") {
         return Ok(Task::Help);
     }
-    let mut flags = Flags {
-        rest,
-        pos: 0,
-        pending: None,
-        last: String::new(),
-    };
+    let mut flags = Flags { rest, pos: 0, pending: None, last: String::new() };
     let task = match command.as_str() {
         "-h" | "--help" | "help" => return Ok(Task::Help),
         "serve" => {
@@ -134,11 +126,9 @@ fn parse_args(args: &[String]) -> Result<Task> {
                 match flag.as_str() {
                     "--port" => {
                         let value = flags.value("--port")?;
-                        port = value.parse().map_err(|_| {
-                            Error::new(format!(
-                                "--port: `{value}` is not a port number (0 to 65535)"
-                            ))
-                        })?;
+                        port = value
+                            .parse()
+                            .map_err(|_| Error::new(format!("--port: `{value}` is not a port number (0 to 65535)")))?;
                     }
                     other => return Err(unknown_flag("serve", other)),
                 }
@@ -196,10 +186,7 @@ struct Flags<'a> {
 impl Flags<'_> {
     fn next_flag(&mut self) -> Result<Option<String>> {
         if let Some(value) = self.pending.take() {
-            return Err(Error::new(format!(
-                "{} does not take a value (got `{value}`)",
-                self.last
-            )));
+            return Err(Error::new(format!("{} does not take a value (got `{value}`)", self.last)));
         }
         let Some(arg) = self.rest.get(self.pos) else {
             return Ok(None);
@@ -219,10 +206,7 @@ impl Flags<'_> {
         if let Some(value) = self.pending.take() {
             return Ok(value);
         }
-        let value = self
-            .rest
-            .get(self.pos)
-            .ok_or_else(|| Error::new(format!("{flag} needs a value")))?;
+        let value = self.rest.get(self.pos).ok_or_else(|| Error::new(format!("{flag} needs a value")))?;
         self.pos += 1;
         Ok(value.clone())
     }
@@ -255,8 +239,7 @@ fn run(task: Task) -> Result<()> {
     // Resolve user-given paths against the directory the user typed them in,
     // then work from the root.
     let cwd = std::env::current_dir().map_err(|e| Error::new(format!("current directory: {e}")))?;
-    std::env::set_current_dir(&repo.root)
-        .map_err(|e| Error::io("changing directory to", &repo.root, e))?;
+    std::env::set_current_dir(&repo.root).map_err(|e| Error::io("changing directory to", &repo.root, e))?;
     tools::put_cargo_bin_on_path();
 
     match task {
@@ -265,9 +248,7 @@ fn run(task: Task) -> Result<()> {
             let listener = serve::bind(port)?;
             let site_dir = repo.target.join("xtask").join("site");
             site::build(&repo, &site_dir)?;
-            let addr = listener
-                .local_addr()
-                .map_err(|e| Error::new(format!("reading the server address: {e}")))?;
+            let addr = listener.local_addr().map_err(|e| Error::new(format!("reading the server address: {e}")))?;
             println!();
             println!("patchstorm playground: http://{addr}/");
             println!("(serving {}; press Ctrl-C to stop)", repo.rel(&site_dir));
@@ -293,10 +274,9 @@ mod tests {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         match (parse_args(&args), expected) {
             (Ok(got), Ok(want)) => assert_eq!(got, want, "args {args:?}"),
-            (Err(got), Err(want)) => assert!(
-                got.to_string().contains(want),
-                "args {args:?}: error `{got}` should mention `{want}`"
-            ),
+            (Err(got), Err(want)) => {
+                assert!(got.to_string().contains(want), "args {args:?}: error `{got}` should mention `{want}`")
+            }
             (got, want) => panic!("args {args:?}: got {got:?}, expected {want:?}"),
         }
     }
@@ -307,27 +287,15 @@ mod tests {
         check(&["serve", "--port", "9000"], Ok(Task::Serve { port: 9000 }));
         check(&["serve", "--port=9001"], Ok(Task::Serve { port: 9001 }));
         check(&["dist"], Ok(Task::Dist { out: None }));
-        check(
-            &["dist", "--out", "site"],
-            Ok(Task::Dist {
-                out: Some(PathBuf::from("site")),
-            }),
-        );
+        check(&["dist", "--out", "site"], Ok(Task::Dist { out: Some(PathBuf::from("site")) }));
         check(&["test"], Ok(Task::Test(suite::Options::default())));
         check(
             &["test", "--native", "--no-browser"],
-            Ok(Task::Test(suite::Options {
-                native_only: true,
-                no_browser: true,
-                only: None,
-            })),
+            Ok(Task::Test(suite::Options { native_only: true, no_browser: true, only: None })),
         );
         check(
             &["test", "--only", "e2e"],
-            Ok(Task::Test(suite::Options {
-                only: Some(suite::StepId::E2e),
-                ..Default::default()
-            })),
+            Ok(Task::Test(suite::Options { only: Some(suite::StepId::E2e), ..Default::default() })),
         );
         check(&["dist", "--help"], Ok(Task::Help));
     }
@@ -336,23 +304,11 @@ mod tests {
     fn bad_arguments_are_named() {
         check(&[], Err("no command"));
         check(&["deploy"], Err("unknown command `deploy`"));
-        check(
-            &["serve", "--port", "http"],
-            Err("`http` is not a port number"),
-        );
-        check(
-            &["serve", "--port", "70000"],
-            Err("`70000` is not a port number"),
-        );
+        check(&["serve", "--port", "http"], Err("`http` is not a port number"));
+        check(&["serve", "--port", "70000"], Err("`70000` is not a port number"));
         check(&["serve", "--port"], Err("--port needs a value"));
-        check(
-            &["dist", "--native"],
-            Err("`dist` does not take the argument `--native`"),
-        );
+        check(&["dist", "--native"], Err("`dist` does not take the argument `--native`"));
         check(&["test", "--only", "lint"], Err("unknown step `lint`"));
-        check(
-            &["test", "--native=yes"],
-            Err("--native does not take a value"),
-        );
+        check(&["test", "--native=yes"], Err("--native does not take a value"));
     }
 }

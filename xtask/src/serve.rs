@@ -44,19 +44,13 @@ pub struct Background {
 
 pub fn spawn(listener: TcpListener, root: &Path) -> Result<Background> {
     let root = canonical_root(root)?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::new(format!("reading the server address: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| Error::new(format!("reading the server address: {e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let thread = {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || accept_loop(listener, root, false, stop))
     };
-    Ok(Background {
-        addr,
-        stop,
-        thread: Some(thread),
-    })
+    Ok(Background { addr, stop, thread: Some(thread) })
 }
 
 impl Background {
@@ -86,8 +80,7 @@ impl Drop for Background {
 }
 
 fn canonical_root(root: &Path) -> Result<PathBuf> {
-    root.canonicalize()
-        .map_err(|e| Error::io("serving", root, e))
+    root.canonicalize().map_err(|e| Error::io("serving", root, e))
 }
 
 fn accept_loop(listener: TcpListener, root: PathBuf, log: bool, stop: Arc<AtomicBool>) {
@@ -118,24 +111,14 @@ fn handle(mut stream: TcpStream, root: &Path, log: bool) -> io::Result<()> {
     };
     let mut out = BufWriter::new(stream);
     let mut request_line = head.lines().next().unwrap_or("").split_whitespace();
-    let (method, target, version) = (
-        request_line.next(),
-        request_line.next(),
-        request_line.next(),
-    );
+    let (method, target, version) = (request_line.next(), request_line.next(), request_line.next());
     let (Some(method), Some(target), Some(_version)) = (method, target, version) else {
         plain(&mut out, 400, "", "bad request\n", false)?;
         return out.flush();
     };
     let head_only = method == "HEAD";
     let status = if method != "GET" && !head_only {
-        plain(
-            &mut out,
-            405,
-            "Allow: GET, HEAD\r\n",
-            "only GET and HEAD are supported\n",
-            false,
-        )?
+        plain(&mut out, 405, "Allow: GET, HEAD\r\n", "only GET and HEAD are supported\n", false)?
     } else {
         match resolve(root, target) {
             Resolved::File(path) => send_file(&mut out, &path, head_only)?,
@@ -160,18 +143,11 @@ fn read_head(stream: &mut TcpStream) -> io::Result<Option<String>> {
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
         if head.len() > MAX_HEAD {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "request head too large",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large"));
         }
         let n = stream.read(&mut buf)?;
         if n == 0 {
-            return Ok(if head.is_empty() {
-                None
-            } else {
-                Some(String::from_utf8_lossy(&head).into_owned())
-            });
+            return Ok(if head.is_empty() { None } else { Some(String::from_utf8_lossy(&head).into_owned()) });
         }
         head.extend_from_slice(&buf[..n]);
     }
@@ -196,13 +172,7 @@ fn send_file(out: &mut impl Write, path: &Path, head_only: bool) -> io::Result<u
 }
 
 /// A complete plain-text response; `extra` holds additional header lines.
-fn plain(
-    out: &mut impl Write,
-    status: u16,
-    extra: &str,
-    body: &str,
-    head_only: bool,
-) -> io::Result<u16> {
+fn plain(out: &mut impl Write, status: u16, extra: &str, body: &str, head_only: bool) -> io::Result<u16> {
     write!(
         out,
         "HTTP/1.1 {status} {}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\
@@ -268,11 +238,7 @@ fn resolve(root: &Path, target: &str) -> Resolved {
             return Resolved::Redirect(format!("{path}/{query}"));
         }
         let index = file.join("index.html");
-        return if index.is_file() {
-            Resolved::File(index)
-        } else {
-            Resolved::NotFound
-        };
+        return if index.is_file() { Resolved::File(index) } else { Resolved::NotFound };
     }
     Resolved::File(file)
 }
@@ -295,11 +261,7 @@ fn percent_decode(segment: &str) -> Option<String> {
 }
 
 pub fn mime_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
@@ -330,8 +292,7 @@ mod tests {
     fn fixture() -> (PathBuf, Background) {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let base =
-            std::env::temp_dir().join(format!("xtask-serve-test-{}-{n}", std::process::id()));
+        let base = std::env::temp_dir().join(format!("xtask-serve-test-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&base);
         let site = base.join("site");
         fs::create_dir_all(site.join("data")).unwrap();
@@ -364,10 +325,7 @@ mod tests {
         let (base, server) = fixture();
         let (status, head, body) = get(&server, "/");
         assert_eq!(status, 200);
-        assert!(
-            head.contains("Content-Type: text/html; charset=utf-8"),
-            "{head}"
-        );
+        assert!(head.contains("Content-Type: text/html; charset=utf-8"), "{head}");
         assert_eq!(body, "<!doctype html><title>t</title>");
 
         let (status, head, body) = get(&server, "/app.wasm?v=1");

@@ -15,22 +15,14 @@ use crate::{tools, Error, Repo, Result};
 const ENTRY_MODULE: &str = "patchstorm.js";
 
 /// Files in www/ that are inputs to the build, not part of the site.
-const WWW_BUILD_INPUTS: &[&str] = &[
-    "node_modules",
-    "pkg",
-    "package.json",
-    "package-lock.json",
-    "vendor.txt",
-];
+const WWW_BUILD_INPUTS: &[&str] = &["node_modules", "pkg", "package.json", "package-lock.json", "vendor.txt"];
 
 pub fn build(repo: &Repo, out: &Path) -> Result<()> {
     let out = &normalize(out);
     check_out(repo, out)?;
     let www = repo.root.join("www");
     if !www.join("index.html").is_file() {
-        return Err(Error::new(
-            "www/index.html does not exist (yet): there is no page to build",
-        ));
+        return Err(Error::new("www/index.html does not exist (yet): there is no page to build"));
     }
     tools::ensure_wasm_target()?;
     tools::ensure_wasm_pack()?;
@@ -52,20 +44,15 @@ pub fn build(repo: &Repo, out: &Path) -> Result<()> {
         .arg("--no-typescript")
         .run()?;
     if !pkg.join(ENTRY_MODULE).is_file() {
-        return Err(Error::new(format!(
-            "wasm-pack did not produce www/pkg/{ENTRY_MODULE}"
-        )));
+        return Err(Error::new(format!("wasm-pack did not produce www/pkg/{ENTRY_MODULE}")));
     }
 
     clear_out(out)?;
     let mut tally = Tally::default();
     copy_tree(&www, out, &mut tally, &|rel: &Path| {
-        let top_level_input = rel.components().count() == 1
-            && WWW_BUILD_INPUTS.iter().any(|name| rel == Path::new(name));
-        let name = rel
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
+        let top_level_input =
+            rel.components().count() == 1 && WWW_BUILD_INPUTS.iter().any(|name| rel == Path::new(name));
+        let name = rel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
         top_level_input || name.starts_with('.') || name == "node_modules"
     })?;
     // wasm-pack's package.json, README and .gitignore are for npm, not the page.
@@ -130,45 +117,29 @@ fn parse_vendor_manifest(text: &str) -> Result<Vec<(usize, Vendored)>> {
             continue;
         }
         let bad = |why: &str| Error::new(format!("www/vendor.txt line {line_no}: {why}: `{line}`"));
-        let (src, dst) = line
-            .split_once("->")
-            .ok_or_else(|| bad("expected `SOURCE -> DESTINATION`"))?;
+        let (src, dst) = line.split_once("->").ok_or_else(|| bad("expected `SOURCE -> DESTINATION`"))?;
         let (src, dst) = (src.trim(), dst.trim());
         if src.is_empty() || dst.is_empty() || dst.contains("->") {
             return Err(bad("expected `SOURCE -> DESTINATION`"));
         }
         for path in [src, dst] {
             if !is_plain_relative(Path::new(path)) {
-                return Err(bad(
-                    "paths must be relative and stay inside the folder (no `..`)",
-                ));
+                return Err(bad("paths must be relative and stay inside the folder (no `..`)"));
             }
         }
-        entries.push((
-            line_no,
-            Vendored {
-                src: src.into(),
-                dst: dst.into(),
-            },
-        ));
+        entries.push((line_no, Vendored { src: src.into(), dst: dst.into() }));
     }
     Ok(entries)
 }
 
 fn is_plain_relative(path: &Path) -> bool {
-    path.components()
-        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    path.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 /// Refuses an output folder that is not clearly empty or a previous build:
 /// it is about to be deleted.
 fn check_out(repo: &Repo, out: &Path) -> Result<()> {
-    let refuse = |why: &str| {
-        Err(Error::new(format!(
-            "refusing to write the site to {}: {why}",
-            out.display()
-        )))
-    };
+    let refuse = |why: &str| Err(Error::new(format!("refusing to write the site to {}: {why}", out.display())));
     if repo.root.starts_with(out) {
         return refuse("it contains the repository");
     }
@@ -226,13 +197,8 @@ fn copy_file(src: &Path, dst: &Path, tally: &mut Tally) -> Result<()> {
     if let Some(parent) = dst.parent() {
         fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
     }
-    let bytes = fs::copy(src, dst).map_err(|e| {
-        Error::new(format!(
-            "copying {} to {}: {e}",
-            src.display(),
-            dst.display()
-        ))
-    })?;
+    let bytes =
+        fs::copy(src, dst).map_err(|e| Error::new(format!("copying {} to {}: {e}", src.display(), dst.display())))?;
     tally.files += 1;
     tally.bytes += bytes;
     Ok(())
@@ -240,12 +206,7 @@ fn copy_file(src: &Path, dst: &Path, tally: &mut Tally) -> Result<()> {
 
 /// Copies the files under `src` to `dst`, skipping every path (relative
 /// to `src`) for which `skip` says so; a skipped folder is not entered.
-fn copy_tree(
-    src: &Path,
-    dst: &Path,
-    tally: &mut Tally,
-    skip: &dyn Fn(&Path) -> bool,
-) -> Result<()> {
+fn copy_tree(src: &Path, dst: &Path, tally: &mut Tally, skip: &dyn Fn(&Path) -> bool) -> Result<()> {
     let mut pending = vec![PathBuf::new()];
     while let Some(rel) = pending.pop() {
         let dir = src.join(&rel);
@@ -286,9 +247,7 @@ fn warn_about_absolute_paths(repo: &Repo, out: &Path) {
         };
         for (index, line) in text.lines().enumerate() {
             for attr in ["src=\"/", "href=\"/", "src='/", "href='/"] {
-                let absolute = line
-                    .match_indices(attr)
-                    .any(|(at, _)| !line[at + attr.len()..].starts_with('/'));
+                let absolute = line.match_indices(attr).any(|(at, _)| !line[at + attr.len()..].starts_with('/'));
                 if absolute {
                     println!(
                         "warning: {} line {}: a root-absolute path ({attr}...) breaks when the site is deployed under a sub-path; use a relative one (./...)",
@@ -314,16 +273,10 @@ mod tests {
         });
         match (got, expected) {
             (Ok(got), Ok(want)) => {
-                let want: Vec<_> = want
-                    .iter()
-                    .map(|(s, d)| (s.to_string(), d.to_string()))
-                    .collect();
+                let want: Vec<_> = want.iter().map(|(s, d)| (s.to_string(), d.to_string())).collect();
                 assert_eq!(got, want);
             }
-            (Err(got), Err(want)) => assert!(
-                got.to_string().contains(want),
-                "`{got}` should contain `{want}`"
-            ),
+            (Err(got), Err(want)) => assert!(got.to_string().contains(want), "`{got}` should contain `{want}`"),
             (got, want) => panic!("got {got:?}, expected {want:?}"),
         }
     }
@@ -342,24 +295,15 @@ mod tests {
 
     #[test]
     fn vendor_manifest_mistakes_name_the_line() {
-        check(
-            "# ok\nnode_modules/a.js vendor/a.js",
-            Err("line 2: expected `SOURCE -> DESTINATION`"),
-        );
+        check("# ok\nnode_modules/a.js vendor/a.js", Err("line 2: expected `SOURCE -> DESTINATION`"));
         check("a.js -> ", Err("line 1: expected"));
         check("a.js -> b.js -> c.js", Err("line 1: expected"));
-        check(
-            "a.js -> ../outside.js",
-            Err("line 1: paths must be relative"),
-        );
+        check("a.js -> ../outside.js", Err("line 1: paths must be relative"));
         check("/etc/passwd -> vendor/p", Err("paths must be relative"));
     }
 
     #[test]
     fn normalize_is_lexical() {
-        assert_eq!(
-            normalize(Path::new("/a/b/../c/./d")),
-            PathBuf::from("/a/c/d")
-        );
+        assert_eq!(normalize(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
     }
 }

@@ -101,11 +101,7 @@ pub fn run(repo: &Repo, options: &Options) -> Result<()> {
             None
         };
         if failure.is_some() {
-            records.push(Record {
-                step,
-                outcome: Outcome::NotRun,
-                elapsed: Duration::ZERO,
-            });
+            records.push(Record { step, outcome: Outcome::NotRun, elapsed: Duration::ZERO });
             continue;
         }
         if let Some(flag) = excluded {
@@ -116,13 +112,7 @@ pub fn run(repo: &Repo, options: &Options) -> Result<()> {
             });
             continue;
         }
-        println!(
-            "\n==> [{}/{}] {}: {}",
-            index + 1,
-            selected.len(),
-            step.name(),
-            step.title()
-        );
+        println!("\n==> [{}/{}] {}: {}", index + 1, selected.len(), step.name(), step.title());
         let start = Instant::now();
         let outcome = match run_step(repo, step) {
             Ok(None) => Outcome::Passed,
@@ -135,11 +125,7 @@ pub fn run(repo: &Repo, options: &Options) -> Result<()> {
                 Outcome::Failed
             }
         };
-        records.push(Record {
-            step,
-            outcome,
-            elapsed: start.elapsed(),
-        });
+        records.push(Record { step, outcome, elapsed: start.elapsed() });
     }
     println!("\n{}", summary(&records));
     match failure {
@@ -159,22 +145,12 @@ pub fn run(repo: &Repo, options: &Options) -> Result<()> {
 fn run_step(repo: &Repo, step: StepId) -> Result<Option<String>> {
     match step {
         StepId::Native => {
-            Cmd::cargo()
-                .args(["test", "--workspace", "--release"])
-                .run()?;
+            Cmd::cargo().args(["test", "--workspace", "--release"]).run()?;
         }
         StepId::Wasm => {
             tools::ensure_wasm_target()?;
             Cmd::cargo()
-                .args([
-                    "build",
-                    "-p",
-                    "patchstorm",
-                    "--lib",
-                    "--target",
-                    tools::WASM_TARGET,
-                    "--release",
-                ])
+                .args(["build", "-p", "patchstorm", "--lib", "--target", tools::WASM_TARGET, "--release"])
                 .run()?;
         }
         StepId::Browser => {
@@ -256,13 +232,7 @@ fn summary(records: &[Record]) -> String {
             Outcome::Passed | Outcome::Failed => duration(record.elapsed),
             _ => String::new(),
         };
-        let _ = writeln!(
-            out,
-            "  {:<8} {:<8} {:>8}{detail}",
-            record.step.name(),
-            word,
-            time
-        );
+        let _ = writeln!(out, "  {:<8} {:<8} {:>8}{detail}", record.step.name(), word, time);
     }
     let _ = write!(out, "  {:<8} {:<8} {:>8}", "total", "", duration(total));
     out
@@ -285,26 +255,10 @@ mod tests {
     #[test]
     fn summary_lists_every_step() {
         let records = [
-            Record {
-                step: StepId::Native,
-                outcome: Outcome::Passed,
-                elapsed: Duration::from_millis(83_400),
-            },
-            Record {
-                step: StepId::Wasm,
-                outcome: Outcome::Failed,
-                elapsed: Duration::from_millis(4_240),
-            },
-            Record {
-                step: StepId::Browser,
-                outcome: Outcome::NotRun,
-                elapsed: Duration::ZERO,
-            },
-            Record {
-                step: StepId::E2e,
-                outcome: Outcome::Skipped("--native".into()),
-                elapsed: Duration::ZERO,
-            },
+            Record { step: StepId::Native, outcome: Outcome::Passed, elapsed: Duration::from_millis(83_400) },
+            Record { step: StepId::Wasm, outcome: Outcome::Failed, elapsed: Duration::from_millis(4_240) },
+            Record { step: StepId::Browser, outcome: Outcome::NotRun, elapsed: Duration::ZERO },
+            Record { step: StepId::E2e, outcome: Outcome::Skipped("--native".into()), elapsed: Duration::ZERO },
         ];
         let expected = "\
 test summary:

@@ -39,21 +39,15 @@ pub fn put_cargo_bin_on_path() {
 /// The Rust standard library for wasm32-unknown-unknown.
 pub fn ensure_wasm_target() -> Result<()> {
     if which("rustup").is_some() {
-        let installed = Cmd::new("rustup")
-            .args(["target", "list", "--installed"])
-            .probe();
+        let installed = Cmd::new("rustup").args(["target", "list", "--installed"]).probe();
         if installed.is_some_and(|list| list.lines().any(|l| l.trim() == WASM_TARGET)) {
             return Ok(());
         }
         println!("installing the {WASM_TARGET} target (seconds, once)");
-        return Cmd::new("rustup")
-            .args(["target", "add", WASM_TARGET])
-            .run();
+        return Cmd::new("rustup").args(["target", "add", WASM_TARGET]).run();
     }
     // Without rustup, ask the compiler whether it has the target's libraries.
-    let libdir = Cmd::new("rustc")
-        .args(["--print", "target-libdir", "--target", WASM_TARGET])
-        .probe();
+    let libdir = Cmd::new("rustc").args(["--print", "target-libdir", "--target", WASM_TARGET]).probe();
     match libdir {
         Some(dir) if Path::new(dir.trim()).is_dir() => Ok(()),
         _ => Err(Error::new(format!(
@@ -68,19 +62,8 @@ pub fn ensure_wasm_pack() -> Result<()> {
     if found.as_deref() == Some(WASM_PACK_VERSION) {
         return Ok(());
     }
-    println!(
-        "installing wasm-pack {WASM_PACK_VERSION} (about 6 minutes, once){}",
-        replacing(found.as_deref())
-    );
-    Cmd::cargo()
-        .args([
-            "install",
-            "wasm-pack",
-            "--version",
-            WASM_PACK_VERSION,
-            "--locked",
-        ])
-        .run()?;
+    println!("installing wasm-pack {WASM_PACK_VERSION} (about 6 minutes, once){}", replacing(found.as_deref()));
+    Cmd::cargo().args(["install", "wasm-pack", "--version", WASM_PACK_VERSION, "--locked"]).run()?;
     expect_version("wasm-pack", WASM_PACK_VERSION)
 }
 
@@ -100,9 +83,7 @@ pub fn ensure_wasm_bindgen(repo: &Repo) -> Result<()> {
     );
     // No --locked: the registry mirror lacks a crate version that the CLI's
     // own lock file names, and the install fails with it.
-    Cmd::cargo()
-        .args(["install", "wasm-bindgen-cli", "--version", &version])
-        .run()?;
+    Cmd::cargo().args(["install", "wasm-bindgen-cli", "--version", &version]).run()?;
     expect_version("wasm-bindgen", &version)
 }
 
@@ -115,9 +96,7 @@ pub fn ensure_wasm_opt() -> Result<()> {
     apt_install(&["binaryen"], false, "wasm-opt")?;
     match which("wasm-opt") {
         Some(_) => Ok(()),
-        None => Err(Error::new(
-            "binaryen was installed but wasm-opt is still not on PATH",
-        )),
+        None => Err(Error::new("binaryen was installed but wasm-opt is still not on PATH")),
     }
 }
 
@@ -127,16 +106,10 @@ pub fn ensure_browser() -> Result<()> {
         return Ok(());
     }
     println!("installing chromium and chromedriver (Debian packages chromium chromium-driver, about a minute, once)");
-    apt_install(
-        &["chromium", "chromium-driver"],
-        true,
-        "Chromium and chromedriver",
-    )?;
+    apt_install(&["chromium", "chromium-driver"], true, "Chromium and chromedriver")?;
     for path in [CHROMIUM, CHROMEDRIVER] {
         if !Path::new(path).is_file() {
-            return Err(Error::new(format!(
-                "{path} is still missing after installing Chromium"
-            )));
+            return Err(Error::new(format!("{path} is still missing after installing Chromium")));
         }
     }
     Ok(())
@@ -159,9 +132,7 @@ pub fn ensure_npm_packages(repo: &Repo, dir: &Path) -> Result<()> {
     let lock_text = fs::read(&lock).map_err(|e| Error::io("reading", &lock, e))?;
     // A copy of the lock file that node_modules was installed from. Content,
     // not mtimes: a git checkout touches files without changing them.
-    let stamp = dir
-        .join("node_modules")
-        .join(".xtask-installed-from-package-lock.json");
+    let stamp = dir.join("node_modules").join(".xtask-installed-from-package-lock.json");
     if fs::read(&stamp).is_ok_and(|installed| installed == lock_text) {
         return Ok(());
     }
@@ -195,9 +166,7 @@ fn wasm_bindgen_version(repo: &Repo) -> Result<String> {
     }
     // Resolving for all targets writes the wasm32-only dependencies into Cargo.lock.
     println!("resolving dependencies to find the wasm-bindgen version (cargo metadata)");
-    Cmd::cargo()
-        .args(["metadata", "--format-version", "1"])
-        .run_quiet()?;
+    Cmd::cargo().args(["metadata", "--format-version", "1"]).run_quiet()?;
     read()?.ok_or_else(|| {
         Error::new(
             "Cargo.lock has no wasm-bindgen package: crate/Cargo.toml should depend on \
@@ -245,17 +214,13 @@ fn expect_version(program: &str, version: &str) -> Result<()> {
             "after installing, `{program} --version` reports {} instead of {version}; \
              is another {program} earlier on PATH ({})?",
             found.as_deref().unwrap_or("nothing"),
-            which(program)
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            which(program).map(|p| p.display().to_string()).unwrap_or_default(),
         ))),
     }
 }
 
 fn replacing(found: Option<&str>) -> String {
-    found
-        .map(|v| format!(", replacing {v}"))
-        .unwrap_or_default()
+    found.map(|v| format!(", replacing {v}")).unwrap_or_default()
 }
 
 static APT_UPDATED: AtomicBool = AtomicBool::new(false);
@@ -283,8 +248,7 @@ fn apt_install(packages: &[&str], update: bool, what: &str) -> Result<()> {
             None => Cmd::new("apt-get"),
         };
         // Wait for another apt run to finish instead of failing on its lock.
-        cmd.env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["-o", "DPkg::Lock::Timeout=600"])
+        cmd.env("DEBIAN_FRONTEND", "noninteractive").args(["-o", "DPkg::Lock::Timeout=600"])
     };
     let update_lists = || -> Result<()> {
         apt().arg("update").run()?;
@@ -325,19 +289,12 @@ fn is_root() -> bool {
             return line.split_whitespace().nth(2) == Some("0");
         }
     }
-    Cmd::new("id")
-        .arg("-u")
-        .probe()
-        .is_some_and(|uid| uid.trim() == "0")
+    Cmd::new("id").arg("-u").probe().is_some_and(|uid| uid.trim() == "0")
 }
 
 fn have_apt_lists() -> bool {
     fs::read_dir("/var/lib/apt/lists")
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| e.file_name().to_string_lossy().contains("_Packages"))
-        })
+        .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().contains("_Packages")))
         .unwrap_or(false)
 }
 
@@ -363,15 +320,10 @@ version = "0.2.131"
 
     #[test]
     fn finds_the_locked_wasm_bindgen_version() {
-        assert_eq!(
-            locked_version(LOCK, "wasm-bindgen").unwrap().as_deref(),
-            Some("0.2.130")
-        );
+        assert_eq!(locked_version(LOCK, "wasm-bindgen").unwrap().as_deref(), Some("0.2.130"));
         assert_eq!(locked_version(LOCK, "serde").unwrap(), None);
         let two = format!("{LOCK}\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.99\"\n");
-        let err = locked_version(&two, "wasm-bindgen")
-            .unwrap_err()
-            .to_string();
+        let err = locked_version(&two, "wasm-bindgen").unwrap_err().to_string();
         assert!(err.contains("0.2.130, 0.2.99"), "{err}");
     }
 }
