@@ -188,7 +188,37 @@ fn validate_prints_each_published_point_with_its_columns() {
 }
 
 #[test]
+fn validate_runs_one_preset_with_a_changed_value() {
+    let simulated = |args: &[&str]| {
+        let o = patchstorm(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(!text.contains("skype-2010"), "only the preset asked for: {text}");
+        let shares: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with("2007-08-"))
+            .map(|l| l.split_whitespace().nth(3).expect("a simulated share").to_string())
+            .collect();
+        assert_eq!(shares.len(), 9, "{text}");
+        (text, shares)
+    };
+    let base = ["validate", "--preset", "skype-2007", "--peers", "5000", "--seed", "2"];
+    let (_, preset) = simulated(&base);
+    let mut changed_args = base.to_vec();
+    changed_args.extend(["--set", "wave=false"]);
+    let (text, changed) = simulated(&changed_args);
+    assert!(text.contains("changed: wave=false"), "{text}");
+    // Without the restart wave there is no outage: the shares differ.
+    assert_ne!(preset, changed);
+    assert!(changed.iter().all(|s| s.parse::<f64>().unwrap() > 0.8), "{changed:?}");
+}
+
+#[test]
 fn study_options_are_checked_like_scenario_parameters() {
+    refused(&["validate", "--preset", "calm-day"], &["calm-day", "skype-2007 or skype-2010"]);
+    refused(&["validate", "--set", "seed=3"], &["seed=3", "--seed"]);
+    refused(&["validate", "--set", "login_capacity=0"], &["login_capacity=0", "0.1 to 100000"]);
+    refused(&["validate", "--set", "nonsense"], &["nonsense", "KEY=VALUE"]);
     refused(
         &["ablate", "--preset", "skype-2007", "--peers", "1000", "--seed", "99999999999"],
         &["seed=99999999999", "4294967295"],

@@ -93,13 +93,51 @@ pub fn lines(
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
-            .position(SeriesLabelPosition::LowerLeft)
+            .position(emptiest_corner(lines.iter().chain(markers), (x0, x1), y_max))
             .label_font(("sans-serif", 13))
             .draw()
             .map_err(draw_err)?;
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
+}
+
+/// The corner of the plot the fewest points fall in, for the legend (the
+/// lower left one when several are as empty).
+fn emptiest_corner<'a>(
+    series: impl Iterator<Item = &'a Series>,
+    (x0, x1): (f64, f64),
+    y_max: f64,
+) -> SeriesLabelPosition {
+    let mut counts = [0usize; 4];
+    let span = (x1 - x0).max(f64::MIN_POSITIVE);
+    for &(x, y) in series.flat_map(|s| s.points.iter()) {
+        let (fx, fy) = ((x - x0) / span, y / y_max);
+        // The legend box covers about the outer 45% across and 30% up or down.
+        if let (Some(side), Some(level)) = (outer(fx, 0.45), outer(fy, 0.3)) {
+            counts[side + 2 * level] += 1;
+        }
+    }
+    // Lower left, lower right, upper left, upper right.
+    let corners = [
+        SeriesLabelPosition::LowerLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::UpperRight,
+    ];
+    let best = (0..4).min_by_key(|&k| counts[k]).unwrap_or(0);
+    corners[best].clone()
+}
+
+/// 0 in the low outer band of [0, 1] `edge` wide, 1 in the high one.
+fn outer(f: f64, edge: f64) -> Option<usize> {
+    if f < edge {
+        Some(0)
+    } else if f > 1.0 - edge {
+        Some(1)
+    } else {
+        None
+    }
 }
 
 /// One horizontal bar per row, with a text annotation at its end.

@@ -22,7 +22,8 @@ usage:
   patchstorm presets
   patchstorm params
   patchstorm bench [--peers N,N,...] [--hours H] [--preset NAME]
-  patchstorm validate [--peers N] [--seed S]
+  patchstorm validate [--preset skype-2007|skype-2010] [--peers N] [--seed S | --seeds N]
+                      [--set KEY=VALUE]...
   patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
   patchstorm phase [--policy NAME|all] [--peers N] [--rates R,R,...] [--capacities C,C,...]
   patchstorm report [--out DIR] [--peers N] [--phase-peers N]
@@ -38,7 +39,8 @@ report    runs validate, ablate and phase and writes VALIDATION.md with its figu
 
 A scenario is a preset plus changes, as in a playground link:
   patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'
-  patchstorm run --preset skype-2010 --set peers=1000000 --format csv --out run.csv";
+  patchstorm run --preset skype-2010 --set peers=1000000 --format csv --out run.csv
+  patchstorm validate --preset skype-2007 --set login_capacity=30   (a calibration alternative)";
 
 /// Bad input (exit 2) or a failure while running (exit 1).
 pub enum Failure {

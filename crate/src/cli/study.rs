@@ -86,6 +86,8 @@ pub struct Validation {
     pub ranges: Vec<(f64, f64)>,
     /// Per seed, (hours, online / normal).
     pub series: Vec<Vec<(f64, f64)>>,
+    /// The first seed's supernode core, sample by sample.
+    pub core: Vec<Core>,
     pub trigger_h: f64,
     /// Per seed.
     pub shapes: Vec<Shape>,
@@ -132,27 +134,91 @@ struct SeedRun {
     preset: Preset,
     rows: Vec<Row>,
     series: Vec<(f64, f64)>,
+    core: Vec<Core>,
     trigger_h: f64,
     shape: Shape,
 }
 
-pub fn validation_runs(peers: u32, seeds: &[u64]) -> Vec<Validation> {
-    let presets = [Preset::Skype2007, Preset::Skype2010];
-    let jobs: Vec<(Preset, u64)> = presets.iter().flat_map(|&p| seeds.iter().map(move |&s| (p, s))).collect();
+/// The presets of a real outage, with a published record and mechanisms to ablate.
+fn historical_preset(v: &str) -> Result<Preset> {
+    match Preset::from_key(v) {
+        Some(p @ (Preset::Skype2007 | Preset::Skype2010)) => Ok(p),
+        Some(_) => Err(input(format!("--preset {v} is not a historical outage: use skype-2007 or skype-2010"))),
+        None => Err(input(format!("--preset {v} is not a preset: use skype-2007 or skype-2010"))),
+    }
+}
+
+/// One sample of the supernode core, each count over the online count the
+/// daily rhythm alone gives at that moment.
+#[derive(Clone, Copy, Debug)]
+pub struct Core {
+    pub t_hours: f64,
+    pub online: f64,
+    /// Peers that need a place on a supernode: connected plus searching.
+    pub demand: f64,
+    /// Client places on the live supernodes, overloaded ones included.
+    pub slots: f64,
+}
+
+fn core_series(sim: &Simulation) -> Vec<Core> {
+    let cfg = sim.config();
+    let mega = cfg.mega.map_or(0.0, |m| m.capacity as f64);
+    sim.series()
+        .iter()
+        .map(|s| {
+            let normal = (s.normal_share * cfg.peers as f64).max(1.0);
+            Core {
+                t_hours: s.t_hours,
+                online: s.online / normal,
+                demand: s.sn_demand / normal,
+                slots: (s.sn_live * cfg.sn_capacity as f64 + s.sn_mega * mega) / normal,
+            }
+        })
+        .collect()
+}
+
+/// The scenario of one validation run: the preset with `sets` applied (as
+/// `run --set` does), at the given size and seed; refused with the
+/// parameter's message when a change is out of range or conflicts.
+fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
+    for set in sets {
+        let key = set.split_once('=').map_or(set.as_str(), |(k, _)| k).trim();
+        if matches!(key, "preset" | "peers" | "seed") {
+            return Err(input(format!(
+                "--set {set} is not allowed here: the preset, the size and the seeds are --preset, --peers and --seed(s)"
+            )));
+        }
+    }
+    let mut all: Vec<String> = sets.to_vec();
+    all.push(format!("peers={peers}"));
+    all.push(format!("seed={seed}"));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    build_scenario(Some(preset.key()), None, &refs, None)
+}
+
+pub fn validation_runs(presets: &[Preset], peers: u32, seeds: &[u64], sets: &[String]) -> Result<Vec<Validation>> {
+    let mut jobs = Vec::new();
+    for &preset in presets {
+        for &seed in seeds {
+            jobs.push((preset, validation_scenario(preset, peers, seed, sets)?));
+        }
+    }
     let runs: Vec<SeedRun> = jobs
         .par_iter()
-        .map(|&(preset, seed)| {
-            let sim = run(&format!("preset={}&peers={peers}&seed={seed}", preset.key()));
+        .map(|(preset, scenario)| {
+            let mut sim = Simulation::new(scenario);
+            sim.run();
             SeedRun {
-                preset,
+                preset: *preset,
                 rows: validation::compare(&sim),
                 series: sim.series().iter().map(|s| (s.t_hours, s.online_share / s.normal_share)).collect(),
+                core: core_series(&sim),
                 trigger_h: sim.config().trigger as f64 / 3_600_000.0,
                 shape: shape(&sim),
             }
         })
         .collect();
-    presets
+    Ok(presets
         .iter()
         .map(|&preset| {
             let mine: Vec<&SeedRun> = runs.iter().filter(|r| r.preset == preset).collect();
@@ -173,6 +239,7 @@ pub fn validation_runs(peers: u32, seeds: &[u64]) -> Vec<Validation> {
                 rows,
                 ranges,
                 series: mine.iter().map(|r| r.series.clone()).collect(),
+                core: mine[0].core.clone(),
                 trigger_h: mine[0].trigger_h,
                 shapes: mine
                     .iter()
@@ -184,7 +251,50 @@ pub fn validation_runs(peers: u32, seeds: &[u64]) -> Vec<Validation> {
                     .collect(),
             }
         })
-        .collect()
+        .collect())
+}
+
+/// Calibration alternatives held against the 2007 record: one fitted value
+/// changed at a time (the first entry changes nothing), to show whether
+/// calibration alone brings the climb back within the target.
+pub const ALTERNATIVES_2007: &[&str] = &[
+    "",
+    "login_capacity=40",
+    "login_capacity=30",
+    "login_capacity=20",
+    "sn_attempt_capacity=5",
+    "sn_attempt_capacity=8",
+    "sn_accept_rate=2",
+    "keepalive_s=90",
+    "keepalive_s=180",
+    "attach_timeout_s=30",
+    "promote_rate=0.5",
+];
+
+pub struct Alternative {
+    pub change: &'static str,
+    pub validation: Validation,
+    /// Lowest online / normal in a day without a trigger (preset calm-day, seed 1).
+    pub calm_min: f64,
+}
+
+pub fn alternative_runs(peers: u32, seeds: &[u64], counter: Option<&Counter>) -> Result<Vec<Alternative>> {
+    let mut out = Vec::new();
+    for &change in ALTERNATIVES_2007 {
+        let sets: Vec<String> = if change.is_empty() { Vec::new() } else { vec![change.to_string()] };
+        let validation = validation_runs(&[Preset::Skype2007], peers, seeds, &sets)?.remove(0);
+        let mut calm = sets.clone();
+        calm.push(format!("peers={peers}"));
+        let refs: Vec<&str> = calm.iter().map(String::as_str).collect();
+        let mut sim = Simulation::new(&build_scenario(Some(Preset::CalmDay.key()), None, &refs, None)?);
+        sim.run();
+        let calm_min = sim.series().iter().map(|s| s.online_share / s.normal_share).fold(f64::INFINITY, f64::min);
+        out.push(Alternative { change, validation, calm_min });
+        if let Some(c) = counter {
+            c.tick();
+        }
+    }
+    Ok(out)
 }
 
 fn validation_table(v: &Validation, markdown: bool) -> String {
@@ -242,9 +352,13 @@ pub const VALIDATION_SEEDS: u64 = 4;
 pub fn validate(args: &[String]) -> Result<()> {
     let mut peers = 100_000u32;
     let mut seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
+    let mut presets = vec![Preset::Skype2007, Preset::Skype2010];
+    let mut sets: Vec<String> = Vec::new();
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next() {
         match flag {
+            "--preset" => presets = vec![historical_preset(flags.value(flag)?)?],
+            "--set" => sets.push(flags.value(flag)?.to_string()),
             "--peers" => peers = check_peers(flags.value(flag)?)?,
             "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
             "--seeds" => {
@@ -258,10 +372,11 @@ pub fn validate(args: &[String]) -> Result<()> {
         }
     }
     let mut out = String::new();
-    for v in validation_runs(peers, &seeds) {
+    let changed = if sets.is_empty() { String::new() } else { format!(", changed: {}", sets.join(" ")) };
+    for v in validation_runs(&presets, peers, &seeds, &sets)? {
         let _ = writeln!(
             out,
-            "preset {} ({peers} peers, seeds {}); published record: crate/data/",
+            "preset {} ({peers} peers, seeds {}{changed}); published record: crate/data/",
             v.preset.key(),
             seed_list(&v.seeds)
         );
@@ -348,15 +463,7 @@ pub fn ablate(args: &[String]) -> Result<()> {
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next() {
         match flag {
-            "--preset" => {
-                let v = flags.value(flag)?;
-                let p =
-                    Preset::from_key(v).ok_or_else(|| input(format!("--preset {v}: use skype-2007 or skype-2010")))?;
-                if ablation::mechanisms(p).is_empty() {
-                    return Err(input(format!("--preset {v} has no outage to ablate: use skype-2007 or skype-2010")));
-                }
-                preset = Some(p);
-            }
+            "--preset" => preset = Some(historical_preset(flags.value(flag)?)?),
             "--peers" => peers = check_peers(flags.value(flag)?)?,
             "--seed" => seed = check_seed(flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for ablate"))),
@@ -601,7 +708,9 @@ pub fn report(args: &[String]) -> Result<()> {
     let mut notes = Vec::new();
     eprintln!("validation: skype-2007 and skype-2010 at {peers} peers");
     let seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
-    let validations = validation_runs(peers, &seeds);
+    let validations = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &seeds, &[])?;
+    let counter = Counter::new(ALTERNATIVES_2007.len(), "calibration alternatives (skype-2007)");
+    let alternatives = alternative_runs(peers, &seeds, Some(&counter))?;
     let presets = [Preset::Skype2007, Preset::Skype2010];
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
     let counter = Counter::new(total, "ablation runs");
@@ -613,6 +722,10 @@ pub fn report(args: &[String]) -> Result<()> {
         let svg = validation_figure(v)?;
         notes.extend(figures::write(&fig_dir, &format!("validation-{}", v.preset.key()), &svg)?);
     }
+    if let Some(v) = validations.iter().find(|v| v.preset == Preset::Skype2007) {
+        let svg = core_figure(v)?;
+        notes.extend(figures::write(&fig_dir, "core-skype-2007", &svg)?);
+    }
     for a in &ablations {
         let svg = ablation_figure(a)?;
         notes.extend(figures::write(&fig_dir, &format!("ablation-{}", a.preset.key()), &svg)?);
@@ -621,7 +734,7 @@ pub fn report(args: &[String]) -> Result<()> {
         let svg = phase_figure(m, phase_peers)?;
         notes.extend(figures::write(&fig_dir, &format!("phase-{}", m.policy), &svg)?);
     }
-    let md = super::report_text::validation_md(&validations, &ablations, &maps, peers, phase_peers);
+    let md = super::report_text::validation_md(&validations, &alternatives, &ablations, &maps, peers, phase_peers);
     let md_path = out_dir.join("VALIDATION.md");
     std::fs::write(&md_path, md).map_err(|e| Failure::Run(format!("writing {}: {e}", md_path.display())))?;
     for n in &notes {
@@ -670,6 +783,64 @@ fn validation_figure(v: &Validation) -> Result<String> {
         &[published],
         &[(0.0, " trigger")],
     )
+}
+
+/// Hours of the 2007 outage the core figure shows, after the trigger.
+pub const CORE_HOURS: (f64, f64) = (8.0, 64.0);
+
+/// The first seed's supernode core through the 2007 outage: what the
+/// relapses have in common.
+fn core_figure(v: &Validation) -> Result<String> {
+    let t0 = v.trigger_h;
+    let inside = |c: &&Core| (CORE_HOURS.0..=CORE_HOURS.1).contains(&(c.t_hours - t0));
+    let line = |name: &str, color, f: fn(&Core) -> f64| Series {
+        name: name.into(),
+        color,
+        points: v.core.iter().filter(inside).map(|c| (c.t_hours - t0, f(c))).collect(),
+    };
+    let lines = [
+        line("client places on live supernodes (overloaded ones too)", figures::GREEN, |c| c.slots),
+        line("peers that need a supernode (connected + searching)", figures::ORANGE, |c| c.demand),
+        line("online", figures::BLUE, |c| c.online),
+    ];
+    let published = Series {
+        name: "published online".into(),
+        color: figures::VERMILION,
+        points: v
+            .rows
+            .iter()
+            .map(|r| (r.t_hours - t0, r.published_share))
+            .filter(|p| (CORE_HOURS.0..=CORE_HOURS.1).contains(&p.0))
+            .collect(),
+    };
+    figures::lines(
+        &format!("August 2007, seed {}: the supernode core and the peers it must carry", v.seeds[0]),
+        "hours after the trigger",
+        "count / normal online count",
+        1.75,
+        &lines,
+        &[published],
+        &[],
+    )
+}
+
+/// For each relapse of the first seed, the most the peers needing a
+/// supernode reached, as a share of the client places, in the hour before.
+pub fn demand_at_relapses(v: &Validation) -> Vec<(f64, f64)> {
+    let t0 = v.trigger_h;
+    v.shapes[0]
+        .relapses
+        .iter()
+        .map(|&r| {
+            let peak = v
+                .core
+                .iter()
+                .filter(|c| (r - 1.0..=r).contains(&(c.t_hours - t0)) && c.slots > 0.0)
+                .map(|c| c.demand / c.slots)
+                .fold(0.0, f64::max);
+            (r, peak)
+        })
+        .collect()
 }
 
 fn ablation_figure(a: &Ablation) -> Result<String> {
