@@ -33,7 +33,7 @@ pub fn validation_md(
          Everything below, numbers and figures, is written by one command:\n\n\
          ```sh\ncargo run --release -p patchstorm -- report\n```\n\n\
          This copy: {peers} peers for the historical runs and the ablations, {phase_peers} peers per phase-map cell, \
-         seed 1 (about three and a half minutes on the project's 2-core machine). Figures are in `docs/figures/` \
+         seed 1 (about three minutes on the project's 2-core machine). Figures are in `docs/figures/` \
          as SVG and PNG. \
          The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
          one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n"
@@ -65,7 +65,7 @@ pub fn validation_md(
             val.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
         );
         o += &study::validation_markdown(val);
-        let within = val.rows.iter().filter(|r| r.difference.abs() <= WITHIN).count();
+        let within = val.within();
         let _ = writeln!(
             o,
             "\n{within} of {} points are within {WITHIN}; mean absolute difference {:.3}.\n",
@@ -258,16 +258,9 @@ fn alternatives_text(alts: &[Alternative]) -> String {
     );
     for alt in alts {
         let v = &alt.validation;
-        let within = v.rows.iter().filter(|r| r.difference.abs() <= WITHIN).count();
-        let healed: Vec<f64> = v.shapes.iter().filter_map(|s| s.recovered_h).collect();
-        let never = v.shapes.len() - healed.len();
-        let mut heal = if healed.is_empty() {
-            String::new()
-        } else {
-            let lo = healed.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = healed.iter().copied().fold(0.0, f64::max);
-            format!("{lo:.1}-{hi:.1}")
-        };
+        let within = v.within();
+        let never = v.shapes.iter().filter(|s| s.recovered_h.is_none()).count();
+        let mut heal = healed_range(v).map_or(String::new(), |(lo, hi)| format!("{lo:.1}-{hi:.1}"));
         if never > 0 {
             heal += &format!("{}{never} of {} never", if heal.is_empty() { "" } else { "; " }, v.shapes.len());
         }
@@ -281,12 +274,9 @@ fn alternatives_text(alts: &[Alternative]) -> String {
             alt.calm_min
         );
     }
-    let meets = alts.iter().filter(|a| a.validation.rows.iter().all(|r| r.difference.abs() <= WITHIN)).count();
-    let best = alts
-        .iter()
-        .max_by_key(|a| a.validation.rows.iter().filter(|r| r.difference.abs() <= WITHIN).count())
-        .expect("at least one");
-    let best_within = best.validation.rows.iter().filter(|r| r.difference.abs() <= WITHIN).count();
+    let meets = alts.iter().filter(|a| a.validation.within() == a.validation.rows.len()).count();
+    let best = alts.iter().max_by_key(|a| a.validation.within()).expect("at least one");
+    let best_within = best.validation.within();
     let queue: Vec<String> =
         alts.iter().filter(|a| a.calm_min < 0.95).map(|a| format!("`{}` ({:.2})", a.change, a.calm_min)).collect();
     let _ = write!(
@@ -308,14 +298,10 @@ fn alternatives_text(alts: &[Alternative]) -> String {
         let rows: Vec<String> = agree
             .iter()
             .map(|a| {
-                let healed: Vec<f64> = a.validation.shapes.iter().filter_map(|s| s.recovered_h).collect();
-                let lo = healed.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = healed.iter().copied().fold(0.0, f64::max);
                 let name = if a.change.is_empty() { "the preset" } else { a.change };
-                if healed.is_empty() {
-                    format!("`{name}` (never healed)")
-                } else {
-                    format!("`{name}` (healed {lo:.1}-{hi:.1} h)")
+                match healed_range(&a.validation) {
+                    Some((lo, hi)) => format!("`{name}` (healed {lo:.1}-{hi:.1} h)"),
+                    None => format!("`{name}` (never healed)"),
                 }
             })
             .collect();
@@ -326,10 +312,7 @@ fn alternatives_text(alts: &[Alternative]) -> String {
             rows.join(", ")
         );
     }
-    if !differ.is_empty() {
-        let widths: Vec<f64> = differ.iter().map(|a| range_width(&a.validation)).collect();
-        let lo = widths.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = widths.iter().copied().fold(0.0, f64::max);
+    if let Some((lo, hi)) = study::min_max(differ.iter().map(|a| range_width(&a.validation))) {
         let _ = write!(
             o,
             "In the other {} rows the seeds disagree by {lo:.2} to {hi:.2} on average: those changes move the \
@@ -339,6 +322,11 @@ fn alternatives_text(alts: &[Alternative]) -> String {
     }
     o += "\n\n";
     o
+}
+
+/// The earliest and latest healing over the seeds that healed.
+fn healed_range(v: &Validation) -> Option<(f64, f64)> {
+    study::min_max(v.shapes.iter().filter_map(|s| s.recovered_h))
 }
 
 /// Mean width of the range over seeds at the published points.
