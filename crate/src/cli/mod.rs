@@ -26,7 +26,7 @@ usage:
                       [--set KEY=VALUE]...
   patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
   patchstorm phase [--policy NAME|all] [--peers N] [--rates R,R,...] [--capacities C,C,...]
-  patchstorm report [--out DIR] [--peers N] [--phase-peers N]
+  patchstorm report [--out DIR] [--peers N] [--phase-peers N] [--scale-peers N]
 
 run       runs a scenario and prints a JSON summary (or the CSV time series)
 presets   lists the presets and their stories

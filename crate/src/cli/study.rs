@@ -293,7 +293,7 @@ pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> R
     let (peers, seeds) = (preset_run.peers, &preset_run.seeds);
     let mut out = Vec::new();
     for &change in ALTERNATIVES_2007 {
-        let sets: Vec<String> = if change.is_empty() { Vec::new() } else { vec![change.to_string()] };
+        let sets = sets_of(change);
         let validation = if change.is_empty() {
             preset_run.clone()
         } else {
@@ -305,6 +305,57 @@ pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> R
         out.push(Alternative { change, validation, calm_min });
         if let Some(c) = counter {
             c.tick();
+        }
+    }
+    Ok(out)
+}
+
+/// A change written as `KEY=VALUE KEY=VALUE`, as `--set` values.
+fn sets_of(change: &str) -> Vec<String> {
+    change.split_whitespace().map(str::to_string).collect()
+}
+
+/// What the scale check repeats at the larger population besides the
+/// presets: the pair that fit the 2007 record best in a hand search at
+/// 100 k peers (`attach_timeout_s` 15-30 s against `promote_rate` 0.3-0.45,
+/// seeds 1-4), to tell a fit to the model from a fit to a small
+/// population's noise.
+pub const SCALE_CHANGES_2007: &[&str] = &["attach_timeout_s=30 promote_rate=0.45"];
+
+/// One comparison at the report's population and at a larger one.
+pub struct ScaleRow {
+    pub preset: Preset,
+    /// Empty for the preset itself.
+    pub change: &'static str,
+    pub small: Validation,
+    pub large: Validation,
+}
+
+/// Rows of the scale check, in the order of `small` (the report's own
+/// validations, reused), with the 2007 changes after the 2007 preset.
+pub fn scale_checks() -> usize {
+    2 + SCALE_CHANGES_2007.len()
+}
+
+pub fn scale_runs(small: &[Validation], large_peers: u32, counter: Option<&Counter>) -> Result<Vec<ScaleRow>> {
+    let mut out = Vec::new();
+    for v in small {
+        let mut changes: Vec<&'static str> = vec![""];
+        if v.preset == Preset::Skype2007 {
+            changes.extend(SCALE_CHANGES_2007);
+        }
+        for change in changes {
+            let sets = sets_of(change);
+            let small = if change.is_empty() {
+                v.clone()
+            } else {
+                validation_runs(&[v.preset], v.peers, &v.seeds, &sets)?.remove(0)
+            };
+            let large = validation_runs(&[v.preset], large_peers, &v.seeds, &sets)?.remove(0);
+            out.push(ScaleRow { preset: v.preset, change, small, large });
+            if let Some(c) = counter {
+                c.tick();
+            }
         }
     }
     Ok(out)
@@ -701,13 +752,14 @@ pub fn phase(args: &[String]) -> Result<()> {
 
 pub fn report(args: &[String]) -> Result<()> {
     let mut out_dir = PathBuf::from(".");
-    let (mut peers, mut phase_peers) = (100_000u32, 20_000u32);
+    let (mut peers, mut phase_peers, mut scale_peers) = (100_000u32, 20_000u32, 1_000_000u32);
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next() {
         match flag {
             "--out" => out_dir = PathBuf::from(flags.value(flag)?),
             "--peers" => peers = check_peers(flags.value(flag)?)?,
             "--phase-peers" => phase_peers = check_peers(flags.value(flag)?)?,
+            "--scale-peers" => scale_peers = check_peers(flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for report"))),
         }
     }
@@ -725,6 +777,8 @@ pub fn report(args: &[String]) -> Result<()> {
     let counter = Counter::new(ALTERNATIVES_2007.len(), "calibration alternatives (skype-2007)");
     let preset_2007 = validations.iter().find(|v| v.preset == Preset::Skype2007).expect("validated above");
     let alternatives = alternative_runs(preset_2007, Some(&counter))?;
+    let counter = Counter::new(scale_checks(), "scale check");
+    let scale = scale_runs(&validations, scale_peers, Some(&counter))?;
     let presets = [Preset::Skype2007, Preset::Skype2010];
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
     let counter = Counter::new(total, "ablation runs");
@@ -748,7 +802,8 @@ pub fn report(args: &[String]) -> Result<()> {
         let svg = phase_figure(m, phase_peers)?;
         notes.extend(figures::write(&fig_dir, &format!("phase-{}", m.policy), &svg)?);
     }
-    let md = super::report_text::validation_md(&validations, &alternatives, &ablations, &maps, peers, phase_peers);
+    let md =
+        super::report_text::validation_md(&validations, &alternatives, &scale, &ablations, &maps, peers, phase_peers);
     let md_path = out_dir.join("VALIDATION.md");
     std::fs::write(&md_path, md).map_err(|e| Failure::Run(format!("writing {}: {e}", md_path.display())))?;
     for n in &notes {
