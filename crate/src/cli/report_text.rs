@@ -25,6 +25,7 @@ pub fn validation_md(
     phase_peers: u32,
 ) -> String {
     let mut o = String::new();
+    let scale_peers = scale.first().map_or(0, |r| r.large.peers);
     let _ = writeln!(
         o,
         "# Validation\n\n\
@@ -33,8 +34,8 @@ pub fn validation_md(
          not heal.\n\n\
          Everything below, numbers and figures, is written by one command:\n\n\
          ```sh\ncargo run --release -p patchstorm -- report\n```\n\n\
-         This copy: {peers} peers for the historical runs and the ablations, {phase_peers} peers per phase-map cell, \
-         seed 1 (about three minutes on the project's 2-core machine). Figures are in `docs/figures/` \
+         This copy: {peers} peers for the historical runs and the ablations, {scale_peers} for the scale check, \
+         {phase_peers} peers per phase-map cell, seed 1 (about six minutes on the project's 2-core machine). Figures are in `docs/figures/` \
          as SVG and PNG. \
          The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
          one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n"
