@@ -223,9 +223,14 @@ fn study_options_are_checked_like_scenario_parameters() {
         &["ablate", "--preset", "skype-2007", "--peers", "1000", "--seed", "99999999999"],
         &["seed=99999999999", "4294967295"],
     );
-    refused(&["validate", "--peers", "5"], &["peers=5", "1000"]);
+    refused(&["validate", "--peers", "5"], &["--peers 5", "peers=5", "1000"]);
+    refused(&["report", "--scale-peers", "5"], &["--scale-peers 5", "1000 to 25000000"]);
+    refused(
+        &["report", "--peers", "20000", "--scale-peers", "20000"],
+        &["--scale-peers 20000", "more than --peers (20000)"],
+    );
     refused(&["validate", "--seeds", "0"], &["--seeds 0", "1 to 64"]);
-    refused(&["phase", "--peers", "many"], &["peers=many"]);
+    refused(&["phase", "--peers", "many"], &["--peers many", "peers=many"]);
     // Padded numbers are read as numbers, not refused and not a panic.
     let o = patchstorm(&["validate", "--peers", " 1000 ", "--seed", " 3"]);
     assert!(o.status.success(), "{}", stderr(&o));

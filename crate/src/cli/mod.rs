@@ -35,7 +35,8 @@ bench     times skype-2007 over 48 simulated hours at 100 k, 1 M and 10 M peers
 validate  holds skype-2007 and skype-2010 against Skype's published online counts
 ablate    switches off one mechanism at a time and reports depth and duration
 phase     maps where the 2007 wave heals quickly, slowly or not at all, per policy
-report    runs validate, ablate and phase and writes VALIDATION.md with its figures
+report    runs validate (also with the 2007 calibration alternatives and again at --scale-peers,
+          default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures
 
 A scenario is a preset plus changes, as in a playground link:
   patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'

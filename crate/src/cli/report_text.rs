@@ -25,7 +25,7 @@ pub fn validation_md(
     phase_peers: u32,
 ) -> String {
     let mut o = String::new();
-    let scale_peers = scale.first().map_or(0, |r| r.large.peers);
+    let scale_size = scale.first().map_or(String::new(), |r| format!("{} for the scale check, ", r.large.peers));
     let _ = writeln!(
         o,
         "# Validation\n\n\
@@ -34,9 +34,9 @@ pub fn validation_md(
          not heal.\n\n\
          Everything below, numbers and figures, is written by one command:\n\n\
          ```sh\ncargo run --release -p patchstorm -- report\n```\n\n\
-         This copy: {peers} peers for the historical runs and the ablations, {scale_peers} for the scale check, \
-         {phase_peers} peers per phase-map cell, seed 1 (about six minutes on the project's 2-core machine). Figures are in `docs/figures/` \
-         as SVG and PNG. \
+         This copy: {peers} peers for the historical runs and the ablations, {scale_size}{phase_peers} peers per \
+         phase-map cell, seed 1 (at the default sizes, about six minutes on the project's 2-core machine). Figures \
+         are in `docs/figures/` as SVG and PNG. \
          The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
          one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n"
     );
@@ -92,16 +92,11 @@ pub fn validation_md(
             let _ = writeln!(o, "- seed {seed}: {collapse}; {healed}; {relapses}.");
         }
         if val.preset == Preset::Skype2007 {
-            let heal = healed_range(val).map_or("none heals within the run".to_string(), |(lo, hi)| {
-                format!("the seeds that heal do so {lo:.1}-{hi:.1} h after them")
-            });
-            let in_a_day = val.shapes.iter().filter(|s| s.collapse_h.is_some_and(|h| h <= 24.0)).count();
             let _ = write!(
                 o,
-                "\nWhat holds and what does not. {in_a_day} of {} seeds collapse within a day of the patches, and \
-                 {heal} (published: about two days, some say three; the end of this \
+                "\nWhat holds and what does not. {} (published: about two days, some say three; the end of this \
                  section repeats the comparison at a larger population).",
-                val.shapes.len()
+                collapse_and_heal(val)
             );
             o += " The climb back does not hold point by point: while the \
                   slowly rebuilt supernode core is close to what the evening demand needs, the network in the model \
@@ -132,14 +127,15 @@ pub fn validation_md(
           - Region weights and the hourly on/off rates of the daily rhythm: the published trough/peak range and \
             the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n\
           - `legacy-2007` promotion pace (0.3 per minute per million peers) and uptime gate (24 h): healing about \
-            two days after the trigger at 10 k to 1 M peers.\n\
+            two days after the trigger, at 100 k peers (the scale check above shows how far that holds at 1 M).\n\
           - Supernode attempt capacity (3/s in 2007; 0.25/s for the 2010 self-protection threshold), capacity 400, \
             target load 250, accept rate 5/s, login capacity (60 logins/s per million peers in 2007, 300 in 2010): \
             a collapse within hours of each trigger and none in a normal day, at every scale.\n\
           - 2010: the delay before an overloaded supernode shuts itself down (mean 20 min), the mega-supernodes' \
             start (18 h after the crash) and ramp (8 h), a crashing client crashing again on reconnect while the \
             crash window (3 h) lasts: the four published 2010 points; the minutes until a user restarts a crashed \
-            client (2.75): the 18:40 UTC count on Dec 22 at 100 k, 1 M and 10 M peers alike.\n\
+            client (2.75): the 18:40 UTC count on Dec 22 at 100 k and 1 M peers (4 seeds) and at 10 M \
+            (one seed, run by hand).\n\
           - Overload classes (a quarter to four times the median, dealt round-robin) and a 10-minute load window: \
             the same outcome at 10 k and at 1 M peers.\n\n";
 
@@ -339,15 +335,34 @@ fn alternatives_text(alts: &[Alternative]) -> String {
     o
 }
 
+/// How many seeds collapse within a day and when they heal.
+fn collapse_and_heal(v: &Validation) -> String {
+    let n = v.shapes.len();
+    let in_a_day = v.shapes.iter().filter(|s| s.collapse_h.is_some_and(|h| h <= 24.0)).count();
+    let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
+    let when = match healed_range(v) {
+        None => format!("none of the {n} heals within the run"),
+        Some((lo, hi)) => {
+            let at = if (hi - lo).abs() < 0.05 { format!("{lo:.1} h") } else { format!("{lo:.1}-{hi:.1} h") };
+            if healed == n {
+                format!("they heal {at} after them")
+            } else {
+                format!("{healed} of {n} heal, {at} after them, the others not within the run")
+            }
+        }
+    };
+    format!("{in_a_day} of {n} seeds collapse within a day of the patches, and {when}")
+}
+
 fn scale_text(rows: &[ScaleRow]) -> String {
     let Some(first) = rows.first() else { return String::new() };
     let (small, large) = (first.small.peers, first.large.peers);
     let mut o = format!(
         "### Does the fit hold at a larger population?\n\n\
-         Every rate in the model is per peer, so a population ten times larger should give the same shares with \
-         less noise between seeds. The same comparisons at {small} and at {large} peers (`patchstorm validate \
-         --peers {large}`, seeds {}); the second 2007 row is the pair of fitted values that matched the 2007 record \
-         best in a hand search at 100000 peers (`attach_timeout_s` 15-30 s against `promote_rate` 0.3-0.45):\n\n\
+         Every rate in the model is per peer, so a larger population should give the same shares with less noise \
+         between seeds. The same comparisons at {small} and at {large} peers (`patchstorm validate --peers \
+         {large}`, seeds {}); the 2007 rows with a change are the pair of fitted values that matched the 2007 \
+         record best in a hand search at 100000 peers (`attach_timeout_s` 15-30 s against `promote_rate` 0.3-0.45):\n\n\
          | preset | change | peers | points within {WITHIN} | mean absolute difference | mean range over seeds | \
          healed, h after the trigger | first relapse per seed, h after the trigger |\n\
          |---|---|---:|---:|---:|---:|---:|---|\n",
@@ -385,7 +400,7 @@ fn scale_text(rows: &[ScaleRow]) -> String {
         } else {
             format!("`{}` with `{}`", r.preset.key(), r.change)
         };
-        let verdict = match (a == n, b == n) {
+        let verdict = match (n > 0 && a == n, n > 0 && b == n) {
             (true, true) => "meets the target at both sizes",
             (true, false) => "meets the target at the smaller size only",
             (false, true) => "meets the target at the larger size only",
@@ -418,25 +433,68 @@ mod tests {
     use super::*;
     use crate::cli::study::{scale_checks, scale_runs, validation_runs};
 
+    fn small_validations() -> Vec<Validation> {
+        validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2], &[]).ok().expect("valid")
+    }
+
     #[test]
     fn the_scale_check_has_both_sizes_of_every_comparison_and_a_verdict_each() {
-        let small = validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2], &[]).ok().expect("valid");
-        let rows = scale_runs(&small, 2_000, None).ok().expect("valid");
+        let mut small = small_validations();
+        // A mark only the report's own validation carries: the preset rows must reuse it, not rerun it.
+        small[0].series[0] = vec![(-1.0, -1.0)];
+        let mut rows = scale_runs(&small, 2_000, None).ok().expect("valid");
         assert_eq!(rows.len(), scale_checks());
+        assert_eq!(rows[0].small.series[0], vec![(-1.0, -1.0)]);
+        assert_ne!(rows[1].small.series[0], vec![(-1.0, -1.0)], "the changed pair is run, not reused");
         for r in &rows {
             assert_eq!((r.small.peers, r.large.peers), (1_000, 2_000));
             assert_eq!(r.small.preset, r.large.preset);
+            assert_eq!(r.small.seeds, r.large.seeds);
             assert_eq!(r.small.rows.len(), r.large.rows.len());
         }
-        // The preset's own rows reuse the report's validation.
-        assert_eq!(rows[0].small.series, small[0].series);
+        // Every point within at the smaller size, none at the larger.
+        let n = rows[0].small.rows.len();
+        rows[0].small.rows.iter_mut().for_each(|r| r.difference = 0.0);
+        rows[0].large.rows.iter_mut().for_each(|r| r.difference = 1.0);
         let text = scale_text(&rows);
         let table: Vec<&str> = text.lines().filter(|l| l.starts_with("| `skype-")).collect();
         assert_eq!(table.len(), 2 * rows.len(), "{text}");
         assert!(table.iter().step_by(2).all(|l| l.contains("| 1000 |")), "{text}");
         assert!(table.iter().skip(1).step_by(2).all(|l| l.contains("| 2000 |")), "{text}");
-        let verdicts = text.lines().filter(|l| l.starts_with("- `skype-") && l.contains("the target at")).count();
-        assert_eq!(verdicts, rows.len(), "{text}");
+        assert!(table[0].contains(&format!("| {n} of {n} |")) && table[1].contains(&format!("| 0 of {n} |")), "{text}");
+        let verdicts: Vec<&str> = text.lines().filter(|l| l.starts_with("- `skype-")).collect();
+        assert_eq!(verdicts.len(), rows.len(), "{text}");
+        assert!(
+            verdicts[0].contains(&format!(
+                "meets the target at the smaller size only: {n} of {n} points at 1000 peers, 0 of {n} at 2000"
+            )),
+            "{text}"
+        );
         assert!(text.contains("`attach_timeout_s=30 promote_rate=0.45`"), "{text}");
+    }
+
+    #[test]
+    fn the_2007_summary_says_how_many_seeds_heal_and_when() {
+        let mut v = small_validations().remove(0);
+        let hours = |v: &mut Validation, h: [Option<f64>; 2]| {
+            v.shapes[0].recovered_h = h[0];
+            v.shapes[1].recovered_h = h[1];
+            v.shapes.iter_mut().for_each(|s| s.collapse_h = Some(14.0));
+        };
+        hours(&mut v, [Some(53.8), Some(56.2)]);
+        assert_eq!(
+            collapse_and_heal(&v),
+            "2 of 2 seeds collapse within a day of the patches, and they heal 53.8-56.2 h after them"
+        );
+        hours(&mut v, [Some(55.0), Some(55.0)]);
+        assert!(collapse_and_heal(&v).ends_with("they heal 55.0 h after them"));
+        hours(&mut v, [None, Some(60.0)]);
+        assert!(collapse_and_heal(&v).ends_with("1 of 2 heal, 60.0 h after them, the others not within the run"));
+        hours(&mut v, [None, None]);
+        v.shapes[1].collapse_h = Some(30.0);
+        assert_eq!(
+            collapse_and_heal(&v),
+            "1 of 2 seeds collapse within a day of the patches, and none of the 2 heals within the run"
+        );
     }
 }

@@ -61,8 +61,11 @@ fn parse_list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>> {
 
 /// `--peers` and `--seed` are checked like the scenario parameters, with
 /// their messages, and read back from the checked scenario.
-fn check_peers(peers: &str) -> Result<u32> {
-    let s = build_scenario(Some("calm-day"), None, &[&format!("peers={peers}")], None)?;
+fn check_peers(flag: &str, peers: &str) -> Result<u32> {
+    let s = build_scenario(Some("calm-day"), None, &[&format!("peers={peers}")], None).map_err(|e| match e {
+        Failure::Input(msg) => input(format!("{flag} {peers}: {msg}")),
+        other => other,
+    })?;
     Ok(s.int(patchstorm::scenario::P::Peers) as u32)
 }
 
@@ -423,7 +426,7 @@ pub fn validate(args: &[String]) -> Result<()> {
         match flag {
             "--preset" => presets = vec![historical_preset(flags.value(flag)?)?],
             "--set" => sets.push(flags.value(flag)?.to_string()),
-            "--peers" => peers = check_peers(flags.value(flag)?)?,
+            "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
             "--seeds" => {
                 let v = flags.value(flag)?;
@@ -528,7 +531,7 @@ pub fn ablate(args: &[String]) -> Result<()> {
     while let Some(flag) = flags.next() {
         match flag {
             "--preset" => preset = Some(historical_preset(flags.value(flag)?)?),
-            "--peers" => peers = check_peers(flags.value(flag)?)?,
+            "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--seed" => seed = check_seed(flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for ablate"))),
         }
@@ -709,7 +712,7 @@ pub fn phase(args: &[String]) -> Result<()> {
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next() {
         match flag {
-            "--peers" => peers = check_peers(flags.value(flag)?)?,
+            "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--policy" => {
                 let v = flags.value(flag)?;
                 policies = if v == "all" {
@@ -757,14 +760,20 @@ pub fn report(args: &[String]) -> Result<()> {
     while let Some(flag) = flags.next() {
         match flag {
             "--out" => out_dir = PathBuf::from(flags.value(flag)?),
-            "--peers" => peers = check_peers(flags.value(flag)?)?,
-            "--phase-peers" => phase_peers = check_peers(flags.value(flag)?)?,
-            "--scale-peers" => scale_peers = check_peers(flags.value(flag)?)?,
+            "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
+            "--phase-peers" => phase_peers = check_peers(flag, flags.value(flag)?)?,
+            "--scale-peers" => scale_peers = check_peers(flag, flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for report"))),
         }
     }
     if !out_dir.is_dir() {
         return Err(input(format!("--out {}: the folder does not exist", out_dir.display())));
+    }
+    if scale_peers <= peers {
+        return Err(input(format!(
+            "--scale-peers {scale_peers} is not allowed: the scale check repeats the comparison at a larger \
+             population, so --scale-peers must be more than --peers ({peers})"
+        )));
     }
     let fig_dir = out_dir.join("docs").join("figures");
     std::fs::create_dir_all(&fig_dir).map_err(|e| Failure::Run(format!("creating {}: {e}", fig_dir.display())))?;

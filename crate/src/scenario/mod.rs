@@ -96,9 +96,9 @@ impl Preset {
                 (P::FaultyVersion, Float(0.5)),
                 // [H, fitted] users restart a crashed client within minutes:
                 // the fall to the published 18:40 UTC count (a third of
-                // normal 2.7 h after the first crashes) at 100 k, 1 M and
-                // 10 M peers alike (2.0 min put it at 0.15 of normal at 1 M
-                // and 10 M).
+                // normal 2.7 h after the first crashes) within the target at
+                // 100 k and 1 M peers (4 seeds) and 10 M (one seed); 2.0 min
+                // put it at 0.15 of normal at 1 M and 10 M.
                 (P::CrashRestartMin, Float(2.75)),
                 // [H, fitted] a lower self-protection threshold than the
                 // 2007 stall point, and login servers that coped [P].
