@@ -270,11 +270,7 @@ fn alternatives_text(alts: &[Alternative]) -> String {
     for alt in alts {
         let v = &alt.validation;
         let within = v.within();
-        let never = v.shapes.iter().filter(|s| s.recovered_h.is_none()).count();
-        let mut heal = healed_range(v).map_or(String::new(), |(lo, hi)| format!("{lo:.1}-{hi:.1}"));
-        if never > 0 {
-            heal += &format!("{}{never} of {} never", if heal.is_empty() { "" } else { "; " }, v.shapes.len());
-        }
+        let heal = heal_cell(v);
         let change = if alt.change.is_empty() { "none (the preset)".to_string() } else { format!("`{}`", alt.change) };
         let _ = writeln!(
             o,
@@ -371,11 +367,7 @@ fn scale_text(rows: &[ScaleRow]) -> String {
     for r in rows {
         let change = if r.change.is_empty() { "none (the preset)".to_string() } else { format!("`{}`", r.change) };
         for v in [&r.small, &r.large] {
-            let never = v.shapes.iter().filter(|s| s.recovered_h.is_none()).count();
-            let mut heal = healed_range(v).map_or(String::new(), |(lo, hi)| format!("{lo:.1}-{hi:.1}"));
-            if never > 0 {
-                heal += &format!("{}{never} of {} never", if heal.is_empty() { "" } else { "; " }, v.shapes.len());
-            }
+            let heal = heal_cell(v);
             let relapses: Vec<String> =
                 v.shapes.iter().map(|s| s.relapses.first().map_or("-".to_string(), |h| format!("{h:.1}"))).collect();
             let _ = writeln!(
@@ -416,6 +408,16 @@ fn scale_text(rows: &[ScaleRow]) -> String {
     }
     o.push('\n');
     o
+}
+
+/// A table cell: when the seeds heal, and how many never do.
+fn heal_cell(v: &Validation) -> String {
+    let never = v.shapes.iter().filter(|s| s.recovered_h.is_none()).count();
+    let mut heal = healed_range(v).map_or(String::new(), |(lo, hi)| format!("{lo:.1}-{hi:.1}"));
+    if never > 0 {
+        heal += &format!("{}{never} of {} never", if heal.is_empty() { "" } else { "; " }, v.shapes.len());
+    }
+    heal
 }
 
 /// The earliest and latest healing over the seeds that healed.
