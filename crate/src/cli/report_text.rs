@@ -445,7 +445,8 @@ mod tests {
         // A mark only the report's own validation carries: the preset rows must reuse it, not rerun it.
         small[0].series[0] = vec![(-1.0, -1.0)];
         let mut rows = scale_runs(&small, 2_000, None).ok().expect("valid");
-        assert_eq!(rows.len(), scale_checks());
+        assert_eq!(rows.len(), scale_checks(&small));
+        assert_eq!(rows.len(), 3, "the two presets and the 2007 pair");
         assert_eq!(rows[0].small.series[0], vec![(-1.0, -1.0)]);
         assert_ne!(rows[1].small.series[0], vec![(-1.0, -1.0)], "the changed pair is run, not reused");
         for r in &rows {

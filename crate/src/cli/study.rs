@@ -293,16 +293,11 @@ pub struct Alternative {
 /// `preset_run` is the preset's own validation, which the first (unchanged)
 /// alternative reuses instead of running it again.
 pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> Result<Vec<Alternative>> {
-    let (peers, seeds) = (preset_run.peers, &preset_run.seeds);
+    let peers = preset_run.peers;
     let mut out = Vec::new();
     for &change in ALTERNATIVES_2007 {
-        let sets = sets_of(change);
-        let validation = if change.is_empty() {
-            preset_run.clone()
-        } else {
-            validation_runs(&[Preset::Skype2007], peers, seeds, &sets)?.remove(0)
-        };
-        let mut sim = Simulation::new(&validation_scenario(Preset::CalmDay, peers, 1, &sets)?);
+        let validation = rerun(preset_run, peers, change)?;
+        let mut sim = Simulation::new(&validation_scenario(Preset::CalmDay, peers, 1, &sets_of(change))?);
         sim.run();
         let calm_min = sim.series().iter().map(|s| s.online_share / s.normal_share).fold(f64::INFINITY, f64::min);
         out.push(Alternative { change, validation, calm_min });
@@ -316,6 +311,15 @@ pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> R
 /// A change written as `KEY=VALUE KEY=VALUE`, as `--set` values.
 fn sets_of(change: &str) -> Vec<String> {
     change.split_whitespace().map(str::to_string).collect()
+}
+
+/// `base`'s comparison (same preset and seeds) with `change` applied, at
+/// `peers`: `base` itself when that is what it already is.
+fn rerun(base: &Validation, peers: u32, change: &str) -> Result<Validation> {
+    if change.is_empty() && peers == base.peers {
+        return Ok(base.clone());
+    }
+    Ok(validation_runs(&[base.preset], peers, &base.seeds, &sets_of(change))?.remove(0))
 }
 
 /// What the scale check repeats at the larger population besides the
@@ -334,27 +338,28 @@ pub struct ScaleRow {
     pub large: Validation,
 }
 
-/// Rows of the scale check, in the order of `small` (the report's own
-/// validations, reused), with the 2007 changes after the 2007 preset.
-pub fn scale_checks() -> usize {
-    2 + SCALE_CHANGES_2007.len()
+/// What the scale check compares for one preset: the preset itself, then
+/// its changes.
+fn scale_changes(preset: Preset) -> Vec<&'static str> {
+    let mut changes = vec![""];
+    if preset == Preset::Skype2007 {
+        changes.extend(SCALE_CHANGES_2007);
+    }
+    changes
 }
 
+/// Rows of the scale check for the report's own validations `small`.
+pub fn scale_checks(small: &[Validation]) -> usize {
+    small.iter().map(|v| scale_changes(v.preset).len()).sum()
+}
+
+/// Rows in the order of `small` (reused for the unchanged presets), with
+/// the 2007 changes after the 2007 preset.
 pub fn scale_runs(small: &[Validation], large_peers: u32, counter: Option<&Counter>) -> Result<Vec<ScaleRow>> {
     let mut out = Vec::new();
     for v in small {
-        let mut changes: Vec<&'static str> = vec![""];
-        if v.preset == Preset::Skype2007 {
-            changes.extend(SCALE_CHANGES_2007);
-        }
-        for change in changes {
-            let sets = sets_of(change);
-            let small = if change.is_empty() {
-                v.clone()
-            } else {
-                validation_runs(&[v.preset], v.peers, &v.seeds, &sets)?.remove(0)
-            };
-            let large = validation_runs(&[v.preset], large_peers, &v.seeds, &sets)?.remove(0);
+        for change in scale_changes(v.preset) {
+            let (small, large) = (rerun(v, v.peers, change)?, rerun(v, large_peers, change)?);
             out.push(ScaleRow { preset: v.preset, change, small, large });
             if let Some(c) = counter {
                 c.tick();
@@ -786,7 +791,7 @@ pub fn report(args: &[String]) -> Result<()> {
     let counter = Counter::new(ALTERNATIVES_2007.len(), "calibration alternatives (skype-2007)");
     let preset_2007 = validations.iter().find(|v| v.preset == Preset::Skype2007).expect("validated above");
     let alternatives = alternative_runs(preset_2007, Some(&counter))?;
-    let counter = Counter::new(scale_checks(), "scale check");
+    let counter = Counter::new(scale_checks(&validations), "scale check");
     let scale = scale_runs(&validations, scale_peers, Some(&counter))?;
     let presets = [Preset::Skype2007, Preset::Skype2010];
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
