@@ -64,7 +64,7 @@ pub fn validation_md(
         let _ = writeln!(
             o,
             "Seeds {}; the simulated share is the mean over them, with its range.\n",
-            val.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+            study::seed_list(&val.seeds)
         );
         o += &study::validation_markdown(val);
         let within = val.within();
@@ -258,7 +258,7 @@ fn demand_list(at: &[(f64, f64)]) -> String {
 
 fn alternatives_text(alts: &[Alternative]) -> String {
     let Some(first) = alts.first() else { return String::new() };
-    let seeds = first.validation.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ");
+    let seeds = study::seed_list(&first.validation.seeds);
     let mut o = format!(
         "### Could calibration alone fit the 2007 climb?\n\n\
          The same comparison with one fitted value changed at a time (`patchstorm validate --preset skype-2007 \
@@ -271,7 +271,7 @@ fn alternatives_text(alts: &[Alternative]) -> String {
         let v = &alt.validation;
         let within = v.within();
         let heal = heal_cell(v);
-        let change = if alt.change.is_empty() { "none (the preset)".to_string() } else { format!("`{}`", alt.change) };
+        let change = change_cell(alt.change);
         let _ = writeln!(
             o,
             "| {change} | {within} of {} | {:.3} | {:.2} | {heal} | {:.3} |",
@@ -362,10 +362,10 @@ fn scale_text(rows: &[ScaleRow]) -> String {
          | preset | change | peers | points within {WITHIN} | mean absolute difference | mean range over seeds | \
          healed, h after the trigger | first relapse per seed, h after the trigger |\n\
          |---|---|---:|---:|---:|---:|---:|---|\n",
-        first.small.seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        study::seed_list(&first.small.seeds)
     );
     for r in rows {
-        let change = if r.change.is_empty() { "none (the preset)".to_string() } else { format!("`{}`", r.change) };
+        let change = change_cell(r.change);
         for v in [&r.small, &r.large] {
             let heal = heal_cell(v);
             let relapses: Vec<String> =
@@ -408,6 +408,15 @@ fn scale_text(rows: &[ScaleRow]) -> String {
     }
     o.push('\n');
     o
+}
+
+/// A table cell: the change a row makes to the preset.
+fn change_cell(change: &str) -> String {
+    if change.is_empty() {
+        "none (the preset)".to_string()
+    } else {
+        format!("`{change}`")
+    }
 }
 
 /// A table cell: when the seeds heal, and how many never do.

@@ -461,7 +461,7 @@ pub fn validate(args: &[String]) -> Result<()> {
     emit(out.as_bytes())
 }
 
-fn seed_list(seeds: &[u64]) -> String {
+pub fn seed_list(seeds: &[u64]) -> String {
     seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
 }
 
