@@ -10,7 +10,7 @@
 //!
 //! * `legacy-2007` [H]. Promotion needs a day of uptime (so the supernodes
 //!   that rebooted in the wave, and everyone else who rebooted, cannot step
-//!   in) and is paced for normal churn, 0.3 promotions per minute per
+//!   in) and is paced for normal churn, 0.25 promotions per minute per
 //!   million peers however short the core runs ("ignores a shortage"); it
 //!   counts an overloaded supernode as a working one. Clients pick
 //!   supernodes blind to load and retry every 2 s; login servers queue

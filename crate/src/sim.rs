@@ -90,6 +90,14 @@ const PROTECT_CHECK: Millis = 20 * MINUTE;
 
 /// How often the allocation algorithm runs.
 const ALLOCATE_EVERY: Millis = MINUTE;
+/// Share of the capable peers the allocation draws at random, each minute
+/// it wants promotions, to find eligible ones (online, uptime, no cooldown).
+/// So each eligible peer is found with this chance per minute, at every
+/// population size [H]. A fixed number of draws per promotion made the pace
+/// depend on the population whenever eligible peers were scarce: with 40,
+/// the 2007 core at 1 M peers grew at about half the per-capita pace it
+/// had at 100 k, and promote_rate did not matter at 1 M.
+const FIND_SHARE_PER_MIN: f64 = 0.02;
 /// Mean prior uptime of always-on machines when the run starts.
 const INITIAL_UPTIME_MEAN_DAYS: f64 = 4.0;
 
@@ -934,8 +942,13 @@ impl Simulation {
             let share = if weighted { self.sns.answer_of(slot) } else { 1.0 };
             have += self.sns.slots[slot as usize].capacity as f64 * share;
         }
-        self.promote_carry = (self.promote_carry + self.cfg.promote_rate * ALLOCATE_EVERY as f64 / MINUTE as f64)
-            .min(self.cfg.promote_rate.max(1.0));
+        // The allowance saved up while idle is capped, but at one whole
+        // promotion above a minute's pace: capping at the larger of the two
+        // dropped the fraction past 1 each time, which turned 0.3 a minute
+        // into one every 4 minutes at 1 M peers (and 0.35-0.45 all into one
+        // every 3), while 100 k and 10 M kept the nominal pace.
+        let pace = self.cfg.promote_rate * ALLOCATE_EVERY as f64 / MINUTE as f64;
+        self.promote_carry = (self.promote_carry + pace).min(pace + 1.0);
         if needed <= have || self.capable.is_empty() {
             return;
         }
@@ -945,7 +958,8 @@ impl Simulation {
         let now_min = self.now_min();
         let mut promoted = 0;
         let mut tries = 0;
-        while promoted < k && tries < 40 * k {
+        let draws = libm::ceil(FIND_SHARE_PER_MIN * self.capable.len() as f64) as u64;
+        while promoted < k && tries < draws {
             tries += 1;
             let p = self.capable[self.rng.below(self.capable.len() as u32) as usize];
             // Logged in, attached or still looking for a supernode.

@@ -126,8 +126,8 @@ pub fn validation_md(
     o += "Fitted or assumed [H], with the target each was fitted to:\n\n\
           - Region weights and the hourly on/off rates of the daily rhythm: the published trough/peak range and \
             the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n\
-          - `legacy-2007` promotion pace (0.3 per minute per million peers) and uptime gate (24 h): healing about \
-            two days after the trigger, at 100 k peers (the scale check above shows how far that holds at 1 M).\n\
+          - `legacy-2007` promotion pace (0.25 per minute per million peers) and uptime gate (24 h): healing about \
+            two days after the trigger, with the same shares at 100 k and at 1 M peers (the scale check above).\n\
           - Supernode attempt capacity (3/s in 2007; 0.25/s for the 2010 self-protection threshold), capacity 400, \
             target load 250, accept rate 5/s, login capacity (60 logins/s per million peers in 2007, 300 in 2010): \
             a collapse within hours of each trigger and none in a normal day, at every scale.\n\
@@ -358,7 +358,9 @@ fn scale_text(rows: &[ScaleRow]) -> String {
          Every rate in the model is per peer, so a larger population should give the same shares with less noise \
          between seeds. The same comparisons at {small} and at {large} peers (`patchstorm validate --peers \
          {large}`, seeds {}); the 2007 rows with a change are the pair of fitted values that matched the 2007 \
-         record best in a hand search at 100000 peers (`attach_timeout_s` 15-30 s against `promote_rate` 0.3-0.45):\n\n\
+         record best in a hand search at 100000 peers (`attach_timeout_s` 15-30 s against `promote_rate` 0.3-0.45), \
+         made before the promotion pace was made the same at every population size, kept as a check that a fit at \
+         a small population can be a fit to its noise:\n\n\
          | preset | change | peers | points within {WITHIN} | mean absolute difference | mean range over seeds | \
          healed, h after the trigger | first relapse per seed, h after the trigger |\n\
          |---|---|---:|---:|---:|---:|---:|---|\n",

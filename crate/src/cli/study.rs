@@ -325,8 +325,9 @@ fn rerun(base: &Validation, peers: u32, change: &str) -> Result<Validation> {
 /// What the scale check repeats at the larger population besides the
 /// presets: the pair that fit the 2007 record best in a hand search at
 /// 100 k peers (`attach_timeout_s` 15-30 s against `promote_rate` 0.3-0.45,
-/// seeds 1-4), to tell a fit to the model from a fit to a small
-/// population's noise.
+/// seeds 1-4, before `Simulation::allocate` kept the promotion pace the
+/// same at every population size), to tell a fit to the model from a fit to
+/// a small population's noise.
 pub const SCALE_CHANGES_2007: &[&str] = &["attach_timeout_s=30 promote_rate=0.45"];
 
 /// One comparison at the report's population and at a larger one.

@@ -226,7 +226,7 @@ pub const PARAMS: &[Param] = &[
         "Longest backoff interval."),
     row!(knob "promote_uptime_min", "Promotion uptime", "min", int(0, 10_080), I(1_440),
         "Uptime a peer needs before it may be promoted to supernode. [H] legacy-2007 required long uptime."),
-    row!(knob "promote_rate", "Promotion rate", "per min per M peers", float(0.0, 100_000.0), F(0.3),
+    row!(knob "promote_rate", "Promotion rate", "per min per M peers", float(0.0, 100_000.0), F(0.25),
         "Most promotions per minute, per million peers."),
     row!(knob "promote_counts", "Supernodes counted", "", Kind::Choice { options: SUPPLIES }, C(0),
         "What the allocation algorithm counts as supernode capacity: all supernodes, overloaded ones too (blind to overload), or each weighted by the share of requests it answers."),
