@@ -127,7 +127,8 @@ pub fn validation_md(
           - Region weights and the hourly on/off rates of the daily rhythm: the published trough/peak range and \
             the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n\
           - `legacy-2007` promotion pace (0.25 per minute per million peers) and uptime gate (24 h): healing about \
-            two days after the trigger, with the same shares at 100 k and at 1 M peers (the scale check above).\n\
+            two days after the trigger, with nearly the same shares at 100 k and at 1 M peers (the scale check \
+            above).\n\
           - Supernode attempt capacity (3/s in 2007; 0.25/s for the 2010 self-protection threshold), capacity 400, \
             target load 250, accept rate 5/s, login capacity (60 logins/s per million peers in 2007, 300 in 2010): \
             a collapse within hours of each trigger and none in a normal day, at every scale.\n\
