@@ -91,13 +91,17 @@ const PROTECT_CHECK: Millis = 20 * MINUTE;
 /// How often the allocation algorithm runs.
 const ALLOCATE_EVERY: Millis = MINUTE;
 /// Share of the capable peers the allocation draws at random, each minute
-/// it wants promotions, to find eligible ones (online, uptime, no cooldown).
-/// So each eligible peer is found with this chance per minute, at every
-/// population size [H]. A fixed number of draws per promotion made the pace
-/// depend on the population whenever eligible peers were scarce: with 40,
-/// the 2007 core at 1 M peers grew at about half the per-capita pace it
-/// had at 100 k, and promote_rate did not matter at 1 M.
+/// it wants promotions, to find eligible ones (online, uptime, no cooldown):
+/// each eligible peer is found with at least this chance per minute, at
+/// every population size [H]. Draws per promotion alone made the pace
+/// depend on the population when eligible peers were scarce: at 10 k peers
+/// a promotion due every 30 minutes was retried every minute until found,
+/// at 1 M one due every few minutes was not.
 const FIND_SHARE_PER_MIN: f64 = 0.02;
+/// Draws per promotion wanted, so that a fast pace (the `resilient`
+/// policy's hundreds per minute per million peers) is not held back by the
+/// share above when most capable peers are eligible.
+const DRAWS_PER_PROMOTION: u64 = 40;
 /// Mean prior uptime of always-on machines when the run starts.
 const INITIAL_UPTIME_MEAN_DAYS: f64 = 4.0;
 
@@ -958,7 +962,8 @@ impl Simulation {
         let now_min = self.now_min();
         let mut promoted = 0;
         let mut tries = 0;
-        let draws = libm::ceil(FIND_SHARE_PER_MIN * self.capable.len() as f64) as u64;
+        let draws =
+            (libm::ceil(FIND_SHARE_PER_MIN * self.capable.len() as f64) as u64).max(DRAWS_PER_PROMOTION * k);
         while promoted < k && tries < draws {
             tries += 1;
             let p = self.capable[self.rng.below(self.capable.len() as u32) as usize];
