@@ -962,8 +962,7 @@ impl Simulation {
         let now_min = self.now_min();
         let mut promoted = 0;
         let mut tries = 0;
-        let draws =
-            (libm::ceil(FIND_SHARE_PER_MIN * self.capable.len() as f64) as u64).max(DRAWS_PER_PROMOTION * k);
+        let draws = (libm::ceil(FIND_SHARE_PER_MIN * self.capable.len() as f64) as u64).max(DRAWS_PER_PROMOTION * k);
         while promoted < k && tries < draws {
             tries += 1;
             let p = self.capable[self.rng.below(self.capable.len() as u32) as usize];

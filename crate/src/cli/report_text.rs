@@ -285,8 +285,11 @@ fn alternatives_text(alts: &[Alternative]) -> String {
     let meets = alts.iter().filter(|a| a.validation.within() == a.validation.rows.len()).count();
     let best = alts.iter().max_by_key(|a| a.validation.within()).expect("at least one");
     let best_within = best.validation.within();
-    let queue: Vec<String> =
-        alts.iter().filter(|a| a.calm_min < 0.95).map(|a| format!("`{}` ({:.2})", a.change, a.calm_min)).collect();
+    let queue: Vec<String> = alts
+        .iter()
+        .filter(|a| a.calm_min < 0.95)
+        .map(|a| format!("{} ({:.2})", change_name(a.change), a.calm_min))
+        .collect();
     let _ = write!(
         o,
         "\n{} of these changes put every point within {WITHIN}; the most any puts within is {best_within} of {}. ",
@@ -306,10 +309,10 @@ fn alternatives_text(alts: &[Alternative]) -> String {
         let rows: Vec<String> = agree
             .iter()
             .map(|a| {
-                let name = if a.change.is_empty() { "the preset" } else { a.change };
+                let name = change_name(a.change);
                 match healed_range(&a.validation) {
-                    Some((lo, hi)) => format!("`{name}` (healed {lo:.1}-{hi:.1} h)"),
-                    None => format!("`{name}` (never healed)"),
+                    Some((lo, hi)) => format!("{name} (healed {lo:.1}-{hi:.1} h)"),
+                    None => format!("{name} (never healed)"),
                 }
             })
             .collect();
@@ -357,8 +360,8 @@ fn scale_text(rows: &[ScaleRow]) -> String {
     let mut o = format!(
         "### Does the fit hold at a larger population?\n\n\
          Every rate in the model is per peer, so a larger population should give the same shares; the mean range \
-         over seeds shows whether the seeds also agree more closely there. The same comparisons at {small} and at {large} peers (`patchstorm validate --peers \
-         {large}`, seeds {}); the 2007 rows with a change are the pair of fitted values that matched the 2007 \
+         over seeds shows whether the seeds also agree more closely there. The same comparisons at {small} and at \
+         {large} peers (`patchstorm validate --peers {large}`, seeds {}); the 2007 rows with a change are the pair of fitted values that matched the 2007 \
          record best in a hand search at 100000 peers (`attach_timeout_s` 15-30 s against `promote_rate` 0.3-0.45), \
          made before the promotion pace was made the same at every population size. Then it put 8 of 9 points \
          within the target at 100000 peers and 2 of 9 at 1000000; the rows show how it does now:\n\n\
@@ -413,12 +416,21 @@ fn scale_text(rows: &[ScaleRow]) -> String {
     o
 }
 
+/// The change a row makes to the preset, in a sentence.
+fn change_name(change: &str) -> String {
+    if change.is_empty() {
+        "the preset".to_string()
+    } else {
+        format!("`{change}`")
+    }
+}
+
 /// A table cell: the change a row makes to the preset.
 fn change_cell(change: &str) -> String {
     if change.is_empty() {
         "none (the preset)".to_string()
     } else {
-        format!("`{change}`")
+        change_name(change)
     }
 }
 
