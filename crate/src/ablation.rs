@@ -56,6 +56,12 @@ pub const SKYPE_2007: &[Mechanism] = &[
         "overloaded supernodes count for what they answer",
     ),
     m(
+        "costly_refusals",
+        "refusals that load a supernode like an attempt",
+        "sn_refusal_cost=0.07",
+        "a refusal by a supernode that is not overloaded costs 0.07 of an attempt",
+    ),
+    m(
         "stale_cache",
         "stale host-cache entries costing a timeout",
         "attach_timeout_s=0.5",

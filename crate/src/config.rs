@@ -27,6 +27,8 @@ pub struct Config {
     pub sn_accept_rate: f64,
     /// Median attempts per second before overload.
     pub sn_attempt_capacity: f64,
+    /// Load of a refusal by a supernode that is not overloaded, in attempts.
+    pub sn_refusal_cost: f64,
     pub sn_cooldown: Millis,
     pub keepalive: Millis,
 
@@ -111,6 +113,7 @@ impl Config {
             sn_target: s.int(P::SnTarget) as u32,
             sn_accept_rate: s.float(P::SnAcceptRate),
             sn_attempt_capacity: s.float(P::SnAttemptCapacity),
+            sn_refusal_cost: s.float(P::SnRefusalCost),
             sn_cooldown: s.int(P::SnCooldownMin) as Millis * MINUTE,
             keepalive: s.int(P::KeepaliveS) as Millis * SECOND,
             cache_size: s.int(P::CacheSize) as u32,

@@ -73,19 +73,24 @@ pub struct AttemptOdds {
     pub timeout: f64,
     /// Probes per attempt (entries used).
     pub probes: u32,
-    /// Probes per attempt that reach a live supernode.
+    /// Load per attempt on the live supernodes, in probes: a probe that
+    /// reaches a live supernode counts 1, less `refusal_saving` where it is
+    /// refused.
     pub live_probes: f64,
 }
 
-pub fn attempt_odds(o: Odds, choice: SnChoice) -> AttemptOdds {
+/// `refusal_saving`: the share of a probe's load that a refusal does not
+/// cost the supernode (0: a refusal loads it as much as an attempt it takes).
+pub fn attempt_odds(o: Odds, choice: SnChoice, refusal_saving: f64) -> AttemptOdds {
     let silent = o.dead + o.silent;
+    let load = 1.0 - o.dead - refusal_saving * o.full;
     match choice {
-        SnChoice::Blind => AttemptOdds { success: o.room, timeout: silent, probes: 1, live_probes: 1.0 - o.dead },
+        SnChoice::Blind => AttemptOdds { success: o.room, timeout: silent, probes: 1, live_probes: load },
         SnChoice::TwoChoices => AttemptOdds {
             success: 1.0 - (1.0 - o.room) * (1.0 - o.room),
             timeout: silent * silent,
             probes: 2,
-            live_probes: 2.0 * (1.0 - o.dead),
+            live_probes: 2.0 * load,
         },
     }
 }
@@ -353,14 +358,14 @@ mod tests {
         assert!((o.room - 0.2).abs() < 1e-12);
         assert!((o.full - 0.1).abs() < 1e-12);
         for choice in [SnChoice::Blind, SnChoice::TwoChoices] {
-            let a = attempt_odds(o, choice);
+            let a = attempt_odds(o, choice, 0.0);
             assert!(a.success + a.timeout <= 1.0 + 1e-12);
         }
     }
 
     #[test]
     fn a_healthy_network_takes_the_first_entry() {
-        let o = attempt_odds(Odds::of(Known { then: 10, alive: 10, open: 10 }, 1.0, 1.0), SnChoice::Blind);
+        let o = attempt_odds(Odds::of(Known { then: 10, alive: 10, open: 10 }, 1.0, 1.0), SnChoice::Blind, 0.0);
         let mut rng = Rng::new(1, Stream::Engine);
         let w = walk(o, o, 200, 0, &rules(), &mut rng);
         assert_eq!((w.end, w.attempts, w.elapsed), (WalkEnd::Attach, 1, 300));
@@ -368,7 +373,7 @@ mod tests {
 
     #[test]
     fn a_dead_cache_is_used_up_at_one_timeout_per_entry() {
-        let o = attempt_odds(Odds::of(Known { then: 10, alive: 0, open: 0 }, 1.0, 1.0), SnChoice::Blind);
+        let o = attempt_odds(Odds::of(Known { then: 10, alive: 0, open: 0 }, 1.0, 1.0), SnChoice::Blind, 0.0);
         let mut rng = Rng::new(1, Stream::Engine);
         let w = walk(o, o, 20, 0, &rules(), &mut rng);
         assert_eq!(w.end, WalkEnd::Exhausted);
@@ -379,7 +384,7 @@ mod tests {
 
     #[test]
     fn long_walks_are_cut_into_spans() {
-        let o = attempt_odds(Odds::of(Known { then: 10, alive: 1, open: 0 }, 0.0, 1.0), SnChoice::Blind);
+        let o = attempt_odds(Odds::of(Known { then: 10, alive: 1, open: 0 }, 0.0, 1.0), SnChoice::Blind, 0.0);
         let mut rng = Rng::new(1, Stream::Engine);
         // 200 entries at 30 s + 2 s each would take 107 minutes.
         let slow = WalkRules { timeout: 30_000, ..rules() };
@@ -408,8 +413,8 @@ mod tests {
         for retry in retries {
             let rules = WalkRules { waits: Waits::new(&retry), timeout: 10_000, rtt: 300 };
             for (known, answer, remaining, choice) in cases {
-                let stale = attempt_odds(Odds::of(known, answer, 1.0), choice);
-                let fresh = attempt_odds(Odds::of(Known { then: 100, alive: 100, open: 20 }, answer, 1.0), choice);
+                let stale = attempt_odds(Odds::of(known, answer, 1.0), choice, 0.0);
+                let fresh = attempt_odds(Odds::of(Known { then: 100, alive: 100, open: 20 }, answer, 1.0), choice, 0.0);
                 let n = 6_000;
                 let mean = |f: fn(AttemptOdds, AttemptOdds, u32, u32, &WalkRules, &mut Rng) -> Walk, seed| {
                     let mut rng = Rng::new(seed, Stream::Engine);
@@ -434,9 +439,22 @@ mod tests {
         }
     }
 
+    /// A refusal loads a supernode by what it does not save; timeouts to
+    /// dead entries load nothing either way.
+    #[test]
+    fn a_cheap_refusal_loads_less() {
+        let o = Odds::of(Known { then: 10, alive: 5, open: 0 }, 1.0, 1.0);
+        assert_eq!((o.dead, o.full), (0.5, 0.5));
+        for (choice, probes) in [(SnChoice::Blind, 1.0), (SnChoice::TwoChoices, 2.0)] {
+            assert_eq!(attempt_odds(o, choice, 0.0).live_probes, probes * 0.5);
+            assert!((attempt_odds(o, choice, 0.9).live_probes - probes * 0.05).abs() < 1e-12);
+            assert_eq!(attempt_odds(o, choice, 0.9).success, attempt_odds(o, choice, 0.0).success);
+        }
+    }
+
     #[test]
     fn two_choices_find_room_more_often() {
         let o = Odds::of(Known { then: 10, alive: 10, open: 2 }, 1.0, 1.0);
-        assert!(attempt_odds(o, SnChoice::TwoChoices).success > attempt_odds(o, SnChoice::Blind).success);
+        assert!(attempt_odds(o, SnChoice::TwoChoices, 0.0).success > attempt_odds(o, SnChoice::Blind, 0.0).success);
     }
 }

@@ -697,8 +697,15 @@ impl Simulation {
         // Supernodes with room may still be out of admission tokens: the
         // share of attaches that found one lately tells how often.
         let (answer, luck) = (self.sns.mean_answer(), self.token_luck);
+        // A refusal by a supernode that is not overloaded may cost it less
+        // than an attempt; which refusals those are is taken network-wide.
+        let saving = if self.cfg.sn_refusal_cost < 1.0 {
+            (1.0 - self.cfg.sn_refusal_cost) * self.sns.calm_refusal_share(luck)
+        } else {
+            0.0
+        };
         let odds_at = |sns: &Supernodes, t: Millis| {
-            attempt_odds(Odds::of(sns.known(sns.bucket_of(t)), answer, luck), self.cfg.sn_choice)
+            attempt_odds(Odds::of(sns.known(sns.bucket_of(t)), answer, luck), self.cfg.sn_choice, saving)
         };
         let stale = odds_at(&self.sns, self.peers.hot[i].cache_at as Millis * MINUTE);
         let fresh = odds_at(&self.sns, self.now);

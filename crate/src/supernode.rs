@@ -242,6 +242,20 @@ impl Supernodes {
         (peer_hosted + self.megas as f64) / self.live.len() as f64
     }
 
+    /// Of the refusals live supernodes give, the share that come from
+    /// supernodes that are not overloaded (full, or out of admission tokens:
+    /// the `1 - luck` of attaches to one with room), network-wide.
+    pub fn calm_refusal_share(&self, luck: f64) -> f64 {
+        let calm = self.megas as f64
+            + (0..CLASSES).filter(|&c| self.accepting[c] && self.answer[c] >= 1.0).map(|c| self.classes[c].len() as f64).sum::<f64>();
+        let heard = self.mean_answer() * self.live.len() as f64;
+        let room = self.open.len() as f64 * luck;
+        if heard - room <= 0.0 {
+            return 1.0;
+        }
+        ((calm - room) / (heard - room)).clamp(0.0, 1.0)
+    }
+
     /// Live supernodes that are overloaded: answering only part of their
     /// requests, or refusing new clients.
     pub fn overloaded(&self) -> u32 {

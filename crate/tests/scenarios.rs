@@ -156,3 +156,31 @@ fn scarce_candidates_are_found_at_the_same_pace_at_every_population_size() {
         assert!((pace - 3.0).abs() < 0.45, "{peers} peers: {pace:.3} promotions per minute per M peers, asked 3");
     }
 }
+
+/// Lowest online share of normal after the network first climbs back above
+/// half of normal following its collapse, until the run ends.
+fn lowest_after_first_climb(r: &Run) -> f64 {
+    let collapse = first_below(r, 0.1).expect("the network collapses") + r.trigger_h;
+    let climb = r
+        .series
+        .iter()
+        .find(|s| s.t_hours > collapse && ratio(s) > 0.5)
+        .expect("the network climbs back above half of normal")
+        .t_hours;
+    lowest_ratio(r, climb, f64::INFINITY)
+}
+
+/// In 2007 a full supernode core tips over: the clients it refuses search on
+/// every 2 s and their attempts overload it. When a refusal by a supernode
+/// that is not overloaded costs it little (`sn_refusal_cost`), the core
+/// holds what it can and the network climbs as the core grows.
+#[test]
+fn a_full_core_tips_over_unless_its_refusals_are_cheap() {
+    for seed in [1, 2] {
+        let q = format!("preset=skype-2007&peers=20000&seed={seed}");
+        let costly = lowest_after_first_climb(&run(&q));
+        assert!(costly < 0.1, "seed {seed}: refusals as costly as attempts, lowest {costly} after the first climb");
+        let cheap = lowest_after_first_climb(&run(&format!("{q}&sn_refusal_cost=0.07")));
+        assert!(cheap > 0.4, "seed {seed}: cheap refusals, lowest {cheap} after the first climb");
+    }
+}
