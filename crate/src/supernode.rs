@@ -247,7 +247,10 @@ impl Supernodes {
     /// the `1 - luck` of attaches to one with room), network-wide.
     pub fn calm_refusal_share(&self, luck: f64) -> f64 {
         let calm = self.megas as f64
-            + (0..CLASSES).filter(|&c| self.accepting[c] && self.answer[c] >= 1.0).map(|c| self.classes[c].len() as f64).sum::<f64>();
+            + (0..CLASSES)
+                .filter(|&c| self.accepting[c] && self.answer[c] >= 1.0)
+                .map(|c| self.classes[c].len() as f64)
+                .sum::<f64>();
         let heard = self.mean_answer() * self.live.len() as f64;
         let room = self.open.len() as f64 * luck;
         if heard - room <= 0.0 {
@@ -420,6 +423,27 @@ mod tests {
         assert_eq!(taken, 2, "a burst of one second's worth");
         assert!(!sns.take_token(s, 400));
         assert!(sns.take_token(s, 500));
+    }
+
+    /// Refusals come from full supernodes that answer everything (calm) and
+    /// from overloaded ones in proportion to what they answer.
+    #[test]
+    fn calm_refusals_are_the_full_ones_among_all_that_refuse() {
+        let mut sns = Supernodes::new(10);
+        let mut peers = Peers::with_len(10);
+        let full = sns.create(8, 1, 1.0, 0, 0);
+        sns.create(9, 1, 1.0, 0, 0);
+        sns.attach(full, 0, &mut peers);
+        // One full and one open: every refusal is the full one's.
+        assert_eq!(sns.calm_refusal_share(1.0), 1.0);
+        // Two overloaded supernodes answering half their traffic add one
+        // supernode's worth of refusals.
+        sns.create(7, 1, 1.0, 1, 0);
+        sns.create(6, 1, 1.0, 1, 0);
+        sns.set_class(1, 0.5, false);
+        assert!((sns.calm_refusal_share(1.0) - 0.5).abs() < 1e-12);
+        // The open one out of tokens half the time refuses calmly too.
+        assert!((sns.calm_refusal_share(0.5) - 1.5 / 2.5).abs() < 1e-12);
     }
 
     #[test]
