@@ -700,7 +700,7 @@ impl Simulation {
         // A refusal by a supernode that is not overloaded may cost it less
         // than an attempt; which refusals those are is taken network-wide.
         let saving = if self.cfg.sn_refusal_cost < 1.0 {
-            (1.0 - self.cfg.sn_refusal_cost) * self.sns.calm_refusal_share(luck)
+            (1.0 - self.cfg.sn_refusal_cost) * self.sns.calm_refusal_share(answer, luck)
         } else {
             0.0
         };

@@ -244,14 +244,12 @@ impl Supernodes {
 
     /// Of the refusals live supernodes give, the share that come from
     /// supernodes that are not overloaded (full, or out of admission tokens:
-    /// the `1 - luck` of attaches to one with room), network-wide.
-    pub fn calm_refusal_share(&self, luck: f64) -> f64 {
+    /// the `1 - luck` of attaches to one with room), network-wide. `answer`
+    /// is `mean_answer()`, which the caller has already computed.
+    pub fn calm_refusal_share(&self, answer: f64, luck: f64) -> f64 {
         let calm = self.megas as f64
-            + (0..CLASSES)
-                .filter(|&c| self.accepting[c] && self.answer[c] >= 1.0)
-                .map(|c| self.classes[c].len() as f64)
-                .sum::<f64>();
-        let heard = self.mean_answer() * self.live.len() as f64;
+            + (0..CLASSES).filter(|&c| !self.class_overloaded(c)).map(|c| self.classes[c].len() as f64).sum::<f64>();
+        let heard = answer * self.live.len() as f64;
         let room = self.open.len() as f64 * luck;
         if heard - room <= 0.0 {
             return 1.0;
@@ -262,7 +260,11 @@ impl Supernodes {
     /// Live supernodes that are overloaded: answering only part of their
     /// requests, or refusing new clients.
     pub fn overloaded(&self) -> u32 {
-        (0..CLASSES).filter(|&c| self.answer[c] < 1.0 || !self.accepting[c]).map(|c| self.classes[c].len() as u32).sum()
+        (0..CLASSES).filter(|&c| self.class_overloaded(c)).map(|c| self.classes[c].len() as u32).sum()
+    }
+
+    fn class_overloaded(&self, class: usize) -> bool {
+        self.answer[class] < 1.0 || !self.accepting[class]
     }
 
     fn update_full(&mut self, slot: u32) {
@@ -435,15 +437,15 @@ mod tests {
         sns.create(9, 1, 1.0, 0, 0);
         sns.attach(full, 0, &mut peers);
         // One full and one open: every refusal is the full one's.
-        assert_eq!(sns.calm_refusal_share(1.0), 1.0);
+        assert_eq!(sns.calm_refusal_share(sns.mean_answer(), 1.0), 1.0);
         // Two overloaded supernodes answering half their traffic add one
         // supernode's worth of refusals.
         sns.create(7, 1, 1.0, 1, 0);
         sns.create(6, 1, 1.0, 1, 0);
         sns.set_class(1, 0.5, false);
-        assert!((sns.calm_refusal_share(1.0) - 0.5).abs() < 1e-12);
+        assert!((sns.calm_refusal_share(sns.mean_answer(), 1.0) - 0.5).abs() < 1e-12);
         // The open one out of tokens half the time refuses calmly too.
-        assert!((sns.calm_refusal_share(0.5) - 1.5 / 2.5).abs() < 1e-12);
+        assert!((sns.calm_refusal_share(sns.mean_answer(), 0.5) - 1.5 / 2.5).abs() < 1e-12);
     }
 
     #[test]
