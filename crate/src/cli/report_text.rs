@@ -360,17 +360,19 @@ fn collapse_and_heal(v: &Validation) -> String {
 fn scale_text(rows: &[ScaleRow]) -> String {
     let Some(first) = rows.first() else { return String::new() };
     let (small, large) = (first.small.peers, first.large.peers);
+    let changed: Vec<String> = rows.iter().filter(|r| !r.change.is_empty()).map(|r| change_name(r.change)).collect();
     let mut o = format!(
         "### Does the fit hold at a larger population?\n\n\
          Every rate in the model is per peer, so a larger population should give the same shares; the mean range \
          over seeds shows whether the seeds also agree more closely there. The same comparisons at {small} and at \
-         {large} peers (`patchstorm validate --peers {large}`, seeds {}); the 2007 rows with a change make a \
-         refusal by a supernode that is not overloaded cost 0.07 of an attempt, the value that put the most points \
+         {large} peers (`patchstorm validate --peers {large}`, seeds {}); the 2007 rows with a change ({}) make a \
+         refusal by a supernode that is not overloaded cost only part of an attempt, the value that put the most points \
          within the target at 100000 peers in a hand search (0.03 to 0.1, seeds 1-8; the previous table shows three of them):\n\n\
          | preset | change | peers | points within {WITHIN} | mean absolute difference | mean range over seeds | \
          healed, h after the trigger | first relapse per seed, h after the trigger |\n\
          |---|---|---:|---:|---:|---:|---:|---|\n",
-        study::seed_list(&first.small.seeds)
+        study::seed_list(&first.small.seeds),
+        changed.join(", ")
     );
     for r in rows {
         let change = change_cell(r.change);
@@ -499,7 +501,8 @@ mod tests {
             )),
             "{text}"
         );
-        assert!(text.contains("cost 0.07 of an attempt"), "{text}");
+        let named: Vec<String> = study::SCALE_CHANGES_2007.iter().map(|c| format!("`{c}`")).collect();
+        assert!(text.contains(&format!("the 2007 rows with a change ({}) make", named.join(", "))), "{text}");
     }
 
     #[test]
