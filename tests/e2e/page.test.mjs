@@ -82,6 +82,25 @@ test('every control has a visible label, and Advanced has one per parameter', as
   await page.close();
 });
 
+test('in a narrow window the network and the charts follow the Run panel, above sharing and Advanced', async () => {
+  const page = await watchedPage(browser.context);
+  await page.setViewportSize({ width: 860, height: 1000 });
+  await openPage(page, link('preset=calm-day&peers=20000&hours=6'));
+  const order = await page.evaluate(() =>
+    ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title']
+      .map((id) => ({ id, top: document.getElementById(id).getBoundingClientRect().top }))
+      .sort((a, b) => a.top - b.top)
+      .map((p) => p.id),
+  );
+  assert.deepEqual(order, ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title']);
+  // One column: nothing wider than the window.
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 860);
+  await page.locator('#run-title').scrollIntoViewIfNeeded();
+  await screenshot(page, '03c-narrow-window');
+  assertClean(page);
+  await page.close();
+});
+
 test('a preset link plays: the network view and the charts change', async () => {
   const page = await watchedPage(browser.context);
   await openPage(page, link('preset=skype-2007&peers=20000&hours=48'));
