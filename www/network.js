@@ -18,6 +18,13 @@ export const AGGREGATE_SUPERNODES = 2000;
 const GHOST_FRAMES = 45;
 const GHOST_MIN_FRAMES = 12;
 const GHOST_SIM_MS = 2 * 3_600_000;
+/**
+ * Below this canvas width (CSS px) the waiting areas go under the supernodes
+ * instead of beside them (beside, they would be 200 px wide and cover the
+ * header), and the header and footer take two lines each. style.css makes
+ * such a canvas taller, with a container query at the same width.
+ */
+export const STACKED_BELOW = 760;
 
 export const COLOURS = {
   background: '#0f1720',
@@ -138,13 +145,18 @@ export class NetworkView {
   layout() {
     const W = this.canvas.clientWidth;
     const H = this.canvas.clientHeight;
-    const side = Math.max(200, Math.min(340, Math.round(W * 0.3)));
-    const field = { x: 10, y: 46, w: Math.max(50, W - side - 30), h: Math.max(50, H - 56) };
+    const stacked = W < STACKED_BELOW;
+    const side = stacked ? Math.max(50, W - 20) : Math.max(200, Math.min(340, Math.round(W * 0.3)));
+    const field = stacked
+      ? { x: 10, y: 62, w: Math.max(50, W - 20), h: Math.max(50, Math.round(H * 0.45)) }
+      : { x: 10, y: 46, w: Math.max(50, W - side - 30), h: Math.max(50, H - 56) };
     const slots = this.maxSlot + 1;
     const area = (Math.PI / 4) * field.w * field.h;
     const spacing = Math.sqrt(area / Math.max(1, slots));
     const rMax = Math.max(1.5, Math.min(14, spacing * 0.26));
-    return { W, H, side, field, slots, spacing, rMax, sideX: W - side - 10 };
+    const sideX = stacked ? 10 : W - side - 10;
+    const sideY = stacked ? field.y + field.h + 8 : 10;
+    return { W, H, stacked, side, field, slots, spacing, rMax, sideX, sideY };
   }
 
   position(slot, L) {
@@ -188,15 +200,20 @@ export class NetworkView {
       if (sn[i + 3] < 1) overloaded++;
       clients += sn[i + 2];
     }
-    ctx.font = '600 13px system-ui, sans-serif';
+    const room = L.W - 24;
     ctx.fillStyle = COLOURS.text;
     ctx.textBaseline = 'alphabetic';
-    ctx.fillText(label, 12, 19);
-    ctx.font = '12px system-ui, sans-serif';
+    fitText(ctx, label, 12, 19, room, '600', 13);
     ctx.fillStyle = COLOURS.muted;
-    const line = `${n(clients)} clients on ${n(count)} supernodes (${n(overloaded)} overloaded; ghosts: ${n(this.ghosts.size)} recently gone)` +
-      (this.mode === 'aggregate' ? ' · aggregate view' : '');
-    ctx.fillText(line, 12, 36);
+    const attached = `${n(clients)} clients on ${n(count)} supernodes`;
+    const detail = `(${n(overloaded)} overloaded; ghosts: ${n(this.ghosts.size)} recently gone)` + (this.mode === 'aggregate' ? ' · aggregate view' : '');
+    if (L.stacked) {
+      fitText(ctx, attached, 12, 36, room, '', 12);
+      fitText(ctx, detail, 12, 52, room, '', 12);
+    } else {
+      ctx.font = '12px system-ui, sans-serif';
+      ctx.fillText(`${attached} ${detail}`, 12, 36);
+    }
     this.stats = { clients, overloaded, supernodes: count, gone: this.ghosts.size, offline: totals[0] };
   }
 
@@ -335,9 +352,9 @@ export class NetworkView {
       { label: 'Waiting to log in', count: totals[2], backoff: totals[6], colour: COLOURS.login, weight: 1 },
       { label: 'Searching for a supernode', count: totals[3], backoff: totals[7], colour: COLOURS.searching, weight: 1 },
     ];
-    const top = 10;
+    const top = L.sideY;
     const loginH = 108;
-    const footH = 18;
+    const footH = L.stacked ? 32 : 18;
     const avail = L.H - top - loginH - footH - 10;
     const weights = boxes.reduce((s, b) => s + b.weight, 0);
     const pitch = 3;
@@ -357,13 +374,11 @@ export class NetworkView {
       ctx.strokeStyle = COLOURS.frame;
       ctx.lineWidth = 1;
       ctx.strokeRect(x + 0.5, b.y + 0.5, w - 1, b.h - 1);
-      ctx.font = '600 12px system-ui, sans-serif';
       ctx.fillStyle = COLOURS.text;
-      ctx.fillText(`${b.label}: ${n(b.count)}`, x + 6, b.y + 15);
-      ctx.font = '11px system-ui, sans-serif';
+      fitText(ctx, `${b.label}: ${n(b.count)}`, x + 6, b.y + 15, w - 12, '600', 12);
       ctx.fillStyle = COLOURS.muted;
       const sub = b.backoff > 0 ? `${n(b.backoff)} backing off after a failure (dim)` : b.label === 'Restarting' ? 'PC reboot or client crash' : 'none backing off';
-      ctx.fillText(sub, x + 6, b.y + 28);
+      fitText(ctx, sub, x + 6, b.y + 28, w - 12, '', 11);
       const dots = Math.min(b.cols * b.rows, Math.round(b.count / per));
       const dim = Math.round(b.backoff / per);
       const bright = Math.max(0, dots - dim);
@@ -381,11 +396,16 @@ export class NetworkView {
       ctx.globalAlpha = 1;
     }
     this.drawLogin(x, y, w, loginH, login);
-    ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = COLOURS.muted;
     const scale = per > 1 ? `1 dot = ${n(per)} peers in these boxes` : '1 dot = 1 peer in these boxes';
-    const clientScale = this.mode === 'single' && this.dotsPerClient > 1.01 ? `; 1 client dot ≈ ${fmt1.format(this.dotsPerClient)} clients` : '';
-    ctx.fillText(`Offline: ${n(totals[0])} · ${scale}${clientScale}`, Math.min(x, L.W - 470), L.H - 8);
+    const clientScale = this.mode === 'single' && this.dotsPerClient >= 1.05 ? `; 1 client dot ≈ ${fmt1.format(this.dotsPerClient)} clients` : '';
+    if (L.stacked) {
+      fitText(ctx, `Offline: ${n(totals[0])} · ${scale}`, x, L.H - 22, w, '', 11);
+      if (clientScale) fitText(ctx, clientScale.slice(2), x, L.H - 8, w, '', 11);
+    } else {
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText(`Offline: ${n(totals[0])} · ${scale}${clientScale}`, Math.min(x, L.W - 470), L.H - 8);
+    }
   }
 
   drawLogin(x, y, w, h, login) {
@@ -406,17 +426,28 @@ export class NetworkView {
     ctx.fillText('Login servers', x + 6, y + 15);
     const bx = x + 38;
     const bw = w - 46;
-    ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = COLOURS.muted;
-    ctx.fillText(`queue ${n(queued)} of ${n(limit)} requests`, bx, y + 27);
+    fitText(ctx, `queue ${n(queued)} of ${n(limit)} requests`, bx, y + 27, bw, '', 11);
     bar(ctx, bx, y + 31, bw, 7, queued / limit, COLOURS.login);
     ctx.fillStyle = COLOURS.muted;
-    ctx.fillText(`requests ${fmt1.format(requests)}/s · capacity ${fmt1.format(capacity)}/s`, bx, y + 53);
+    fitText(ctx, `requests ${fmt1.format(requests)}/s · capacity ${fmt1.format(capacity)}/s`, bx, y + 53, bw, '', 11);
     bar(ctx, bx, y + 57, bw, 7, requests > 0 ? Math.min(1, capacity / requests) : 1, COLOURS.healthy);
     ctx.fillStyle = COLOURS.muted;
-    ctx.fillText(requests > capacity ? `capacity covers ${fmt1.format((100 * capacity) / requests)}% of requests` : 'capacity covers all requests', bx, y + 77);
-    ctx.fillText(`logins completed ${fmt1.format(accepted)}/s`, bx, y + 93);
+    const covers = requests > capacity ? `capacity covers ${fmt1.format((100 * capacity) / requests)}% of requests` : 'capacity covers all requests';
+    fitText(ctx, covers, bx, y + 77, bw, '', 11);
+    fitText(ctx, `logins completed ${fmt1.format(accepted)}/s`, bx, y + 93, bw, '', 11);
   }
+}
+
+/** Draws `text` in the largest font from `size` down to 9 px that fits `width`. */
+function fitText(ctx, text, x, y, width, weight, size) {
+  let px = size;
+  for (; px > 9; px--) {
+    ctx.font = `${weight} ${px}px system-ui, sans-serif`.trim();
+    if (ctx.measureText(text).width <= width) break;
+  }
+  ctx.font = `${weight} ${px}px system-ui, sans-serif`.trim();
+  ctx.fillText(text, x, y);
 }
 
 function bar(ctx, x, y, w, h, share, colour) {

@@ -82,7 +82,7 @@ test('every control has a visible label, and Advanced has one per parameter', as
   await page.close();
 });
 
-test('in a narrow window the network and the charts follow the Run panel, above sharing and Advanced', async () => {
+test('in a narrow window the network and the charts follow the Run panel; on a phone the view stacks', async () => {
   const page = await watchedPage(browser.context);
   await page.setViewportSize({ width: 860, height: 1000 });
   await openPage(page, link('preset=calm-day&peers=20000&hours=6'));
@@ -97,6 +97,13 @@ test('in a narrow window the network and the charts follow the Run panel, above 
   assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 860);
   await page.locator('#run-title').scrollIntoViewIfNeeded();
   await screenshot(page, '03c-narrow-window');
+  assert.equal(await page.evaluate(() => document.getElementById('network').clientHeight), 480, 'waiting areas beside the supernodes');
+  // A phone: the waiting areas go under the supernodes, on a taller canvas.
+  await page.setViewportSize({ width: 390, height: 850 });
+  await page.waitForFunction(() => document.getElementById('network').clientHeight === 780, null, { timeout: 5_000 });
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'nothing wider than a phone');
+  await page.locator('#network').scrollIntoViewIfNeeded();
+  await screenshot(page, '03d-phone-network');
   assertClean(page);
   await page.close();
 });
