@@ -545,7 +545,7 @@ function renderNetwork() {
   const st = view.stats || {};
   $('network-caption').textContent =
     view.mode === 'aggregate'
-      ? `Aggregate view (over ${num.format(AGGREGATE_PEERS)} peers or ${num.format(AGGREGATE_SUPERNODES)} supernodes): a cell holds nearby supernodes in their commonest state's colour, brighter with more clients.`
+      ? `Aggregate view (over ${num.format(AGGREGATE_PEERS)} peers or ${num.format(AGGREGATE_SUPERNODES)} supernodes): a cell holds nearby supernodes in their commonest state's colour, brighter with more clients; a dashed outline marks a cell whose supernodes went away.`
       : `${num.format(st.supernodes || 0)} supernodes, ${num.format(st.clients || 0)} clients attached.`;
 }
 

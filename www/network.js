@@ -19,12 +19,10 @@ const GHOST_FRAMES = 45;
 const GHOST_MIN_FRAMES = 12;
 const GHOST_SIM_MS = 2 * 3_600_000;
 /**
- * Below this canvas width (CSS px) the waiting areas go under the supernodes
- * instead of beside them (beside, they would be 200 px wide and cover the
- * header), and the header and footer take two lines each. style.css makes
- * such a canvas taller, with a container query at the same width.
+ * Beside the supernodes the waiting areas start under the header on a
+ * canvas narrower than this (CSS px), where the header would run into them.
  */
-export const STACKED_BELOW = 760;
+const HEADER_ABOVE_SIDE_BELOW = 900;
 
 export const COLOURS = {
   background: '#0f1720',
@@ -72,7 +70,7 @@ export class NetworkView {
     this.ctx = canvas.getContext('2d');
     this.meta = null;
     this.frame = null;
-    this.ghosts = new Map(); // slot -> {x, y, r, life}
+    this.ghosts = new Map(); // slot -> {frames, bornMs}
     this.prev = new Map(); // slot -> age_min at the previous frame
     this.maxSlot = 0;
     this.lastNow = -1;
@@ -87,6 +85,11 @@ export class NetworkView {
   }
 
   resize() {
+    // style.css decides, by the canvas's width, whether the waiting areas go
+    // under the supernodes (and makes the canvas taller for it): one
+    // threshold, read here.
+    this.stacked = getComputedStyle(this.canvas).getPropertyValue('--network-layout').trim() === 'stacked';
+    this.canvas.dataset.layout = this.stacked ? 'stacked' : 'beside';
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(this.canvas.clientWidth * dpr));
     const h = Math.max(1, Math.round(this.canvas.clientHeight * dpr));
@@ -130,12 +133,8 @@ export class NetworkView {
       }
       // A slot that vanished since the last frame lost its supernode. (A slot
       // refilled within one frame shows the newcomer, not a ghost.)
-      const layout = this.layout();
       for (const slot of this.prev.keys()) {
-        if (!live.has(slot)) {
-          const p = this.position(slot, layout);
-          this.ghosts.set(slot, { x: p.x, y: p.y, r: layout.rMax * 0.8, frames: 0, bornMs: nowMs });
-        }
+        if (!live.has(slot)) this.ghosts.set(slot, { frames: 0, bornMs: nowMs });
       }
       this.prev = live;
     }
@@ -145,7 +144,7 @@ export class NetworkView {
   layout() {
     const W = this.canvas.clientWidth;
     const H = this.canvas.clientHeight;
-    const stacked = W < STACKED_BELOW;
+    const stacked = this.stacked;
     const side = stacked ? Math.max(50, W - 20) : Math.max(200, Math.min(340, Math.round(W * 0.3)));
     const field = stacked
       ? { x: 10, y: 62, w: Math.max(50, W - 20), h: Math.max(50, Math.round(H * 0.45)) }
@@ -155,7 +154,7 @@ export class NetworkView {
     const spacing = Math.sqrt(area / Math.max(1, slots));
     const rMax = Math.max(1.5, Math.min(14, spacing * 0.26));
     const sideX = stacked ? 10 : W - side - 10;
-    const sideY = stacked ? field.y + field.h + 8 : 10;
+    const sideY = stacked ? field.y + field.h + 8 : W < HEADER_ABOVE_SIDE_BELOW ? field.y : 10;
     return { W, H, stacked, side, field, slots, spacing, rMax, sideX, sideY };
   }
 
@@ -200,7 +199,8 @@ export class NetworkView {
       if (sn[i + 3] < 1) overloaded++;
       clients += sn[i + 2];
     }
-    const room = L.W - 24;
+    // The header runs above the waiting areas, or beside them.
+    const room = (L.sideY > 10 ? L.W : L.sideX) - 24;
     ctx.fillStyle = COLOURS.text;
     ctx.textBaseline = 'alphabetic';
     fitText(ctx, label, 12, 19, room, '600', 13);
@@ -211,8 +211,7 @@ export class NetworkView {
       fitText(ctx, attached, 12, 36, room, '', 12);
       fitText(ctx, detail, 12, 52, room, '', 12);
     } else {
-      ctx.font = '12px system-ui, sans-serif';
-      ctx.fillText(`${attached} ${detail}`, 12, 36);
+      fitText(ctx, `${attached} ${detail}`, 12, 36, room, '', 12);
     }
     this.stats = { clients, overloaded, supernodes: count, gone: this.ghosts.size, offline: totals[0] };
   }
@@ -250,12 +249,12 @@ export class NetworkView {
     // Ghosts of supernodes that went away.
     ctx.setLineDash([3, 3]);
     ctx.lineWidth = 1.2;
-    for (const g of this.ghosts.values()) {
-      const left = Math.min(1 - g.frames / GHOST_FRAMES, g.frames < GHOST_MIN_FRAMES ? 1 : 1 - (this.frame.nowMs - g.bornMs) / GHOST_SIM_MS);
-      ctx.globalAlpha = Math.max(0.15, left) * 0.9;
-      ctx.strokeStyle = COLOURS.gone;
+    ctx.strokeStyle = COLOURS.gone;
+    for (const [slot, g] of this.ghosts) {
+      const p = this.position(slot, L);
+      ctx.globalAlpha = this.ghostAlpha(g);
       ctx.beginPath();
-      ctx.arc(g.x, g.y, Math.max(2.5, g.r), 0, 2 * Math.PI);
+      ctx.arc(p.x, p.y, Math.max(2.5, L.rMax * 0.8), 0, 2 * Math.PI);
       ctx.stroke();
     }
     ctx.setLineDash([]);
@@ -288,6 +287,12 @@ export class NetworkView {
     }
   }
 
+  /** A ghost fades with frames drawn and, at high speed, with simulated time. */
+  ghostAlpha(g) {
+    const left = Math.min(1 - g.frames / GHOST_FRAMES, g.frames < GHOST_MIN_FRAMES ? 1 : 1 - (this.frame.nowMs - g.bornMs) / GHOST_SIM_MS);
+    return Math.max(0.15, left) * 0.9;
+  }
+
   radius(capacity, clients, mega, L) {
     const scale = mega > 0 ? this.meta.snCapacity : capacity;
     const r = L.rMax * Math.sqrt(Math.min(clients, 4 * scale) / scale);
@@ -314,6 +319,20 @@ export class NetworkView {
     }
     let max = 1;
     for (const v of clients) if (v > max) max = v;
+    // Ghosts: a dashed outline where supernodes went away and none is left.
+    ctx.setLineDash([2, 2]);
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = COLOURS.gone;
+    for (const [slot, g] of this.ghosts) {
+      const p = this.position(slot, L);
+      const cx = Math.min(cols - 1, Math.max(0, Math.floor((p.x - L.field.x) / cell)));
+      const cy = Math.min(rows - 1, Math.max(0, Math.floor((p.y - L.field.y) / cell)));
+      const c = cy * cols + cx;
+      if (states[c * 3] + states[c * 3 + 1] + states[c * 3 + 2] > 0) continue;
+      ctx.globalAlpha = this.ghostAlpha(g);
+      ctx.strokeRect(L.field.x + cx * cell + 1.5, L.field.y + cy * cell + 1.5, cell - 4, cell - 4);
+    }
+    ctx.setLineDash([]);
     for (let c = 0; c < cols * rows; c++) {
       const h = states[c * 3];
       const f = states[c * 3 + 1];
@@ -439,7 +458,10 @@ export class NetworkView {
   }
 }
 
-/** Draws `text` in the largest font from `size` down to 9 px that fits `width`. */
+/**
+ * Draws `text` in the largest font from `size` down to 9 px that fits
+ * `width`; what does not fit even at 9 px is cut with an ellipsis.
+ */
 function fitText(ctx, text, x, y, width, weight, size) {
   let px = size;
   for (; px > 9; px--) {
@@ -447,7 +469,9 @@ function fitText(ctx, text, x, y, width, weight, size) {
     if (ctx.measureText(text).width <= width) break;
   }
   ctx.font = `${weight} ${px}px system-ui, sans-serif`.trim();
-  ctx.fillText(text, x, y);
+  let shown = text;
+  while (shown.length > 1 && ctx.measureText(shown).width > width) shown = `${shown.slice(0, -2)}…`;
+  ctx.fillText(shown, x, y);
 }
 
 function bar(ctx, x, y, w, h, share, colour) {

@@ -82,10 +82,34 @@ test('every control has a visible label, and Advanced has one per parameter', as
   await page.close();
 });
 
+/**
+ * The widest run of the waiting areas' frame colour along any row of the
+ * lower half of the network view, as a share of its width: the boxes' top
+ * edges span the whole view when they are stacked under the supernodes, and
+ * at most a third of it beside them.
+ */
+async function widestFrameLine(page) {
+  return page.evaluate(() => {
+    const canvas = document.getElementById('network');
+    const { width, height } = canvas;
+    const px = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    let widest = 0;
+    for (let y = Math.floor(height / 2); y < height; y++) {
+      let count = 0;
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4;
+        if (px[i] === 0x2a && px[i + 1] === 0x37 && px[i + 2] === 0x46) count++;
+      }
+      widest = Math.max(widest, count);
+    }
+    return widest / width;
+  });
+}
+
 test('in a narrow window the network and the charts follow the Run panel; on a phone the view stacks', async () => {
   const page = await watchedPage(browser.context);
   await page.setViewportSize({ width: 860, height: 1000 });
-  await openPage(page, link('preset=calm-day&peers=20000&hours=6'));
+  await openPage(page, link('preset=skype-2007&peers=20000'));
   const order = await page.evaluate(() =>
     ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title']
       .map((id) => ({ id, top: document.getElementById(id).getBoundingClientRect().top }))
@@ -93,17 +117,27 @@ test('in a narrow window the network and the charts follow the Run panel; on a p
       .map((p) => p.id),
   );
   assert.deepEqual(order, ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title']);
-  // One column: nothing wider than the window.
-  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 860);
   await page.locator('#run-title').scrollIntoViewIfNeeded();
   await screenshot(page, '03c-narrow-window');
-  assert.equal(await page.evaluate(() => document.getElementById('network').clientHeight), 480, 'waiting areas beside the supernodes');
-  // A phone: the waiting areas go under the supernodes, on a taller canvas.
+  const network = page.locator('#network');
+  assert.equal(await network.getAttribute('data-layout'), 'beside');
+  assert.equal(await network.evaluate((c) => c.clientHeight), 480);
+  assert.ok((await widestFrameLine(page)) < 0.4, 'the waiting areas stand beside the supernodes');
+  // A phone: the waiting areas go under the supernodes, on a taller canvas;
+  // the validation table scrolls inside its panel.
   await page.setViewportSize({ width: 390, height: 850 });
-  await page.waitForFunction(() => document.getElementById('network').clientHeight === 780, null, { timeout: 5_000 });
+  await page.waitForFunction(() => document.getElementById('network').dataset.layout === 'stacked', null, { timeout: 5_000 });
+  assert.equal(await network.evaluate((c) => c.clientHeight), 780);
+  await runToEnd(page);
+  assert.ok((await widestFrameLine(page)) > 0.9, 'the waiting areas stand under the supernodes');
+  assert.ok((await page.locator('#validation-rows tr').count()) > 0);
   assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'nothing wider than a phone');
-  await page.locator('#network').scrollIntoViewIfNeeded();
+  await network.scrollIntoViewIfNeeded();
   await screenshot(page, '03d-phone-network');
+  // Back to a wide window: beside again, the normal height.
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForFunction(() => document.getElementById('network').dataset.layout === 'beside', null, { timeout: 5_000 });
+  assert.equal(await network.evaluate((c) => c.clientHeight), 480);
   assertClean(page);
   await page.close();
 });
