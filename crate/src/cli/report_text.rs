@@ -360,19 +360,22 @@ fn collapse_and_heal(v: &Validation) -> String {
 fn scale_text(rows: &[ScaleRow]) -> String {
     let Some(first) = rows.first() else { return String::new() };
     let (small, large) = (first.small.peers, first.large.peers);
-    let changed: Vec<String> = rows.iter().filter(|r| !r.change.is_empty()).map(|r| change_name(r.change)).collect();
+    // What each 2007 change in the table does, as the scale check's list says.
+    let changed: Vec<String> = study::SCALE_CHANGES_2007
+        .iter()
+        .filter(|&&(change, _)| rows.iter().any(|r| r.preset == Preset::Skype2007 && r.change == change))
+        .map(|&(change, what)| format!("in the 2007 rows with {} {what}", change_name(change)))
+        .collect();
+    let changes = if changed.is_empty() { String::new() } else { format!("; {}", changed.join("; ")) };
     let mut o = format!(
         "### Does the fit hold at a larger population?\n\n\
          Every rate in the model is per peer, so a larger population should give the same shares; the mean range \
          over seeds shows whether the seeds also agree more closely there. The same comparisons at {small} and at \
-         {large} peers (`patchstorm validate --peers {large}`, seeds {}); the 2007 rows with a change ({}) make a \
-         refusal by a supernode that is not overloaded cost only part of an attempt, the value that put the most points \
-         within the target at 100000 peers in a hand search (0.03 to 0.1, seeds 1-8; the previous table shows three of them):\n\n\
+         {large} peers (`patchstorm validate --peers {large}`, seeds {}){changes}:\n\n\
          | preset | change | peers | points within {WITHIN} | mean absolute difference | mean range over seeds | \
          healed, h after the trigger | first relapse per seed, h after the trigger |\n\
          |---|---|---:|---:|---:|---:|---:|---|\n",
         study::seed_list(&first.small.seeds),
-        changed.join(", ")
     );
     for r in rows {
         let change = change_cell(r.change);
@@ -501,8 +504,9 @@ mod tests {
             )),
             "{text}"
         );
-        let named: Vec<String> = study::SCALE_CHANGES_2007.iter().map(|c| format!("`{c}`")).collect();
-        assert!(text.contains(&format!("the 2007 rows with a change ({}) make", named.join(", "))), "{text}");
+        for (change, what) in study::SCALE_CHANGES_2007 {
+            assert!(text.contains(&format!("; in the 2007 rows with `{change}` {what}:")), "{text}");
+        }
     }
 
     #[test]
