@@ -437,6 +437,23 @@ impl Scenario {
         let start = self.time(P::Start);
         let end = start + self.int(P::Hours) * 3_600;
         let trigger = self.time(P::Trigger);
+        if self.has_trigger() && trigger >= start + 3_600 && trigger >= end {
+            // The trigger is where it may be; the run is too short to reach it.
+            let least = (trigger - start) / 3_600 + 1;
+            let most = match params::param(P::Hours).kind {
+                params::Kind::Int { max, .. } => max,
+                _ => unreachable!("hours is a whole number"),
+            };
+            return Err(conflict(
+                P::Hours,
+                format!(
+                    "the run must go past the trigger at {}, {} h after the start; allowed {least} to {most} \
+                     (or set an earlier trigger)",
+                    crate::time::format_utc(trigger),
+                    (trigger - start) as f64 / 3_600.0
+                ),
+            ));
+        }
         if self.has_trigger() && (trigger < start + 3_600 || trigger >= end) {
             return Err(conflict(
                 P::Trigger,
@@ -562,6 +579,20 @@ mod tests {
         assert!(matches!(Scenario::from_query("v=9"), Err(ScenarioError::BadValue { .. })));
         let e = Scenario::from_query("trigger=2001-01-01T00:00Z").unwrap_err().to_string();
         assert!(e.starts_with("trigger=2001-01-01T00:00Z"), "{e}");
+    }
+
+    #[test]
+    fn a_run_too_short_for_its_trigger_names_hours_and_the_least_that_reaches_it() {
+        // skype-2007 starts at 00:00 UTC and its patches are out at 16:00.
+        let e = Scenario::from_query("preset=skype-2007&hours=10").unwrap_err().to_string();
+        assert!(e.starts_with("hours=10 is not allowed"), "{e}");
+        assert!(e.contains("2007-08-15T16:00Z, 16 h after the start; allowed 17 to 336"), "{e}");
+        assert!(Scenario::from_query("preset=skype-2007&hours=17").is_ok());
+        // A trigger too early is still the trigger's fault.
+        let e = Scenario::from_query("preset=skype-2007&trigger=2007-08-15T00:30Z").unwrap_err().to_string();
+        assert!(e.starts_with("trigger=2007-08-15T00:30Z is not allowed"), "{e}");
+        // Nothing to reach without a trigger.
+        assert!(Scenario::from_query("preset=calm-day&hours=1").is_ok());
     }
 
     #[test]
