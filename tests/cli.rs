@@ -149,6 +149,19 @@ fn presets_and_params_list_the_table() {
 }
 
 #[test]
+fn a_value_may_be_joined_to_its_flag_and_the_version_is_printed() {
+    let joined = patchstorm(&["run", "--scenario=preset=skype-2007&peers=2000&hours=20", "--set=seed=3"]);
+    let apart = patchstorm(&["run", "--scenario", SMALL, "--set", "seed=3"]);
+    assert!(joined.status.success(), "{}", stderr(&joined));
+    let digest = |o: &Output| serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["digest"].clone();
+    assert_eq!(digest(&joined), digest(&apart));
+    refused(&["run", "--scenario", SMALL, "--quiet=yes"], &["--quiet takes no value", "yes"]);
+    let o = patchstorm(&["--version"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), format!("patchstorm {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
 fn help_after_any_command_prints_the_usage() {
     for command in ["run", "validate", "ablate", "phase", "report", "bench"] {
         let o = patchstorm(&[command, "--help"]);

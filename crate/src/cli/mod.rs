@@ -27,6 +27,7 @@ usage:
   patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
   patchstorm phase [--policy NAME|all] [--peers N] [--rates R,R,...] [--capacities C,C,...]
   patchstorm report [--out DIR] [--peers N] [--phase-peers N] [--scale-peers N]
+  patchstorm --version
 
 run       runs a scenario and prints a JSON summary (or the CSV time series)
 presets   lists the presets and their stories
@@ -37,6 +38,8 @@ ablate    switches off one mechanism at a time and reports depth and duration
 phase     maps where the 2007 wave heals quickly, slowly or not at all, per policy
 report    runs validate (also with the 2007 calibration alternatives and again at --scale-peers,
           default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures
+
+A flag's value follows it or is joined to it with '=': --preset skype-2007, --preset=skype-2007.
 
 A scenario is a preset plus changes, as in a playground link:
   patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'
@@ -56,6 +59,13 @@ pub(crate) fn input(msg: impl Into<String>) -> Failure {
 }
 
 pub fn main(args: Vec<String>) -> ExitCode {
+    let args = match split_joined_values(args) {
+        Ok(args) => args,
+        Err(Failure::Input(msg) | Failure::Run(msg)) => {
+            eprintln!("error: {msg}");
+            return ExitCode::from(2);
+        }
+    };
     // `patchstorm validate --help` and the like: the one usage text covers every command.
     let asks_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
     let outcome = match args.first().map(String::as_str) {
@@ -70,6 +80,9 @@ pub fn main(args: Vec<String>) -> ExitCode {
         Some("report") => study::report(&args[1..]),
         Some("bench-one") => bench::bench_one(&args[1..]),
         Some("help" | "--help" | "-h") => emit(format!("{USAGE}\n").as_bytes()),
+        Some("--version" | "-V") => {
+            no_options(&args[1..]).and_then(|_| emit(format!("patchstorm {}\n", env!("CARGO_PKG_VERSION")).as_bytes()))
+        }
         Some(other) => Err(input(format!("unknown command {other:?}: see patchstorm help"))),
         None => Err(input("no command given: see patchstorm help")),
     };
@@ -84,6 +97,29 @@ pub fn main(args: Vec<String>) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Flags that take no value.
+const SWITCHES: &[&str] = &["--quiet", "--help", "--version"];
+
+/// `--flag=value` as `--flag value`: split at the first '=' of an argument
+/// that starts with `--` (a value such as `--set`'s `peers=1000` never does).
+fn split_joined_values(args: Vec<String>) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(args.len());
+    for a in args {
+        match a.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
+            Some((flag, value)) => {
+                let flag = format!("--{flag}");
+                if SWITCHES.contains(&flag.as_str()) {
+                    return Err(input(format!("{flag} takes no value (given {value:?})")));
+                }
+                out.push(flag);
+                out.push(value.to_string());
+            }
+            None => out.push(a),
+        }
+    }
+    Ok(out)
 }
 
 fn no_options(args: &[String]) -> Result<()> {
