@@ -3,7 +3,7 @@
 //!
 //! The offsets matter because Windows Automatic Updates installed at 3:00
 //! *local* time (or one minute after the next boot) [P: Microsoft blogs
-//! 2006/2008, see `reference/skype-outages.md`], so a restart wave rolls across
+//! 2006/2008, see `docs/reference/skype-outages.md`], so a restart wave rolls across
 //! time zones, and because users come online by local time of day.
 //!
 //! The weights are a modelling hypothesis: Skype did not publish its users by

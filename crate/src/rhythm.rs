@@ -12,7 +12,7 @@
 //! about 0.47 and 0.71 of peers (trough/peak 0.66, peak near 13:00 UTC,
 //! trough near 04:00 UTC), between the published Dec 2006 weekday range
 //! 5.0-8.4 M (0.6) and Aug 2007's "usually 5-6 M, daily peaks 8-9 M"
-//! [P: Skype's online counter, `reference/skype-outages.md`]; the evening
+//! [P: Skype's online counter, `docs/reference/skype-outages.md`]; the evening
 //! stays high enough that 22:00 UTC is about 0.76 of 16:00 UTC, as the
 //! published Aug 17 2007 counts (about 6 M at 22:00 against a usual 8 M at
 //! 16:00) require. Users average about 2 sessions a day.

@@ -1,7 +1,7 @@
 //! Supernodes: the peers (and, in 2010, the operator's dedicated servers)
 //! that carry the network.
 //!
-//! Facts behind it [P, `reference/skype-outages.md`]: an ordinary node
+//! Facts behind it [P, `docs/reference/skype-outages.md`]: an ordinary node
 //! attaches to one supernode; a supernode serves a star cluster of up to
 //! several hundred clients; any client with a public address and enough
 //! bandwidth can be promoted; about 48,000 were up at a time for about 9 M

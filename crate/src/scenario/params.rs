@@ -3,7 +3,7 @@
 //! the URL query string and the page's controls are all generated from it.
 //!
 //! Published facts behind the defaults are marked [P] and come from
-//! `reference/skype-outages.md`; [H] marks a modelling hypothesis or a value
+//! `docs/reference/skype-outages.md`; [H] marks a modelling hypothesis or a value
 //! fitted to the published outcome (see VALIDATION.md).
 
 use serde::Serialize;
