@@ -115,7 +115,13 @@ function call(fn) {
   }
 }
 
-window.addEventListener('error', (e) => fatal(e.error || e.message));
+window.addEventListener('error', (e) => {
+  // The browser reports a resize observer that could not deliver every size
+  // change in one frame as an error event without an error: it is benign
+  // (the next frame delivers them) and says nothing about the simulation.
+  if (!e.error && /^ResizeObserver loop/.test(e.message || '')) return;
+  fatal(e.error || e.message);
+});
 window.addEventListener('unhandledrejection', (e) => fatal(e.reason));
 
 // ---------------------------------------------------------------- banners

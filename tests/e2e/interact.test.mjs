@@ -111,6 +111,9 @@ test('a failure inside the simulation shows a banner with a reload button', asyn
     await route.fulfill({ response, body: patched });
   });
   await openPage(page, link(SMALL));
+  // The browser's benign resize-observer notice is not a failure.
+  await page.evaluate(() => window.dispatchEvent(new ErrorEvent('error', { message: 'ResizeObserver loop completed with undelivered notifications.' })));
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready');
   await page.evaluate(() => (globalThis.__patchstormBoom = true));
   await page.getByRole('button', { name: 'Play' }).click();
   const banner = page.locator('.banner[data-id="stopped"]');
