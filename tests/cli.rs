@@ -156,6 +156,21 @@ fn a_value_may_be_joined_to_its_flag_and_the_version_is_printed() {
     let digest = |o: &Output| serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["digest"].clone();
     assert_eq!(digest(&joined), digest(&apart));
     refused(&["run", "--scenario", SMALL, "--quiet=yes"], &["--quiet takes no value", "yes"]);
+    refused(&["run", "--scenario", SMALL, "--quiet=yes", "--set", "seed=2"], &["--quiet takes no value"]);
+    // An empty value (an unset shell variable) is refused before anything runs.
+    refused(&["run", "--scenario="], &["--scenario needs a value"]);
+    refused(&["run", "--scenario", SMALL, "--out", ""], &["--out needs a file name"]);
+    // Only a flag is split: a value may itself start with -- and hold '='.
+    let dir = std::env::temp_dir().join(format!("patchstorm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_patchstorm"))
+        .args(["run", "--scenario", SMALL, "--quiet", "--out", "--odd=1.json"])
+        .current_dir(&dir)
+        .output()
+        .expect("the binary runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("--odd=1.json").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
     let o = patchstorm(&["--version"]);
     assert!(o.status.success());
     assert_eq!(stdout(&o), format!("patchstorm {}\n", env!("CARGO_PKG_VERSION")));

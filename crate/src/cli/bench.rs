@@ -19,7 +19,7 @@ struct Options<'a> {
 fn options(args: &[String]) -> Result<Options<'_>> {
     let mut o = Options { peers: vec![100_000, 1_000_000, 10_000_000], hours: "48", preset: "skype-2007" };
     let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next() {
+    while let Some(flag) = flags.next()? {
         match flag {
             "--peers" => {
                 let v = flags.value(flag)?;

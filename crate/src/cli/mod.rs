@@ -27,7 +27,6 @@ usage:
   patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
   patchstorm phase [--policy NAME|all] [--peers N] [--rates R,R,...] [--capacities C,C,...]
   patchstorm report [--out DIR] [--peers N] [--phase-peers N] [--scale-peers N]
-  patchstorm --version
 
 run       runs a scenario and prints a JSON summary (or the CSV time series)
 presets   lists the presets and their stories
@@ -40,6 +39,7 @@ report    runs validate (also with the 2007 calibration alternatives and again a
           default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures
 
 A flag's value follows it or is joined to it with '=': --preset skype-2007, --preset=skype-2007.
+patchstorm --version (or -V) prints the version.
 
 A scenario is a preset plus changes, as in a playground link:
   patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'
@@ -59,13 +59,6 @@ pub(crate) fn input(msg: impl Into<String>) -> Failure {
 }
 
 pub fn main(args: Vec<String>) -> ExitCode {
-    let args = match split_joined_values(args) {
-        Ok(args) => args,
-        Err(Failure::Input(msg) | Failure::Run(msg)) => {
-            eprintln!("error: {msg}");
-            return ExitCode::from(2);
-        }
-    };
     // `patchstorm validate --help` and the like: the one usage text covers every command.
     let asks_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
     let outcome = match args.first().map(String::as_str) {
@@ -99,29 +92,6 @@ pub fn main(args: Vec<String>) -> ExitCode {
     }
 }
 
-/// Flags that take no value.
-const SWITCHES: &[&str] = &["--quiet", "--help", "--version"];
-
-/// `--flag=value` as `--flag value`: split at the first '=' of an argument
-/// that starts with `--` (a value such as `--set`'s `peers=1000` never does).
-fn split_joined_values(args: Vec<String>) -> Result<Vec<String>> {
-    let mut out = Vec::with_capacity(args.len());
-    for a in args {
-        match a.strip_prefix("--").and_then(|rest| rest.split_once('=')) {
-            Some((flag, value)) => {
-                let flag = format!("--{flag}");
-                if SWITCHES.contains(&flag.as_str()) {
-                    return Err(input(format!("{flag} takes no value (given {value:?})")));
-                }
-                out.push(flag);
-                out.push(value.to_string());
-            }
-            None => out.push(a),
-        }
-    }
-    Ok(out)
-}
-
 fn no_options(args: &[String]) -> Result<()> {
     match args.first() {
         None => Ok(()),
@@ -129,23 +99,39 @@ fn no_options(args: &[String]) -> Result<()> {
     }
 }
 
-/// Pulls `--flag value` pairs; every flag takes exactly one value.
+/// Pulls flags and their values: `--flag value` or `--flag=value` (split at
+/// the first '=' of an argument in a flag's place, never of a value).
 struct Flags<'a> {
     args: &'a [String],
     i: usize,
+    /// The flag and the value joined to it, until `value` takes it.
+    joined: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> Flags<'a> {
     fn new(args: &'a [String]) -> Self {
-        Flags { args, i: 0 }
+        Flags { args, i: 0, joined: None }
     }
-    fn next(&mut self) -> Option<&'a str> {
-        let a = self.args.get(self.i)?;
+    fn next(&mut self) -> Result<Option<&'a str>> {
+        if let Some((flag, value)) = self.joined.take() {
+            return Err(input(format!("{flag} takes no value (given {value:?})")));
+        }
+        let Some(a) = self.args.get(self.i) else { return Ok(None) };
         self.i += 1;
-        Some(a)
+        let Some((flag, value)) = a.split_once('=').filter(|_| a.starts_with("--")) else { return Ok(Some(a)) };
+        if value.is_empty() {
+            return Err(input(format!("{flag} needs a value")));
+        }
+        self.joined = Some((flag, value));
+        Ok(Some(flag))
     }
     fn value(&mut self, flag: &str) -> Result<&'a str> {
-        self.next().ok_or_else(|| input(format!("{flag} needs a value")))
+        if let Some((_, value)) = self.joined.take() {
+            return Ok(value);
+        }
+        let value = self.args.get(self.i).ok_or_else(|| input(format!("{flag} needs a value")))?;
+        self.i += 1;
+        Ok(value)
     }
 }
 
@@ -196,7 +182,7 @@ fn run(args: &[String]) -> Result<()> {
     let mut format = "json";
     let mut quiet = false;
     let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next() {
+    while let Some(flag) = flags.next()? {
         match flag {
             "--preset" => preset = Some(flags.value(flag)?),
             "--scenario" => query = Some(flags.value(flag)?),
@@ -242,6 +228,9 @@ fn run(args: &[String]) -> Result<()> {
 }
 
 fn check_writable(path: &Path) -> Result<()> {
+    if path.as_os_str().is_empty() {
+        return Err(input("--out needs a file name"));
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !dir.is_dir() {
         return Err(input(format!("--out {}: the folder {} does not exist", path.display(), dir.display())));

@@ -440,7 +440,7 @@ pub fn validate(args: &[String]) -> Result<()> {
     let mut presets = vec![Preset::Skype2007, Preset::Skype2010];
     let mut sets: Vec<String> = Vec::new();
     let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next() {
+    while let Some(flag) = flags.next()? {
         match flag {
             "--preset" => presets = vec![historical_preset(flags.value(flag)?)?],
             "--set" => sets.push(flags.value(flag)?.to_string()),
@@ -546,7 +546,7 @@ fn ablation_table(a: &Ablation, markdown: bool) -> String {
 pub fn ablate(args: &[String]) -> Result<()> {
     let (mut preset, mut peers, mut seed) = (None, 100_000u32, 1u64);
     let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next() {
+    while let Some(flag) = flags.next()? {
         match flag {
             "--preset" => preset = Some(historical_preset(flags.value(flag)?)?),
             "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
@@ -728,7 +728,7 @@ pub fn phase(args: &[String]) -> Result<()> {
     let mut rates = PHASE_RATES.to_vec();
     let mut capacities = PHASE_CAPACITIES.to_vec();
     let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next() {
+    while let Some(flag) = flags.next()? {
         match flag {
             "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--policy" => {
@@ -775,7 +775,7 @@ pub fn report(args: &[String]) -> Result<()> {
     let mut out_dir = PathBuf::from(".");
     let (mut peers, mut phase_peers, mut scale_peers) = (100_000u32, 20_000u32, 1_000_000u32);
     let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next() {
+    while let Some(flag) = flags.next()? {
         match flag {
             "--out" => out_dir = PathBuf::from(flags.value(flag)?),
             "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
