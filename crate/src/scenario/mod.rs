@@ -437,29 +437,39 @@ impl Scenario {
         let start = self.time(P::Start);
         let end = start + self.int(P::Hours) * 3_600;
         let trigger = self.time(P::Trigger);
-        if self.has_trigger() && trigger >= start + 3_600 && trigger >= end {
+        let earliest = start + 3_600;
+        let most = match params::param(P::Hours).kind {
+            params::Kind::Int { max, .. } => max,
+            _ => unreachable!("hours is a whole number"),
+        };
+        // The least whole hours that go past the trigger.
+        let least = (trigger - start) / 3_600 + 1;
+        if self.has_trigger() && trigger >= earliest && trigger >= end && least <= most {
             // The trigger is where it may be; the run is too short to reach it.
-            let least = (trigger - start) / 3_600 + 1;
-            let most = match params::param(P::Hours).kind {
-                params::Kind::Int { max, .. } => max,
-                _ => unreachable!("hours is a whole number"),
-            };
+            let after = (trigger - start) as f64 / 3_600.0;
             return Err(conflict(
                 P::Hours,
                 format!(
                     "the run must go past the trigger at {}, {} h after the start; allowed {least} to {most} \
                      (or set an earlier trigger)",
                     crate::time::format_utc(trigger),
-                    (trigger - start) as f64 / 3_600.0
+                    libm::round(after * 100.0) / 100.0
                 ),
             ));
         }
-        if self.has_trigger() && (trigger < start + 3_600 || trigger >= end) {
+        if self.has_trigger() && end <= earliest {
+            // No trigger fits in a run this short (and this one is not where it may be).
+            return Err(conflict(
+                P::Hours,
+                format!("a run with a trigger must last past its first hour, when the earliest trigger falls; allowed 2 to {most}"),
+            ));
+        }
+        if self.has_trigger() && (trigger < earliest || trigger >= end) {
             return Err(conflict(
                 P::Trigger,
                 format!(
                     "the trigger must fall between one hour after the start ({}) and the end of the run ({})",
-                    crate::time::format_utc(start + 3_600),
+                    crate::time::format_utc(earliest),
                     crate::time::format_utc(end)
                 ),
             ));
@@ -593,6 +603,18 @@ mod tests {
         assert!(e.starts_with("trigger=2007-08-15T00:30Z is not allowed"), "{e}");
         // Nothing to reach without a trigger.
         assert!(Scenario::from_query("preset=calm-day&hours=1").is_ok());
+        // A trigger off the hour is shown to the hundredth, and 17 h reach 16:20 as 16 do not.
+        let e = Scenario::from_query("preset=skype-2007&trigger=2007-08-15T16:20Z&hours=16").unwrap_err().to_string();
+        assert!(e.contains("16.33 h after the start; allowed 17 to 336"), "{e}");
+        assert!(Scenario::from_query("preset=skype-2007&trigger=2007-08-15T16:20Z&hours=17").is_ok());
+        // No run can be long enough: the trigger is at fault.
+        let e = Scenario::from_query("preset=skype-2007&trigger=2007-09-30T00:00Z").unwrap_err().to_string();
+        assert!(e.starts_with("trigger=2007-09-30T00:00Z is not allowed"), "{e}");
+        // One hour is too short for this preset's trigger, and for any.
+        let e = Scenario::from_query("preset=skype-2007&hours=1").unwrap_err().to_string();
+        assert!(e.starts_with("hours=1 is not allowed") && e.contains("allowed 17 to 336"), "{e}");
+        let e = Scenario::from_query("preset=skype-2007&hours=1&trigger=2007-08-15T00:30Z").unwrap_err().to_string();
+        assert!(e.starts_with("hours=1 is not allowed") && e.contains("allowed 2 to 336"), "{e}");
     }
 
     #[test]
