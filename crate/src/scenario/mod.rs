@@ -437,42 +437,47 @@ impl Scenario {
         let start = self.time(P::Start);
         let end = start + self.int(P::Hours) * 3_600;
         let trigger = self.time(P::Trigger);
-        let earliest = start + 3_600;
-        let most = match params::param(P::Hours).kind {
-            params::Kind::Int { max, .. } => max,
-            _ => unreachable!("hours is a whole number"),
-        };
-        // The least whole hours that go past the trigger.
-        let least = (trigger - start) / 3_600 + 1;
-        if self.has_trigger() && trigger >= earliest && trigger >= end && least <= most {
-            // The trigger is where it may be; the run is too short to reach it.
-            let after = (trigger - start) as f64 / 3_600.0;
-            return Err(conflict(
-                P::Hours,
-                format!(
-                    "the run must go past the trigger at {}, {} h after the start; allowed {least} to {most} \
-                     (or set an earlier trigger)",
-                    crate::time::format_utc(trigger),
-                    libm::round(after * 100.0) / 100.0
-                ),
-            ));
-        }
-        if self.has_trigger() && end <= earliest {
-            // No trigger fits in a run this short (and this one is not where it may be).
-            return Err(conflict(
-                P::Hours,
-                format!("a run with a trigger must last past its first hour, when the earliest trigger falls; allowed 2 to {most}"),
-            ));
-        }
-        if self.has_trigger() && (trigger < earliest || trigger >= end) {
-            return Err(conflict(
-                P::Trigger,
-                format!(
-                    "the trigger must fall between one hour after the start ({}) and the end of the run ({})",
-                    crate::time::format_utc(earliest),
-                    crate::time::format_utc(end)
-                ),
-            ));
+        if self.has_trigger() {
+            let earliest = start + 3_600;
+            let most = match params::param(P::Hours).kind {
+                params::Kind::Int { max, .. } => max,
+                _ => unreachable!("hours is a whole number"),
+            };
+            // The least whole hours that go past the trigger.
+            let least = (trigger - start) / 3_600 + 1;
+            if trigger >= earliest && trigger >= end && least <= most {
+                // The trigger is where it may be; the run is too short to reach it.
+                let after = (trigger - start) as f64 / 3_600.0;
+                return Err(conflict(
+                    P::Hours,
+                    format!(
+                        "the run must go past the trigger at {}, {} h after the start; allowed {least} to {most} \
+                         (or set an earlier trigger)",
+                        crate::time::format_utc(trigger),
+                        libm::round(after * 100.0) / 100.0
+                    ),
+                ));
+            }
+            if end <= earliest {
+                // No trigger fits in a run this short (and this one is not where it may be).
+                return Err(conflict(
+                    P::Hours,
+                    format!(
+                        "a run with a trigger must last past its first hour, when the earliest trigger falls; \
+                         allowed 2 to {most}"
+                    ),
+                ));
+            }
+            if trigger < earliest || trigger >= end {
+                return Err(conflict(
+                    P::Trigger,
+                    format!(
+                        "the trigger must fall between one hour after the start ({}) and the end of the run ({})",
+                        crate::time::format_utc(earliest),
+                        crate::time::format_utc(end)
+                    ),
+                ));
+            }
         }
         if self.int(P::SnTarget) > self.int(P::SnCapacity) {
             return Err(conflict(
