@@ -308,11 +308,15 @@ export class NetworkView {
     const clients = new Float64Array(cols * rows);
     const states = new Uint32Array(cols * rows * 3);
     const mega = new Uint8Array(cols * rows);
-    for (let i = 0; i < sn.length; i += SN_FIELDS) {
-      const p = this.position(sn[i], L);
+    // The cell a slot's place falls in.
+    const cellOf = (slot) => {
+      const p = this.position(slot, L);
       const cx = Math.min(cols - 1, Math.max(0, Math.floor((p.x - L.field.x) / cell)));
       const cy = Math.min(rows - 1, Math.max(0, Math.floor((p.y - L.field.y) / cell)));
-      const c = cy * cols + cx;
+      return cy * cols + cx;
+    };
+    for (let i = 0; i < sn.length; i += SN_FIELDS) {
+      const c = cellOf(sn[i]);
       clients[c] += sn[i + 2];
       states[c * 3 + snState(sn[i + 1], sn[i + 2], sn[i + 3], sn[i + 6])]++;
       if (sn[i + 4] > 0) mega[c] = 1;
@@ -324,13 +328,10 @@ export class NetworkView {
     ctx.lineWidth = 1;
     ctx.strokeStyle = COLOURS.gone;
     for (const [slot, g] of this.ghosts) {
-      const p = this.position(slot, L);
-      const cx = Math.min(cols - 1, Math.max(0, Math.floor((p.x - L.field.x) / cell)));
-      const cy = Math.min(rows - 1, Math.max(0, Math.floor((p.y - L.field.y) / cell)));
-      const c = cy * cols + cx;
+      const c = cellOf(slot);
       if (states[c * 3] + states[c * 3 + 1] + states[c * 3 + 2] > 0) continue;
       ctx.globalAlpha = this.ghostAlpha(g);
-      ctx.strokeRect(L.field.x + cx * cell + 1.5, L.field.y + cy * cell + 1.5, cell - 4, cell - 4);
+      ctx.strokeRect(L.field.x + (c % cols) * cell + 1.5, L.field.y + Math.floor(c / cols) * cell + 1.5, cell - 4, cell - 4);
     }
     ctx.setLineDash([]);
     for (let c = 0; c < cols * rows; c++) {
