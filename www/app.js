@@ -14,6 +14,7 @@ import init, * as wasm from './pkg/patchstorm.js';
 import { NetworkView, LEGEND, AGGREGATE_PEERS, AGGREGATE_SUPERNODES } from './network.js';
 import { Charts } from './charts.js';
 import { buildAdvanced } from './controls.js';
+import { keepReadingOrder } from './layout.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
@@ -691,6 +692,7 @@ async function copyLink() {
 
 async function start() {
   document.body.dataset.state = 'loading';
+  keepReadingOrder();
   try {
     await init();
   } catch (e) {

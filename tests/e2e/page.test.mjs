@@ -110,13 +110,15 @@ test('in a narrow window the network and the charts follow the Run panel; on a p
   const page = await watchedPage(browser.context);
   await page.setViewportSize({ width: 860, height: 1000 });
   await openPage(page, link('preset=skype-2007&peers=20000'));
-  const order = await page.evaluate(() =>
-    ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title']
-      .map((id) => ({ id, top: document.getElementById(id).getBoundingClientRect().top }))
-      .sort((a, b) => a.top - b.top)
-      .map((p) => p.id),
-  );
-  assert.deepEqual(order, ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title']);
+  const panels = ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title'];
+  assert.deepEqual(await panelOrder(page, panels), { seen: panels, read: panels });
+  // Keyboard focus follows the same order: after a run the validation
+  // table (under the charts) is the next stop after the Run panel, not Share.
+  await runToEnd(page);
+  assert.ok((await page.locator('#validation-rows tr').count()) > 0);
+  await page.locator('#speed').focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'table-scroll');
   await page.locator('#run-title').scrollIntoViewIfNeeded();
   await screenshot(page, '03c-narrow-window');
   const network = page.locator('#network');
@@ -128,7 +130,6 @@ test('in a narrow window the network and the charts follow the Run panel; on a p
   await page.setViewportSize({ width: 390, height: 850 });
   await page.waitForFunction(() => document.getElementById('network').dataset.layout === 'stacked', null, { timeout: 5_000 });
   assert.equal(await network.evaluate((c) => c.clientHeight), 780);
-  await runToEnd(page);
   assert.ok((await widestFrameLine(page)) > 0.9, 'the waiting areas stand under the supernodes');
   assert.ok((await page.locator('#validation-rows tr').count()) > 0);
   assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'nothing wider than a phone');
@@ -138,9 +139,27 @@ test('in a narrow window the network and the charts follow the Run panel; on a p
   await page.setViewportSize({ width: 1400, height: 900 });
   await page.waitForFunction(() => document.getElementById('network').dataset.layout === 'beside', null, { timeout: 5_000 });
   assert.equal(await network.evaluate((c) => c.clientHeight), 480);
+  // Two columns again: Share and Advanced are back in the sidebar, under Run.
+  const wide = ['scenario-title', 'run-title', 'share-title', 'advanced', 'network-title', 'charts-title', 'explain-title'];
+  assert.deepEqual((await panelOrder(page, wide)).read, wide);
+  assert.equal(await page.evaluate(() => document.getElementById('advanced').parentElement.className), 'sidebar');
   assertClean(page);
   await page.close();
 });
+
+/**
+ * The panels (by the id of their heading, or their own) as the eye meets
+ * them, top to bottom, and as the document holds them, which is the order
+ * of keyboard focus and of screen readers.
+ */
+async function panelOrder(page, ids) {
+  return page.evaluate((ids) => {
+    const els = ids.map((id) => ({ id, el: document.getElementById(id) }));
+    const seen = [...els].sort((a, b) => a.el.getBoundingClientRect().top - b.el.getBoundingClientRect().top);
+    const read = [...els].sort((a, b) => (a.el.compareDocumentPosition(b.el) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+    return { seen: seen.map((p) => p.id), read: read.map((p) => p.id) };
+  }, ids);
+}
 
 test('a preset link plays: the network view and the charts change', async () => {
   const page = await watchedPage(browser.context);
