@@ -458,23 +458,24 @@ impl Scenario {
                     ),
                 ));
             }
-            if end <= earliest {
-                // No trigger fits in a run this short (and this one is not where it may be).
-                return Err(conflict(
-                    P::Hours,
-                    format!(
-                        "a run with a trigger must last past its first hour, when the earliest trigger falls; \
-                         allowed 2 to {most}"
-                    ),
-                ));
-            }
             if trigger < earliest || trigger >= end {
+                // No run can go past this trigger: it falls in the first hour
+                // (or before the start), or beyond what the longest run
+                // reaches. The window shown is this run's, unless this run is
+                // too short to hold any trigger (hours=1) or the trigger lies
+                // beyond it: then the longest run's.
+                let reach = start + most * 3_600;
+                let window = if end <= earliest || least > most {
+                    format!("and the end of the longest run ({}, after {most} h)", crate::time::format_utc(reach))
+                } else {
+                    format!("and the end of the run ({})", crate::time::format_utc(end))
+                };
+                let also = if end <= earliest { "; hours must then be at least 2" } else { "" };
                 return Err(conflict(
                     P::Trigger,
                     format!(
-                        "the trigger must fall between one hour after the start ({}) and the end of the run ({})",
-                        crate::time::format_utc(earliest),
-                        crate::time::format_utc(end)
+                        "the trigger must fall between one hour after the start ({}) {window}{also}",
+                        crate::time::format_utc(earliest)
                     ),
                 ));
             }
@@ -615,11 +616,22 @@ mod tests {
         // No run can be long enough: the trigger is at fault.
         let e = Scenario::from_query("preset=skype-2007&trigger=2007-09-30T00:00Z").unwrap_err().to_string();
         assert!(e.starts_with("trigger=2007-09-30T00:00Z is not allowed"), "{e}");
-        // One hour is too short for this preset's trigger, and for any.
+        // ... and the message names the reach of the longest run, not this one's end.
+        assert!(e.contains("and the end of the longest run (2007-08-29T00:00Z, after 336 h)"), "{e}");
+        // A trigger within this run's reach but before its first hour names this run's end.
+        let e = Scenario::from_query("preset=skype-2007&trigger=2007-08-15T00:30Z").unwrap_err().to_string();
+        assert!(e.contains("(2007-08-15T01:00Z) and the end of the run (2007-08-19T00:00Z)"), "{e}");
+        // One hour is too short for this preset's trigger: hours is at fault.
         let e = Scenario::from_query("preset=skype-2007&hours=1").unwrap_err().to_string();
         assert!(e.starts_with("hours=1 is not allowed") && e.contains("allowed 17 to 336"), "{e}");
-        let e = Scenario::from_query("preset=skype-2007&hours=1&trigger=2007-08-15T00:30Z").unwrap_err().to_string();
-        assert!(e.starts_with("hours=1 is not allowed") && e.contains("allowed 2 to 336"), "{e}");
+        // One hour is too short for any trigger, and this one no run reaches:
+        // one message says both, so a second attempt does not fail again.
+        for trigger in ["2007-08-15T00:30Z", "2007-09-30T00:00Z"] {
+            let e =
+                Scenario::from_query(&format!("preset=skype-2007&hours=1&trigger={trigger}")).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("trigger={trigger} is not allowed")), "{e}");
+            assert!(e.contains("end of the longest run") && e.ends_with("hours must then be at least 2"), "{e}");
+        }
     }
 
     #[test]
