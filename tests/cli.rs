@@ -299,14 +299,61 @@ fn ablate_prints_one_row_per_mechanism() {
 
 #[test]
 fn phase_maps_each_policy() {
-    let o =
-        patchstorm(&["phase", "--peers", "2000", "--rates", "1,6", "--capacities", "300,500", "--policy", "resilient"]);
+    let o = patchstorm(&[
+        "phase",
+        "--peers",
+        "2000",
+        "--rates",
+        "1,6",
+        "--capacities",
+        "300,500",
+        "--policy",
+        "legacy-2007",
+        "--seeds",
+        "2",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("policy resilient"), "{text}");
-    let grid: Vec<&str> =
-        text.lines().filter(|l| l.trim_start().starts_with("300") || l.trim_start().starts_with("500")).collect();
+    assert!(text.contains("policy legacy-2007") && text.contains("one symbol per seed (1, 2)"), "{text}");
+    let grid: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("300") || l.trim_start().starts_with("500"))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     assert_eq!(grid.len(), 2, "{text}");
+    // Each cell holds one outcome per seed, best first.
+    let order = ['.', '1', '2', 'X'];
+    for row in &grid {
+        assert_eq!(row.len(), 3, "{text}");
+        for cell in &row[1..] {
+            let ranks: Vec<usize> =
+                cell.chars().map(|c| order.iter().position(|&o| o == c).expect("a symbol")).collect();
+            assert_eq!(ranks.len(), 2, "{text}");
+            assert!(ranks[0] <= ranks[1], "{text}");
+        }
+    }
     refused(&["phase", "--rates", "1,x"], &["--rates"]);
     refused(&["phase", "--policy", "chaos"], &["chaos", "resilient"]);
+    refused(&["phase", "--seeds", "0"], &["--seeds 0", "1 to 64"]);
+    // One chosen seed, as validate and ablate take it.
+    let o = patchstorm(&[
+        "phase",
+        "--peers",
+        "2000",
+        "--rates",
+        "6",
+        "--capacities",
+        "500",
+        "--policy",
+        "resilient",
+        "--seed",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("policy resilient: rows supernode capacity (clients), columns restart rate (%/h), seed 5"),
+        "{text}"
+    );
+    assert!(!text.contains("one symbol per seed"), "{text}");
 }

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Failure, Result};
 
@@ -192,6 +193,19 @@ pub fn bars(title: &str, x_label: &str, x_max: f64, rows: &[(String, f64, RGBCol
     Ok(svg)
 }
 
+/// One cell of a heat map: side-by-side stripes of colour (one per run,
+/// so a cell whose runs ended differently shows it) and a label.
+pub struct Cell {
+    pub stripes: Vec<RGBColor>,
+    pub text: String,
+}
+
+/// A heat map's legend: its classes by colour, then a note.
+pub struct Legend<'a> {
+    pub classes: &'a [(RGBColor, &'a str)],
+    pub note: &'a str,
+}
+
 /// A grid of cells coloured by class, with the class legend below.
 pub fn heatmap(
     title: &str,
@@ -199,8 +213,8 @@ pub fn heatmap(
     y_label: &str,
     xs: &[String],
     ys: &[String],
-    cells: &[Vec<(RGBColor, String)>],
-    legend: &[(RGBColor, &str)],
+    cells: &[Vec<Cell>],
+    legend: &Legend,
 ) -> Result<String> {
     let mut svg = String::new();
     {
@@ -226,26 +240,34 @@ pub fn heatmap(
             .y_label_formatter(&|y| label_at(ys, *y))
             .draw()
             .map_err(draw_err)?;
+        let centred = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
         for (j, row) in cells.iter().enumerate() {
-            for (i, (color, text)) in row.iter().enumerate() {
+            for (i, cell) in row.iter().enumerate() {
                 let (x, y) = (i as f64, j as f64);
+                let w = 0.94 / cell.stripes.len().max(1) as f64;
+                for (k, color) in cell.stripes.iter().enumerate() {
+                    // A hairline between stripes, so that runs of the same colour still count.
+                    let gap = if cell.stripes.len() > 1 { (0.1 * w).min(0.006) } else { 0.0 };
+                    let left = x + 0.03 + k as f64 * w;
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(left + gap, y + 0.03), (left + w - gap, y + 0.97)],
+                            color.filled(),
+                        )))
+                        .map_err(draw_err)?;
+                }
                 chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(x + 0.03, y + 0.03), (x + 0.97, y + 0.97)],
-                        color.filled(),
-                    )))
-                    .map_err(draw_err)?;
-                chart
-                    .draw_series(std::iter::once(Text::new(text.clone(), (x + 0.3, y + 0.58), ("sans-serif", 13))))
+                    .draw_series(std::iter::once(Text::new(cell.text.clone(), (x + 0.5, y + 0.5), centred.clone())))
                     .map_err(draw_err)?;
             }
         }
         let mut x = 80;
-        for (color, name) in legend {
+        for (color, name) in legend.classes {
             legend_area.draw(&Rectangle::new([(x, 14), (x + 16, 30)], color.filled())).map_err(draw_err)?;
             legend_area.draw(&Text::new(name.to_string(), (x + 22, 16), ("sans-serif", 14))).map_err(draw_err)?;
             x += 30 + 8 * name.len() as i32;
         }
+        legend_area.draw(&Text::new(legend.note.to_string(), (x, 16), ("sans-serif", 14))).map_err(draw_err)?;
         root.present().map_err(draw_err)?;
     }
     Ok(svg)

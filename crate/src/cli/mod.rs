@@ -25,7 +25,8 @@ usage:
   patchstorm validate [--preset skype-2007|skype-2010] [--peers N] [--seed S | --seeds N]
                       [--set KEY=VALUE]...
   patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
-  patchstorm phase [--policy NAME|all] [--peers N] [--rates R,R,...] [--capacities C,C,...]
+  patchstorm phase [--policy NAME|all] [--peers N] [--seed S | --seeds N] [--rates R,R,...]
+                   [--capacities C,C,...]
   patchstorm report [--out DIR] [--peers N] [--phase-peers N] [--scale-peers N]
 
 run       runs a scenario and prints a JSON summary (or the CSV time series)

@@ -34,11 +34,14 @@ pub fn validation_md(
          not heal.\n\n\
          Everything below, numbers and figures, is written by one command:\n\n\
          ```sh\ncargo run --release -p patchstorm -- report\n```\n\n\
-         This copy: {peers} peers for the historical runs and the ablations, {scale_size}{phase_peers} peers per \
-         phase-map cell, seed 1 (at the default sizes, about six minutes on the project's 2-core machine). Figures \
-         are in `docs/figures/` as SVG and PNG. \
+         This copy: {peers} peers for the historical runs (seeds {}) and the ablations (seed 1), \
+         {scale_size}{phase_peers} peers per phase-map run with {} seeds per cell. At the default sizes the \
+         command takes about 10 minutes on the project's 2-core machine. Figures are in `docs/figures/` as SVG \
+         and PNG. \
          The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
-         one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n"
+         one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n",
+        v.first().map_or(String::new(), |v| study::seed_list(&v.seeds)),
+        maps.first().map_or(0, |m| m.seeds.len()),
     );
 
     o += "## 1. The model against the published record\n\n";
@@ -178,45 +181,7 @@ pub fn validation_md(
         );
     }
 
-    o += "## 4. Phase map: where the network tips\n\n";
-    let _ = writeln!(
-        o,
-        "The 2007 wave for each allocation policy, sweeping the restart rate (the wave's peak share of peers \
-         restarting per hour) against supernode capacity (clients per supernode; the allocation aims for 250). \
-         Each cell is one run of {phase_peers} peers. A slow wave lasts for days, so healing is counted from the \
-         end of the wave (when 95% of its restarts have happened), and each run lasts until {} h after it. \
-         Numbers in the cells are hours from the end of the wave until the online count is back to 95% of normal \
-         for an hour. Rates beyond what the wave \
-         can reach with these settings are left empty.\n",
-        study::PHASE_HOURS_AFTER
-    );
-    for m in maps {
-        let _ = writeln!(o, "### `{}`\n\n![phase map, {}](docs/figures/phase-{}.png)\n", m.policy, m.policy, m.policy);
-        o += "```\n";
-        o += &study::phase_text(m);
-        o += study::phase_legend();
-        o += "\n```\n\n";
-        // Every cell that fails, not only the first per row: the boundary need not be monotone in the rate.
-        let mut tips = Vec::new();
-        for (c, row) in m.capacities.iter().zip(&m.cells) {
-            let failing: Vec<String> =
-                row.iter().zip(&m.rates).filter(|((h, _), _)| *h == Heal::Not48).map(|(_, r)| r.to_string()).collect();
-            if !failing.is_empty() {
-                tips.push(format!("capacity {c} at {} %/h", failing.join(", ")));
-            }
-        }
-        if tips.is_empty() {
-            let _ =
-                writeln!(o, "Every cell of the sweep heals within {} h of the wave's end.\n", study::PHASE_HOURS_AFTER);
-        } else {
-            let _ = writeln!(
-                o,
-                "Not healed within {} h of the wave's end: {}.\n",
-                study::PHASE_HOURS_AFTER,
-                tips.join("; ")
-            );
-        }
-    }
+    o += &phase_section(maps, phase_peers);
 
     o += "## 5. In the playground\n\n\
           For `skype-2007`, `resilient-2007` and `skype-2010` the online chart draws the published counts, scaled \
@@ -451,6 +416,98 @@ fn heal_cell(v: &Validation) -> String {
     heal
 }
 
+/// Section 4: the phase maps, with the cells that do not heal and where the seeds disagree.
+fn phase_section(maps: &[Phase], phase_peers: u32) -> String {
+    let mut o = String::new();
+    o += "## 4. Phase map: where the network tips\n\n";
+    let n = maps.first().map_or(1, |m| m.seeds.len());
+    let runs = if n == 1 {
+        format!("one run of {phase_peers} peers (seed {})", maps.first().map_or(1, |m| m.seeds[0]))
+    } else {
+        format!(
+            "{n} runs of {phase_peers} peers (seeds {}), shown side by side as stripes in the figure and as symbols \
+             in the table, the best outcome first",
+            maps.first().map_or(String::new(), |m| study::seed_list(&m.seeds))
+        )
+    };
+    let _ = writeln!(
+        o,
+        "The 2007 wave for each allocation policy, sweeping the restart rate (the wave's peak share of peers \
+         restarting per hour) against supernode capacity (clients per supernode; the allocation aims for 250). \
+         Each cell is {runs}. A slow wave lasts for days, so healing is counted from the end of the wave (when \
+         95% of its restarts have happened), and each run lasts until {} h after it. Numbers in the figure's cells \
+         are hours from the end of the wave until the online count is back to 95% of normal for an hour, over the \
+         runs that healed (one value, or the range); - where none healed. Rates beyond what the wave can reach \
+         with these settings are left empty.",
+        study::PHASE_HOURS_AFTER
+    );
+    if n > 1 {
+        o += "Where some runs of a cell heal and others do not, the cell lies on the tipping line: there the \
+              outcome hangs on a run's random draws (as the hour the 2007 runs heal differs between the seeds in \
+              section 1), and a single run per cell would draw the line by chance.\n";
+    }
+    o.push('\n');
+    for m in maps {
+        let _ = writeln!(o, "### `{}`\n\n![phase map, {}](docs/figures/phase-{}.png)\n", m.policy, m.policy, m.policy);
+        o += "```\n";
+        o += &study::phase_text(m);
+        o += &study::phase_legend(m.seeds.len());
+        o += "\n```\n\n";
+        let n = m.seeds.len();
+        // Every cell that fails, not only the first per row: the boundary need not be monotone in the rate.
+        let mut rows = Vec::new();
+        for (c, row) in m.capacities.iter().zip(&m.cells).rev() {
+            let (mut every, mut some) = (Vec::new(), Vec::new());
+            for (cell, r) in row.iter().zip(&m.rates) {
+                match cell.iter().filter(|(h, _)| *h == Heal::Not48).count() {
+                    0 => {}
+                    k if k == n => every.push(r.to_string()),
+                    k => some.push(format!("{r} %/h ({k} of {n})")),
+                }
+            }
+            let mut parts = Vec::new();
+            if !every.is_empty() {
+                let who = if n == 1 { "" } else { "every run " };
+                parts.push(format!("{who}at {} %/h", every.join(", ")));
+            }
+            if !some.is_empty() {
+                parts.push(format!("some runs at {}", some.join(", ")));
+            }
+            if !parts.is_empty() {
+                rows.push(format!("- capacity {c}: {}", parts.join("; ")));
+            }
+        }
+        let reachable: Vec<&Vec<study::PhaseRun>> =
+            m.cells.iter().flatten().filter(|cell| cell.iter().all(|(h, _)| *h != Heal::Impossible)).collect();
+        if reachable.iter().all(|cell| cell.iter().all(|(h, _)| *h == Heal::NoOutage)) {
+            o += "No run of the sweep has an outage.\n";
+        } else if rows.is_empty() {
+            let _ = writeln!(
+                o,
+                "Every run of the sweep that has an outage heals within {} h of the wave's end.",
+                study::PHASE_HOURS_AFTER
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "Not healed within {} h of the wave's end:\n\n{}",
+                study::PHASE_HOURS_AFTER,
+                rows.join("\n")
+            );
+        }
+        if n > 1 {
+            let tipping = reachable.iter().filter(|cell| Phase::tips(cell)).count();
+            let _ = writeln!(
+                o,
+                "\nOn the tipping line (some runs heal, others do not): {tipping} of the {} reachable cells.",
+                reachable.len()
+            );
+        }
+        o.push('\n');
+    }
+    o
+}
+
 /// The earliest and latest healing over the seeds that healed.
 fn healed_range(v: &Validation) -> Option<(f64, f64)> {
     study::min_max(v.shapes.iter().filter_map(|s| s.recovered_h))
@@ -532,5 +589,64 @@ mod tests {
             collapse_and_heal(&v),
             "1 of 2 seeds collapse within a day of the patches, and none of the 2 heals within the run"
         );
+    }
+
+    #[test]
+    fn the_phase_section_counts_runs_that_do_not_heal_and_cells_on_the_tipping_line() {
+        let all = |h: Heal| vec![(h, None); 2];
+        let m = Phase {
+            policy: "legacy-2007",
+            rates: vec![1.0, 6.0, 9.0],
+            capacities: vec![260, 400],
+            seeds: vec![1, 2],
+            cells: vec![
+                // Given worst first: the table sorts them.
+                vec![
+                    vec![(Heal::Within48, Some(30.0)), (Heal::Within24, Some(12.0))],
+                    vec![(Heal::Not48, None), (Heal::NoOutage, None)],
+                    all(Heal::Impossible),
+                ],
+                vec![all(Heal::NoOutage), all(Heal::Not48), all(Heal::Impossible)],
+            ],
+        };
+        let text = phase_section(&[m], 20_000);
+        assert!(text.contains("Each cell is 2 runs of 20000 peers (seeds 1, 2)"), "{text}");
+        // Rows from the largest capacity down, no padding after the last reachable rate.
+        assert!(text.contains("\n       400    ..    XX\n       260    12    .X\n"), "{text}");
+        assert!(
+            text.contains("- capacity 400: every run at 6 %/h\n- capacity 260: some runs at 6 %/h (1 of 2)\n"),
+            "{text}"
+        );
+        // A cell where every run has no outage, or every run fails, is not on the line; .X is.
+        assert!(
+            text.contains("On the tipping line (some runs heal, others do not): 1 of the 4 reachable cells."),
+            "{text}"
+        );
+        assert!(text.contains("one symbol per seed, best first"), "{text}");
+    }
+
+    #[test]
+    fn a_phase_cell_is_labelled_with_the_hours_of_the_runs_that_healed() {
+        let label = |cell: &[(Heal, Option<f64>)]| Phase::label(cell);
+        assert_eq!(label(&[(Heal::Within24, Some(12.2)), (Heal::Within48, Some(30.0))]), "12-30 h");
+        assert_eq!(label(&[(Heal::Not48, None), (Heal::Within48, Some(25.0)), (Heal::Not48, None)]), "25 h");
+        assert_eq!(label(&[(Heal::NoOutage, None), (Heal::Not48, None)]), "-");
+        assert_eq!(label(&[(Heal::NoOutage, None), (Heal::NoOutage, None)]), "");
+        assert_eq!(label(&[(Heal::Within24, Some(8.4)), (Heal::Within24, Some(7.6))]), "8 h");
+    }
+
+    #[test]
+    fn one_seed_per_cell_reads_as_one_run() {
+        let m = Phase {
+            policy: "resilient",
+            rates: vec![1.0],
+            capacities: vec![300],
+            seeds: vec![7],
+            cells: vec![vec![vec![(Heal::Not48, None)]]],
+        };
+        let text = phase_section(&[m], 2_000);
+        assert!(text.contains("Each cell is one run of 2000 peers (seed 7)."), "{text}");
+        assert!(text.contains("- capacity 300: at 1 %/h") && !text.contains("tipping line"), "{text}");
+        assert!(!text.contains("one symbol per seed"), "{text}");
     }
 }

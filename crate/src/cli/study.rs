@@ -434,6 +434,17 @@ fn validation_table(v: &Validation, markdown: bool) -> String {
 /// Seeds the validation averages over by default.
 pub const VALIDATION_SEEDS: u64 = 4;
 
+/// `--seeds N`: seeds 1 to N.
+fn seed_count(v: &str) -> Result<Vec<u64>> {
+    let n: u64 = v
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=64).contains(n))
+        .ok_or_else(|| input(format!("--seeds {v} is not allowed: --seeds must be a whole number from 1 to 64")))?;
+    Ok((1..=n).collect())
+}
+
 pub fn validate(args: &[String]) -> Result<()> {
     let mut peers = 100_000u32;
     let mut seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
@@ -446,13 +457,7 @@ pub fn validate(args: &[String]) -> Result<()> {
             "--set" => sets.push(flags.value(flag)?.to_string()),
             "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
-            "--seeds" => {
-                let v = flags.value(flag)?;
-                let n: u64 = v.trim().parse().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| {
-                    input(format!("--seeds {v} is not allowed: --seeds must be a whole number from 1 to 64"))
-                })?;
-                seeds = (1..=n).collect();
-            }
+            "--seeds" => seeds = seed_count(flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for validate"))),
         }
     }
@@ -568,7 +573,8 @@ pub fn ablate(args: &[String]) -> Result<()> {
 
 pub const POLICY_KEYS: [&str; 3] = ["legacy-2007", "self-protect-2010", "resilient"];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Outcomes of one cell, ordered from the best to the worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Heal {
     NoOutage,
     Within24,
@@ -608,39 +614,80 @@ impl Heal {
     }
 }
 
+/// One run of a phase-map cell: its outcome and the hours from the end of
+/// the wave until it healed.
+pub type PhaseRun = (Heal, Option<f64>);
+
 pub struct Phase {
     pub policy: &'static str,
     pub rates: Vec<f64>,
     pub capacities: Vec<u32>,
-    /// `cells[capacity][rate]`.
-    pub cells: Vec<Vec<(Heal, Option<f64>)>>,
+    pub seeds: Vec<u64>,
+    /// `cells[capacity][rate][seed]`.
+    pub cells: Vec<Vec<Vec<PhaseRun>>>,
+}
+
+impl Phase {
+    /// A cell's outcomes from the best to the worst.
+    pub fn sorted(cell: &[PhaseRun]) -> Vec<Heal> {
+        let mut h: Vec<Heal> = cell.iter().map(|c| c.0).collect();
+        h.sort();
+        h
+    }
+    /// Whether some seeds of a cell do not heal within the window and
+    /// others do (or have no outage): the cell is on the tipping line,
+    /// where a run's outcome hangs on its random draws.
+    pub fn tips(cell: &[PhaseRun]) -> bool {
+        let failed = cell.iter().filter(|c| c.0 == Heal::Not48).count();
+        failed > 0 && failed < cell.len()
+    }
+    /// The figure's label for a cell: the hours until healed over the seeds
+    /// that healed (one value, or the range), "-" if none healed and some
+    /// did not heal, nothing if every seed had no outage.
+    pub fn label(cell: &[PhaseRun]) -> String {
+        let healed = cell.iter().filter(|(h, _)| matches!(h, Heal::Within24 | Heal::Within48)).filter_map(|(_, t)| *t);
+        match min_max(healed) {
+            Some((lo, hi)) if libm::round(lo) == libm::round(hi) => format!("{lo:.0} h"),
+            Some((lo, hi)) => format!("{lo:.0}-{hi:.0} h"),
+            None if cell.iter().any(|(h, _)| *h == Heal::Not48) => "-".into(),
+            None => String::new(),
+        }
+    }
 }
 
 pub const PHASE_RATES: [f64; 8] = [0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.8];
 pub const PHASE_CAPACITIES: [u32; 7] = [260, 300, 350, 400, 500, 600, 800];
 /// Simulated hours after the trigger that count.
 pub const PHASE_HOURS_AFTER: i64 = 48;
+/// Seeds per cell by default: one run per cell showed single cells out of
+/// line with their neighbours (self-protect-2010 at 6.8 %/h: capacity 300
+/// failed, 260 had no outage, yet seeds 2-4 at 260 never heal).
+pub const PHASE_SEEDS: u64 = 3;
 
 pub fn phase_runs(
     policies: &[&'static str],
     rates: &[f64],
     capacities: &[u32],
     peers: u32,
+    seeds: &[u64],
     counter: Option<&Counter>,
 ) -> Vec<Phase> {
     let trigger_offset = {
         let s = Scenario::preset(Preset::Skype2007);
         (s.time(patchstorm::scenario::P::Trigger) - s.time(patchstorm::scenario::P::Start)) / 3_600
     };
-    let jobs: Vec<(usize, usize, usize)> = (0..policies.len())
-        .flat_map(|p| (0..capacities.len()).flat_map(move |c| (0..rates.len()).map(move |r| (p, c, r))))
+    let jobs: Vec<(usize, usize, usize, usize)> = (0..policies.len())
+        .flat_map(|p| {
+            (0..capacities.len())
+                .flat_map(move |c| (0..rates.len()).flat_map(move |r| (0..seeds.len()).map(move |k| (p, c, r, k))))
+        })
         .collect();
-    let results: Vec<(usize, usize, usize, Heal, Option<f64>)> = jobs
+    let results: Vec<(usize, usize, usize, usize, Heal, Option<f64>)> = jobs
         .par_iter()
-        .map(|&(p, c, r)| {
+        .map(|&(p, c, r, k)| {
             let q = format!(
-                "preset=skype-2007&policy={}&peers={peers}&restart_rate={}&sn_capacity={}",
-                policies[p], rates[r], capacities[c]
+                "preset=skype-2007&policy={}&peers={peers}&seed={}&restart_rate={}&sn_capacity={}",
+                policies[p], seeds[k], rates[r], capacities[c]
             );
             let result = match Scenario::parse_query(&q).and_then(|mut s| {
                 // A slow wave lasts for days (its restarts are spread over
@@ -684,47 +731,66 @@ pub fn phase_runs(
             if let Some(c) = counter {
                 c.tick();
             }
-            (p, c, r, result.0, result.1)
+            (p, c, r, k, result.0, result.1)
         })
         .collect();
     policies
         .iter()
         .enumerate()
         .map(|(p, &policy)| {
-            let mut cells = vec![vec![(Heal::Impossible, None); rates.len()]; capacities.len()];
-            for &(pp, c, r, heal, h) in &results {
+            let mut cells = vec![vec![vec![(Heal::Impossible, None); seeds.len()]; rates.len()]; capacities.len()];
+            for &(pp, c, r, k, heal, h) in &results {
                 if pp == p {
-                    cells[c][r] = (heal, h);
+                    cells[c][r][k] = (heal, h);
                 }
             }
-            Phase { policy, rates: rates.to_vec(), capacities: capacities.to_vec(), cells }
+            Phase { policy, rates: rates.to_vec(), capacities: capacities.to_vec(), seeds: seeds.to_vec(), cells }
         })
         .collect()
 }
 
 fn phase_table(ph: &Phase) -> String {
-    let mut out = format!("policy {}: rows supernode capacity (clients), columns restart rate (%/h)\n", ph.policy);
+    let seeds = match ph.seeds.as_slice() {
+        [one] => format!("seed {one}"),
+        many => format!("one symbol per seed ({})", seed_list(many)),
+    };
+    let mut out =
+        format!("policy {}: rows supernode capacity (clients), columns restart rate (%/h), {seeds}\n", ph.policy);
+    let width = (ph.seeds.len() + 2).max(6);
     let _ = write!(out, "{:>10}", "");
     for r in &ph.rates {
-        let _ = write!(out, "{r:>6}");
+        let _ = write!(out, "{r:>width$}");
     }
     out.push('\n');
     for (c, row) in ph.capacities.iter().zip(&ph.cells).rev() {
         let _ = write!(out, "{c:>10}");
-        for (heal, _) in row {
-            let _ = write!(out, "{:>6}", heal.symbol());
+        for cell in row {
+            let symbols: String = Phase::sorted(cell).iter().map(|h| h.symbol()).collect();
+            let _ = write!(out, "{:>width$}", symbols.trim_end());
         }
+        // An unreachable rate in the last column leaves only padding.
+        out.truncate(out.trim_end().len());
         out.push('\n');
     }
     out
 }
 
-const PHASE_LEGEND: &str =
-    ". no outage   1 heals within 24 h   2 heals within 48 h   X not healed 48 h after the end of the wave";
+/// The legend under the tables, for a map of `seeds` seeds per cell.
+pub fn phase_legend(seeds: usize) -> String {
+    let mut legend =
+        ". no outage   1 heals within 24 h   2 heals within 48 h   X not healed 48 h after the end of the wave   \
+                      (empty: rate not reachable)"
+            .to_string();
+    if seeds > 1 {
+        legend += "\none symbol per seed, best first: \"..X\" is two seeds without an outage and one not healed";
+    }
+    legend
+}
 
 pub fn phase(args: &[String]) -> Result<()> {
     let mut peers = 20_000u32;
     let mut policies: Vec<&'static str> = POLICY_KEYS.to_vec();
+    let mut seeds: Vec<u64> = (1..=PHASE_SEEDS).collect();
     let mut rates = PHASE_RATES.to_vec();
     let mut capacities = PHASE_CAPACITIES.to_vec();
     let mut flags = Flags::new(args);
@@ -744,6 +810,8 @@ pub fn phase(args: &[String]) -> Result<()> {
             }
             "--rates" => rates = parse_list(flag, flags.value(flag)?)?,
             "--capacities" => capacities = parse_list(flag, flags.value(flag)?)?,
+            "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
+            "--seeds" => seeds = seed_count(flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for phase"))),
         }
     }
@@ -757,14 +825,14 @@ pub fn phase(args: &[String]) -> Result<()> {
     for c in &capacities {
         build_scenario(None, None, &[&format!("sn_capacity={c}")], None)?;
     }
-    let counter = Counter::new(policies.len() * rates.len() * capacities.len(), "phase-map runs");
-    let maps = phase_runs(&policies, &rates, &capacities, peers, Some(&counter));
+    let counter = Counter::new(policies.len() * rates.len() * capacities.len() * seeds.len(), "phase-map runs");
+    let maps = phase_runs(&policies, &rates, &capacities, peers, &seeds, Some(&counter));
     let mut out = format!("phase map of the 2007 restart wave ({peers} peers), healing counted from the end of the wave (when 95% of its restarts have happened)\n");
     for m in &maps {
         out += &phase_table(m);
         out.push('\n');
     }
-    out += PHASE_LEGEND;
+    out += &phase_legend(seeds.len());
     out.push('\n');
     emit(out.as_bytes())
 }
@@ -810,8 +878,12 @@ pub fn report(args: &[String]) -> Result<()> {
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
     let counter = Counter::new(total, "ablation runs");
     let ablations: Vec<Ablation> = presets.iter().map(|&p| ablation_runs(p, peers, 1, Some(&counter))).collect();
-    let counter = Counter::new(POLICY_KEYS.len() * PHASE_RATES.len() * PHASE_CAPACITIES.len(), "phase-map runs");
-    let maps = phase_runs(&POLICY_KEYS, &PHASE_RATES, &PHASE_CAPACITIES, phase_peers, Some(&counter));
+    let phase_seeds: Vec<u64> = (1..=PHASE_SEEDS).collect();
+    let counter = Counter::new(
+        POLICY_KEYS.len() * PHASE_RATES.len() * PHASE_CAPACITIES.len() * phase_seeds.len(),
+        "phase-map runs",
+    );
+    let maps = phase_runs(&POLICY_KEYS, &PHASE_RATES, &PHASE_CAPACITIES, phase_peers, &phase_seeds, Some(&counter));
 
     for v in &validations {
         let svg = validation_figure(v)?;
@@ -964,32 +1036,32 @@ fn ablation_figure(a: &Ablation) -> Result<String> {
 fn phase_figure(m: &Phase, peers: u32) -> Result<String> {
     let xs: Vec<String> = m.rates.iter().map(|r| format!("{r}")).collect();
     let ys: Vec<String> = m.capacities.iter().map(|c| format!("{c}")).collect();
-    let cells: Vec<Vec<(plotters::style::RGBColor, String)>> = m
+    let cells: Vec<Vec<figures::Cell>> = m
         .cells
         .iter()
         .map(|row| {
             row.iter()
-                .map(|(heal, h)| {
-                    let text = match (heal, h) {
-                        (Heal::Within24 | Heal::Within48, Some(h)) => format!("{h:.0} h"),
-                        (Heal::Not48, _) => "-".into(),
-                        _ => String::new(),
-                    };
-                    (heal.color(), text)
+                .map(|cell| figures::Cell {
+                    stripes: Phase::sorted(cell).iter().map(|h| h.color()).collect(),
+                    text: Phase::label(cell),
                 })
                 .collect()
         })
         .collect();
     let legend: Vec<(plotters::style::RGBColor, &str)> =
         [Heal::NoOutage, Heal::Within24, Heal::Within48, Heal::Not48].iter().map(|h| (h.color(), h.name())).collect();
+    let (seeds, note) = match m.seeds.as_slice() {
+        [one] => (format!("seed {one}"), ""),
+        many => (format!("seeds {}", seed_list(many)), "one stripe per seed, best first"),
+    };
     figures::heatmap(
-        &format!("2007 wave under {}: healing after the wave ({peers} peers)", m.policy),
+        &format!("{}: healing after the 2007 wave ({peers} peers, {seeds})", m.policy),
         "restart rate (% of peers per hour, peak)",
         "supernode capacity (clients)",
         &xs,
         &ys,
         &cells,
-        &legend,
+        &figures::Legend { classes: &legend, note },
     )
 }
 
@@ -1002,7 +1074,4 @@ pub fn ablation_markdown(a: &Ablation) -> String {
 }
 pub fn phase_text(m: &Phase) -> String {
     phase_table(m)
-}
-pub fn phase_legend() -> &'static str {
-    PHASE_LEGEND
 }
