@@ -335,6 +335,7 @@ fn phase_maps_each_policy() {
     refused(&["phase", "--rates", "1,x"], &["--rates"]);
     refused(&["phase", "--policy", "chaos"], &["chaos", "resilient"]);
     refused(&["phase", "--seeds", "0"], &["--seeds 0", "1 to 64"]);
+    refused(&["phase", "--seeds", ""], &["--seeds is empty", "1 to 64"]);
     // One chosen seed, as validate and ablate take it.
     let o = patchstorm(&[
         "phase",

@@ -436,12 +436,10 @@ pub const VALIDATION_SEEDS: u64 = 4;
 
 /// `--seeds N`: seeds 1 to N.
 fn seed_count(v: &str) -> Result<Vec<u64>> {
-    let n: u64 = v
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| (1..=64).contains(n))
-        .ok_or_else(|| input(format!("--seeds {v} is not allowed: --seeds must be a whole number from 1 to 64")))?;
+    let n: u64 = v.trim().parse().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| {
+        let wrong = if v.trim().is_empty() { "is empty".to_string() } else { format!("{v} is not allowed") };
+        input(format!("--seeds {wrong}: --seeds must be a whole number from 1 to 64"))
+    })?;
     Ok((1..=n).collect())
 }
 
