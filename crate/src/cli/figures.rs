@@ -245,9 +245,9 @@ pub fn heatmap(
             for (i, cell) in row.iter().enumerate() {
                 let (x, y) = (i as f64, j as f64);
                 let w = 0.94 / cell.stripes.len().max(1) as f64;
+                // A hairline between stripes, so that runs of the same colour still count.
+                let gap = if cell.stripes.len() > 1 { (0.1 * w).min(0.006) } else { 0.0 };
                 for (k, color) in cell.stripes.iter().enumerate() {
-                    // A hairline between stripes, so that runs of the same colour still count.
-                    let gap = if cell.stripes.len() > 1 { (0.1 * w).min(0.006) } else { 0.0 };
                     let left = x + 0.03 + k as f64 * w;
                     chart
                         .draw_series(std::iter::once(Rectangle::new(

@@ -459,7 +459,7 @@ fn phase_section(maps: &[Phase], phase_peers: u32) -> String {
         for (c, row) in m.capacities.iter().zip(&m.cells).rev() {
             let (mut every, mut some) = (Vec::new(), Vec::new());
             for (cell, r) in row.iter().zip(&m.rates) {
-                match cell.iter().filter(|(h, _)| *h == Heal::Not48).count() {
+                match Phase::failed(cell) {
                     0 => {}
                     k if k == n => every.push(r.to_string()),
                     k => some.push(format!("{r} %/h ({k} of {n})")),

@@ -636,8 +636,12 @@ impl Phase {
     /// others do (or have no outage): the cell is on the tipping line,
     /// where a run's outcome hangs on its random draws.
     pub fn tips(cell: &[PhaseRun]) -> bool {
-        let failed = cell.iter().filter(|c| c.0 == Heal::Not48).count();
+        let failed = Phase::failed(cell);
         failed > 0 && failed < cell.len()
+    }
+    /// How many runs of a cell did not heal within the window.
+    pub fn failed(cell: &[PhaseRun]) -> usize {
+        cell.iter().filter(|c| c.0 == Heal::Not48).count()
     }
     /// The figure's label for a cell: the hours until healed over the seeds
     /// that healed (one value, or the range), "-" if none healed and some
