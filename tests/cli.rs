@@ -258,6 +258,8 @@ fn study_options_are_checked_like_scenario_parameters() {
         &["--scale-peers 20000", "more than --peers (20000)"],
     );
     refused(&["validate", "--seeds", "0"], &["--seeds 0", "1 to 64"]);
+    refused(&["report", "--phase-seeds", "65"], &["--phase-seeds 65", "--phase-seeds must be", "1 to 64"]);
+    refused(&["report", "--seeds="], &["--seeds needs a value"]);
     refused(&["phase", "--peers", "many"], &["--peers many", "peers=many"]);
     // Padded numbers are read as numbers, not refused and not a panic.
     let o = patchstorm(&["validate", "--peers", " 1000 ", "--seed", " 3"]);

@@ -27,7 +27,8 @@ usage:
   patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
   patchstorm phase [--policy NAME|all] [--peers N] [--seed S | --seeds N] [--rates R,R,...]
                    [--capacities C,C,...]
-  patchstorm report [--out DIR] [--peers N] [--phase-peers N] [--scale-peers N]
+  patchstorm report [--out DIR] [--peers N] [--seeds N] [--phase-peers N] [--phase-seeds N]
+                    [--scale-peers N]
 
 run       runs a scenario and prints a JSON summary (or the CSV time series)
 presets   lists the presets and their stories
@@ -37,7 +38,8 @@ validate  holds skype-2007 and skype-2010 against Skype's published online count
 ablate    switches off one mechanism at a time and reports depth and duration
 phase     maps where the 2007 wave heals quickly, slowly or not at all, per policy
 report    runs validate (also with the 2007 calibration alternatives and again at --scale-peers,
-          default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures
+          default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures;
+          defaults --peers 100000 and --seeds 4 (validate), --phase-peers 20000 and --phase-seeds 3
 
 A flag's value follows it or is joined to it with '=': --preset skype-2007, --preset=skype-2007.
 patchstorm --version (or -V) prints the version.
@@ -303,4 +305,18 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
         line += word.len();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::study::{PHASE_SEEDS, REPORT_PEERS, REPORT_PHASE_PEERS, VALIDATION_SEEDS};
+
+    #[test]
+    fn the_usage_states_the_report_defaults_the_code_uses() {
+        let stated = format!(
+            "defaults --peers {REPORT_PEERS} and --seeds {VALIDATION_SEEDS} (validate), --phase-peers \
+             {REPORT_PHASE_PEERS} and --phase-seeds {PHASE_SEEDS}"
+        );
+        assert!(super::USAGE.contains(&stated), "{stated}");
+    }
 }

@@ -15,15 +15,23 @@ fn utc_after_trigger(preset: Preset, hours: f64) -> String {
     format_utc(s.time(P::Trigger) + (hours * 3_600.0).round() as i64)
 }
 
+/// The sizes a report ran at, and the flags that chose them (as they are to be
+/// typed after `report`, each with a leading space; empty for the defaults).
+pub struct ReportSizes {
+    pub peers: u32,
+    pub phase_peers: u32,
+    pub flags: String,
+}
+
 pub fn validation_md(
     v: &[Validation],
     alternatives: &[Alternative],
     scale: &[ScaleRow],
     a: &[Ablation],
     maps: &[Phase],
-    peers: u32,
-    phase_peers: u32,
+    sizes: &ReportSizes,
 ) -> String {
+    let ReportSizes { peers, phase_peers, ref flags } = *sizes;
     let mut o = String::new();
     let scale_size = scale.first().map_or(String::new(), |r| format!("{} for the scale check, ", r.large.peers));
     let _ = writeln!(
@@ -33,15 +41,18 @@ pub fn validation_md(
          mechanisms the outages need, and where the 2007 restart wave tips the network into a failure that does \
          not heal.\n\n\
          Everything below, numbers and figures, is written by one command:\n\n\
-         ```sh\ncargo run --release -p patchstorm -- report\n```\n\n\
-         This copy: {peers} peers for the historical runs (seeds {}) and the ablations (seed 1), \
-         {scale_size}{phase_peers} peers per phase-map run with {} seeds per cell. At the default sizes the \
+         ```sh\ncargo run --release -p patchstorm -- report{flags}\n```\n\n\
+         This copy: {peers} peers for the historical runs ({}) and the ablations (seed 1), \
+         {scale_size}{phase_peers} peers per phase-map run with {} per cell. At the default sizes the \
          command takes about 10 minutes on the project's 2-core machine. Figures are in `docs/figures/` as SVG \
          and PNG. \
          The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
          one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n",
-        v.first().map_or(String::new(), |v| study::seed_list(&v.seeds)),
-        maps.first().map_or(0, |m| m.seeds.len()),
+        v.first().map_or(String::new(), |v| study::seeds_label(&v.seeds)),
+        match maps.first().map_or(0, |m| m.seeds.len()) {
+            1 => "one seed".to_string(),
+            n => format!("{n} seeds"),
+        },
     );
 
     o += "## 1. The model against the published record\n\n";
@@ -64,11 +75,15 @@ pub fn validation_md(
             o,
             "### {title} (`{story}`)\n\n![{title}: simulated and published](docs/figures/validation-{story}.png)\n"
         );
-        let _ = writeln!(
-            o,
-            "Seeds {}; the simulated share is the mean over them, with its range.\n",
-            study::seed_list(&val.seeds)
-        );
+        if let [one] = val.seeds.as_slice() {
+            let _ = writeln!(o, "Seed {one}; the simulated share is that run's.\n");
+        } else {
+            let _ = writeln!(
+                o,
+                "Seeds {}; the simulated share is the mean over them, with its range.\n",
+                study::seed_list(&val.seeds)
+            );
+        }
         o += &study::validation_markdown(val);
         let within = val.within();
         let _ = writeln!(
@@ -224,11 +239,11 @@ fn demand_list(at: &[(f64, f64)]) -> String {
 
 fn alternatives_text(alts: &[Alternative]) -> String {
     let Some(first) = alts.first() else { return String::new() };
-    let seeds = study::seed_list(&first.validation.seeds);
+    let seeds = study::seeds_label(&first.validation.seeds);
     let mut o = format!(
         "### Could calibration alone fit the 2007 climb?\n\n\
          The same comparison with one fitted value changed at a time (`patchstorm validate --preset skype-2007 \
-         --set KEY=VALUE`, seeds {seeds}), and the lowest online share of normal in a day without a trigger \
+         --set KEY=VALUE`, {seeds}), and the lowest online share of normal in a day without a trigger \
          (preset `calm-day`, seed 1, same change), which a calibration has to keep near 1. The `sn_refusal_cost` \
          rows change how overload spreads instead: a supernode that is not overloaded refuses a client (it is \
          full, or out of admission tokens) for that share of what an attempt costs it, where every preset takes 1 \
@@ -336,11 +351,11 @@ fn scale_text(rows: &[ScaleRow]) -> String {
         "### Does the fit hold at a larger population?\n\n\
          Every rate in the model is per peer, so a larger population should give the same shares; the mean range \
          over seeds shows whether the seeds also agree more closely there. The same comparisons at {small} and at \
-         {large} peers (`patchstorm validate --peers {large}`, seeds {}){changes}:\n\n\
+         {large} peers (`patchstorm validate --peers {large}`, {}){changes}:\n\n\
          | preset | change | peers | points within {WITHIN} | mean absolute difference | mean range over seeds | \
          healed, h after the trigger | first relapse per seed, h after the trigger |\n\
          |---|---|---:|---:|---:|---:|---:|---|\n",
-        study::seed_list(&first.small.seeds),
+        study::seeds_label(&first.small.seeds),
     );
     for r in rows {
         let change = change_cell(r.change);
@@ -525,6 +540,17 @@ mod tests {
 
     fn small_validations() -> Vec<Validation> {
         validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2], &[]).ok().expect("valid")
+    }
+
+    #[test]
+    fn a_report_of_one_seed_names_it_and_gives_the_command_that_writes_it_again() {
+        let v = validation_runs(&[Preset::Skype2007], 1_000, &[3], &[]).ok().expect("valid");
+        let sizes = ReportSizes { peers: 1_000, phase_peers: 1_000, flags: " --peers 1000 --seeds 1".into() };
+        let md = validation_md(&v, &[], &[], &[], &[], &sizes);
+        assert!(md.contains("```sh\ncargo run --release -p patchstorm -- report --peers 1000 --seeds 1\n```"), "{md}");
+        assert!(md.contains("1000 peers for the historical runs (seed 3)"), "{md}");
+        assert!(md.contains("Seed 3; the simulated share is that run's."), "{md}");
+        assert!(!md.contains("seeds 3") && !md.contains("Seeds 3"), "{md}");
     }
 
     #[test]

@@ -435,10 +435,10 @@ fn validation_table(v: &Validation, markdown: bool) -> String {
 pub const VALIDATION_SEEDS: u64 = 4;
 
 /// `--seeds N`: seeds 1 to N.
-fn seed_count(v: &str) -> Result<Vec<u64>> {
+fn seed_count(flag: &str, v: &str) -> Result<Vec<u64>> {
     let n: u64 = v.trim().parse().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| {
         let wrong = if v.trim().is_empty() { "is empty".to_string() } else { format!("{v} is not allowed") };
-        input(format!("--seeds {wrong}: --seeds must be a whole number from 1 to 64"))
+        input(format!("{flag} {wrong}: {flag} must be a whole number from 1 to 64"))
     })?;
     Ok((1..=n).collect())
 }
@@ -455,7 +455,7 @@ pub fn validate(args: &[String]) -> Result<()> {
             "--set" => sets.push(flags.value(flag)?.to_string()),
             "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
-            "--seeds" => seeds = seed_count(flags.value(flag)?)?,
+            "--seeds" => seeds = seed_count(flag, flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for validate"))),
         }
     }
@@ -464,9 +464,9 @@ pub fn validate(args: &[String]) -> Result<()> {
     for v in validation_runs(&presets, peers, &seeds, &sets)? {
         let _ = writeln!(
             out,
-            "preset {} ({peers} peers, seeds {}{changed}); published record: crate/data/",
+            "preset {} ({peers} peers, {}{changed}); published record: crate/data/",
             v.preset.key(),
-            seed_list(&v.seeds)
+            seeds_label(&v.seeds)
         );
         out += &validation_table(&v, false);
         for (seed, sh) in v.seeds.iter().zip(&v.shapes) {
@@ -479,6 +479,14 @@ pub fn validate(args: &[String]) -> Result<()> {
 
 pub fn seed_list(seeds: &[u64]) -> String {
     seeds.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// "seed 3" for one seed, "seeds 1, 2, 3" for more.
+pub fn seeds_label(seeds: &[u64]) -> String {
+    match seeds {
+        [one] => format!("seed {one}"),
+        many => format!("seeds {}", seed_list(many)),
+    }
 }
 
 pub fn shape_text(sh: &Shape) -> String {
@@ -813,7 +821,7 @@ pub fn phase(args: &[String]) -> Result<()> {
             "--rates" => rates = parse_list(flag, flags.value(flag)?)?,
             "--capacities" => capacities = parse_list(flag, flags.value(flag)?)?,
             "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
-            "--seeds" => seeds = seed_count(flags.value(flag)?)?,
+            "--seeds" => seeds = seed_count(flag, flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for phase"))),
         }
     }
@@ -841,9 +849,15 @@ pub fn phase(args: &[String]) -> Result<()> {
 
 // ---- report -----------------------------------------------------------------
 
+pub const REPORT_PEERS: u32 = 100_000;
+pub const REPORT_PHASE_PEERS: u32 = 20_000;
+pub const REPORT_SCALE_PEERS: u32 = 1_000_000;
+
 pub fn report(args: &[String]) -> Result<()> {
     let mut out_dir = PathBuf::from(".");
-    let (mut peers, mut phase_peers, mut scale_peers) = (100_000u32, 20_000u32, 1_000_000u32);
+    let (mut peers, mut phase_peers, mut scale_peers) = (REPORT_PEERS, REPORT_PHASE_PEERS, REPORT_SCALE_PEERS);
+    let mut seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
+    let mut phase_seeds: Vec<u64> = (1..=PHASE_SEEDS).collect();
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next()? {
         match flag {
@@ -851,6 +865,8 @@ pub fn report(args: &[String]) -> Result<()> {
             "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--phase-peers" => phase_peers = check_peers(flag, flags.value(flag)?)?,
             "--scale-peers" => scale_peers = check_peers(flag, flags.value(flag)?)?,
+            "--seeds" => seeds = seed_count(flag, flags.value(flag)?)?,
+            "--phase-seeds" => phase_seeds = seed_count(flag, flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for report"))),
         }
     }
@@ -869,7 +885,6 @@ pub fn report(args: &[String]) -> Result<()> {
     let started = std::time::Instant::now();
     let mut notes = Vec::new();
     eprintln!("validation: skype-2007 and skype-2010 at {peers} peers");
-    let seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
     let validations = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &seeds, &[])?;
     let counter = Counter::new(ALTERNATIVES_2007.len(), "calibration alternatives (skype-2007)");
     let preset_2007 = validations.iter().find(|v| v.preset == Preset::Skype2007).expect("validated above");
@@ -880,7 +895,6 @@ pub fn report(args: &[String]) -> Result<()> {
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
     let counter = Counter::new(total, "ablation runs");
     let ablations: Vec<Ablation> = presets.iter().map(|&p| ablation_runs(p, peers, 1, Some(&counter))).collect();
-    let phase_seeds: Vec<u64> = (1..=PHASE_SEEDS).collect();
     let counter = Counter::new(
         POLICY_KEYS.len() * PHASE_RATES.len() * PHASE_CAPACITIES.len() * phase_seeds.len(),
         "phase-map runs",
@@ -903,8 +917,21 @@ pub fn report(args: &[String]) -> Result<()> {
         let svg = phase_figure(m, phase_peers)?;
         notes.extend(figures::write(&fig_dir, &format!("phase-{}", m.policy), &svg)?);
     }
-    let md =
-        super::report_text::validation_md(&validations, &alternatives, &scale, &ablations, &maps, peers, phase_peers);
+    // The command that writes this copy again: the sizes that differ from the defaults.
+    let mut command_flags = String::new();
+    for (flag, value, default) in [
+        ("--peers", peers as u64, REPORT_PEERS as u64),
+        ("--seeds", seeds.len() as u64, VALIDATION_SEEDS),
+        ("--phase-peers", phase_peers as u64, REPORT_PHASE_PEERS as u64),
+        ("--phase-seeds", phase_seeds.len() as u64, PHASE_SEEDS),
+        ("--scale-peers", scale_peers as u64, REPORT_SCALE_PEERS as u64),
+    ] {
+        if value != default {
+            let _ = write!(command_flags, " {flag} {value}");
+        }
+    }
+    let sizes = super::report_text::ReportSizes { peers, phase_peers, flags: command_flags };
+    let md = super::report_text::validation_md(&validations, &alternatives, &scale, &ablations, &maps, &sizes);
     let md_path = out_dir.join("VALIDATION.md");
     std::fs::write(&md_path, md).map_err(|e| Failure::Run(format!("writing {}: {e}", md_path.display())))?;
     for n in &notes {
@@ -1052,10 +1079,8 @@ fn phase_figure(m: &Phase, peers: u32) -> Result<String> {
         .collect();
     let legend: Vec<(plotters::style::RGBColor, &str)> =
         [Heal::NoOutage, Heal::Within24, Heal::Within48, Heal::Not48].iter().map(|h| (h.color(), h.name())).collect();
-    let (seeds, note) = match m.seeds.as_slice() {
-        [one] => (format!("seed {one}"), ""),
-        many => (format!("seeds {}", seed_list(many)), "one stripe per seed, best first"),
-    };
+    let seeds = seeds_label(&m.seeds);
+    let note = if m.seeds.len() == 1 { "" } else { "one stripe per seed, best first" };
     figures::heatmap(
         &format!("{}: healing after the 2007 wave ({peers} peers, {seeds})", m.policy),
         "restart rate (% of peers per hour, peak)",
