@@ -207,12 +207,27 @@ fn validate_prints_each_published_point_with_its_columns() {
         let (lo, hi) = f[4].split_once('-').unwrap_or_else(|| panic!("a seed range in {r}"));
         assert!(lo.parse::<f64>().unwrap() <= hi.parse::<f64>().unwrap(), "{r}");
     }
-    assert_eq!(text.matches("mean absolute difference").count(), 2);
+    assert_eq!(text.lines().filter(|l| l.starts_with("mean absolute difference")).count(), 2);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("seed ") && l.contains("collapse")).count(),
         4,
         "two seeds per preset"
     );
+    // A preset that misses a point gets each seed on its own timing, the
+    // count as it is never above the count at the best move.
+    for block in text.split("preset skype-").skip(1) {
+        let misses = block.lines().any(|l| l.starts_with("20") && l.contains(" * "));
+        let timing: Vec<&str> = block.lines().filter(|l| l.contains("on its own timing")).collect();
+        assert_eq!(timing.len(), if misses { 2 } else { 0 }, "{block}");
+        for l in timing {
+            // "k of n within 0.15 as it is; m of n (…) with the run moved …", or "…; no move … does better".
+            let parts: Vec<&str> = l.split(" of ").collect();
+            let counts: Vec<u32> =
+                parts[..parts.len() - 1].iter().map(|a| a.rsplit(' ').next().unwrap().parse().unwrap()).collect();
+            assert!(counts.len() == 2 || l.contains("does better"), "{l}");
+            assert!(counts.len() == 1 || counts[1] >= counts[0], "{l}");
+        }
+    }
 }
 
 #[test]

@@ -53,3 +53,134 @@ pub fn compare(sim: &Simulation) -> Vec<Row> {
 pub fn mean_abs_difference(rows: &[Row]) -> Option<f64> {
     (!rows.is_empty()).then(|| rows.iter().map(|r| r.difference.abs()).sum::<f64>() / rows.len() as f64)
 }
+
+/// A run held against the published points as if its clock ran `hours`
+/// late (negative: early).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shifted {
+    pub hours: f64,
+    /// Published points within `tolerance` of the shifted run.
+    pub within: usize,
+    pub mean_abs_difference: f64,
+}
+
+/// How much of a miss is timing and how much is shape. Each published
+/// point `(t, share)` is compared with the run's sample at or just before
+/// `t + shift` (as [`compare`] does at `t`), for every shift from
+/// `-max_hours` to `max_hours` in steps of `step_hours`. The best shift puts
+/// the most points within `tolerance`, then has the smallest mean absolute
+/// difference, then lies nearest to no shift. `series` is (hours, online /
+/// normal) in time order; points whose shifted time falls outside it do not
+/// count. None without points or samples.
+pub fn best_shift(
+    series: &[(f64, f64)],
+    points: &[(f64, f64)],
+    tolerance: f64,
+    max_hours: f64,
+    step_hours: f64,
+) -> Option<Shifted> {
+    if series.is_empty() || points.is_empty() || step_hours <= 0.0 {
+        return None;
+    }
+    let first = series[0].0;
+    let last = series[series.len() - 1].0;
+    let at = |t: f64| -> Option<f64> {
+        if t < first - 1e-9 || t > last + 1e-9 {
+            return None;
+        }
+        let i = series.partition_point(|s| s.0 <= t + 1e-9);
+        Some(series[i.saturating_sub(1)].1)
+    };
+    let steps = libm::floor(max_hours / step_hours + 1e-9) as i64;
+    let mut best: Option<(Shifted, i64)> = None;
+    for k in -steps..=steps {
+        let hours = k as f64 * step_hours;
+        let diffs: Vec<f64> = points.iter().filter_map(|&(t, p)| at(t + hours).map(|s| (s - p).abs())).collect();
+        if diffs.len() < points.len() {
+            continue;
+        }
+        let within = diffs.iter().filter(|d| **d <= tolerance).count();
+        let mean_abs_difference = diffs.iter().sum::<f64>() / diffs.len() as f64;
+        let this = Shifted { hours, within, mean_abs_difference };
+        let better = match &best {
+            None => true,
+            Some((b, bk)) => (within, -mean_abs_difference, -k.abs()) > (b.within, -b.mean_abs_difference, -bk.abs()),
+        };
+        if better {
+            best = Some((this, k));
+        }
+    }
+    best.map(|(s, _)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Trying more shifts never does worse, and the best one is within
+        /// the window, on the step grid, and scored as `compare` would.
+        #[test]
+        fn a_wider_window_never_does_worse(
+            shares in prop::collection::vec(0.0f64..1.2, 20..200),
+            points in prop::collection::vec((2.0f64..14.0, 0.0f64..1.0), 1..10),
+            max_a in 0.0f64..3.0,
+            extra in 0.0f64..3.0,
+        ) {
+            let series: Vec<(f64, f64)> = shares.iter().enumerate().map(|(i, s)| (i as f64 * 0.1, *s)).collect();
+            let step = 0.25;
+            let narrow = best_shift(&series, &points, 0.15, max_a, step);
+            let wide = best_shift(&series, &points, 0.15, max_a + extra, step);
+            if let Some(n) = narrow {
+                let w = wide.expect("a wider window holds the narrower one");
+                prop_assert!(w.within >= n.within);
+                prop_assert!(w.within > n.within || w.mean_abs_difference <= n.mean_abs_difference + 1e-12);
+                prop_assert!(w.hours.abs() <= max_a + extra + 1e-9);
+                let k = w.hours / step;
+                prop_assert!((k - k.round()).abs() < 1e-9);
+                let diffs: Vec<f64> = points.iter().map(|&(t, p)| {
+                    let i = series.partition_point(|s| s.0 <= t + w.hours + 1e-9);
+                    (series[i - 1].1 - p).abs()
+                }).collect();
+                prop_assert_eq!(w.within, diffs.iter().filter(|d| **d <= 0.15).count());
+            }
+        }
+    }
+
+    /// A step from 0 to 1 at hour `at`, sampled every 5 minutes over 0-24 h.
+    fn step(at: f64) -> Vec<(f64, f64)> {
+        (0..=288).map(|i| i as f64 / 12.0).map(|t| (t, if t >= at { 1.0 } else { 0.0 })).collect()
+    }
+
+    #[test]
+    fn a_run_that_is_only_late_is_matched_by_its_delay() {
+        // Published: the step at 10 h; the run steps at 12.5 h.
+        let points = [(8.0, 0.0), (9.5, 0.0), (10.0, 1.0), (11.0, 1.0), (14.0, 1.0)];
+        let unshifted = best_shift(&step(12.5), &points, 0.15, 0.0, 1.0 / 12.0).unwrap();
+        assert_eq!((unshifted.hours, unshifted.within), (0.0, 3));
+        let s = best_shift(&step(12.5), &points, 0.15, 6.0, 1.0 / 12.0).unwrap();
+        assert_eq!(s.within, 5);
+        assert_eq!(s.mean_abs_difference, 0.0);
+        // Any delay from 2.5 h to 3 h lines the step up; the nearest to none wins.
+        assert!((s.hours - 2.5).abs() < 1e-9, "{s:?}");
+        // A run 1.5 to 2 h early: at -1.5 h it is already up at 9.5 h, so one step more.
+        let early = best_shift(&step(8.0), &points, 0.15, 6.0, 1.0 / 12.0).unwrap();
+        assert_eq!(early.within, 5);
+        assert!((early.hours + 1.5 + 1.0 / 12.0).abs() < 1e-9, "{early:?}");
+    }
+
+    #[test]
+    fn shape_is_not_mended_by_timing_and_points_beyond_the_run_do_not_count() {
+        // A relapse the run never makes: no shift matches all three points.
+        let points = [(10.0, 0.0), (12.0, 1.0), (13.0, 0.0)];
+        let s = best_shift(&step(11.0), &points, 0.15, 6.0, 0.25).unwrap();
+        assert_eq!(s.within, 2, "{s:?}");
+        assert!(s.mean_abs_difference > 0.3, "{s:?}");
+        // Shifts that move a point past the end of the series are skipped.
+        let s = best_shift(&step(11.0), &[(23.0, 0.0)], 0.15, 6.0, 0.25).unwrap();
+        assert!(s.hours <= 1.0 + 1e-9, "{s:?}");
+        assert!(best_shift(&[], &points, 0.15, 6.0, 0.25).is_none());
+        assert!(best_shift(&step(11.0), &[], 0.15, 6.0, 0.25).is_none());
+    }
+}
