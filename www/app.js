@@ -250,6 +250,7 @@ async function open(query) {
   });
   $('published-source').hidden = charts.run.published.length === 0;
   delete $('validation').dataset.rows;
+  delete $('validation').dataset.timing;
   syncControls();
   S.playing = wasPlaying && !sim((p) => p.done());
   S.dirty = true;
@@ -573,6 +574,8 @@ function renderValidation() {
   const hasRecord = charts.run.published.some((p) => p.published != null);
   box.hidden = !hasRecord;
   if (!hasRecord || !v) return;
+  // Final once it appears (the run has passed its last point by 6 h), so asked for until then.
+  if (box.dataset.timing !== 'shown') renderTiming(sim((p) => p.validationTiming()));
   const key = v.rows.length;
   if (box.dataset.rows === String(key) && key > 0) return;
   box.dataset.rows = String(key);
@@ -596,6 +599,33 @@ function renderValidation() {
       return tr;
     }),
   );
+}
+
+/** How much of this run's miss is timing: the run moved in time to its best fit with the record. */
+function renderTiming(t) {
+  const p = $('validation-timing');
+  p.hidden = !t;
+  if (!t) return;
+  $('validation').dataset.timing = 'shown';
+  const tol = `${Math.round(t.target * 100)} percentage points`;
+  const n = t.points;
+  if (t.within_as_is === n) {
+    p.textContent = `All ${n} published points are within ${tol} of the record (the project's target).`;
+    return;
+  }
+  const within = `Within ${tol} of the record (the project's target): ${t.within_as_is} of ${n} published points`;
+  if (t.within_moved <= t.within_as_is) {
+    p.textContent =
+      `${within}. Moving the run by up to ${t.max_hours} h either way does not do better: the miss is in the shape ` +
+      'of the run, not its timing.';
+    return;
+  }
+  const way = t.moved_hours > 0 ? 'earlier' : 'later';
+  p.textContent =
+    `${within} as the run is, ${t.within_moved} of ${n} with the run moved ${Math.abs(t.moved_hours).toFixed(1)} h ${way} ` +
+    `(mean difference ${(t.mean_abs_difference_moved * 100).toFixed(1)} percentage points). The hour the network climbs ` +
+    'back differs from seed to seed (try another seed), so part of the miss is timing' +
+    (t.within_moved < n ? ' and the rest is shape.' : '.');
 }
 
 function renderStatus() {

@@ -49,6 +49,44 @@ pub fn compare(sim: &Simulation) -> Vec<Row> {
     rows
 }
 
+/// The target: every published point within this share of the normal level
+/// of the simulated one.
+pub const TARGET: f64 = 0.15;
+
+/// How far a run is moved in time to tell a miss of timing from one of
+/// shape ([`best_shift`]): up to 6 h either way (a quarter of a day, so no
+/// run is matched against another day's climb), in 5-minute steps.
+pub const SHIFT_MAX_H: f64 = 6.0;
+pub const SHIFT_STEP_H: f64 = 5.0 / 60.0;
+
+/// A run's (hours, online / normal) samples, as [`compare`] reads them.
+pub fn shares(sim: &Simulation) -> Vec<(f64, f64)> {
+    sim.series().iter().map(|s| (s.t_hours, s.online_share / s.normal_share)).collect()
+}
+
+/// A run held against the published points it has reached, as it is and at
+/// its best move in time ([`best_shift`] with [`TARGET`], [`SHIFT_MAX_H`],
+/// [`SHIFT_STEP_H`]). None while the run has yet to pass a published point
+/// of its span, or the last one by [`SHIFT_MAX_H`] (unless it has ended),
+/// and for a preset without a record.
+pub fn timing(sim: &Simulation) -> Option<(Shifted, Shifted)> {
+    let rows = compare(sim);
+    let last = rows.last()?.t_hours;
+    let hours = |ms: u64| ms as f64 / 3_600_000.0;
+    let ended = sim.now() >= sim.end();
+    let in_span = reference::placed(sim)
+        .iter()
+        .filter(|p| p.published.is_some() && p.share_of_normal.is_some() && p.t_hours <= hours(sim.end()))
+        .count();
+    if !ended && (rows.len() < in_span || hours(sim.now()) < last + SHIFT_MAX_H) {
+        return None;
+    }
+    let series = shares(sim);
+    let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
+    let as_is = best_shift(&series, &points, TARGET, 0.0, SHIFT_STEP_H)?;
+    Some((as_is, best_shift(&series, &points, TARGET, SHIFT_MAX_H, SHIFT_STEP_H)?))
+}
+
 /// Mean absolute difference between simulated and published shares.
 pub fn mean_abs_difference(rows: &[Row]) -> Option<f64> {
     (!rows.is_empty()).then(|| rows.iter().map(|r| r.difference.abs()).sum::<f64>() / rows.len() as f64)
@@ -116,8 +154,10 @@ pub fn best_shift(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
 
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         /// Trying more shifts never does worse, and the best one is within
         /// the window, on the step grid, and scored as `compare` would.
@@ -146,6 +186,28 @@ mod tests {
                 prop_assert_eq!(w.within, diffs.iter().filter(|d| **d <= 0.15).count());
             }
         }
+    }
+
+    #[test]
+    fn timing_waits_until_the_run_has_passed_its_points_and_agrees_with_compare() {
+        let scenario = crate::Scenario::from_query("preset=skype-2010&peers=3000&hours=80").unwrap();
+        let mut sim = Simulation::new(&scenario);
+        // The four 2010 points lie between 42.7 h and 66.8 h of the run.
+        sim.run_until(60 * 3_600_000);
+        assert!(timing(&sim).is_none(), "points not yet reached");
+        sim.run_until(70 * 3_600_000);
+        assert_eq!(compare(&sim).len(), 4);
+        assert!(timing(&sim).is_none(), "a later move could still be tried");
+        sim.run();
+        let (as_is, best) = timing(&sim).expect("the run has passed every point by 6 h");
+        let rows = compare(&sim);
+        assert_eq!(as_is.within, rows.iter().filter(|r| r.difference.abs() <= TARGET).count());
+        assert!((as_is.mean_abs_difference - mean_abs_difference(&rows).unwrap()).abs() < 1e-12);
+        assert!(best.within >= as_is.within && best.hours.abs() <= SHIFT_MAX_H);
+        // Calm day: no record, no timing.
+        let mut calm = Simulation::new(&crate::Scenario::from_query("preset=calm-day&peers=2000&hours=2").unwrap());
+        calm.run();
+        assert!(timing(&calm).is_none());
     }
 
     /// A step from 0 to 1 at hour `at`, sampled every 5 minutes over 0-24 h.

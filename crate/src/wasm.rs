@@ -173,6 +173,25 @@ impl Playground {
         to_js(&serde_json::json!({ "rows": rows, "mean_abs_difference": mean }))
     }
 
+    /// The run at its own best timing (`validation::timing`):
+    /// `{points, within_as_is, within_moved, moved_hours, mean_abs_difference_moved}`,
+    /// `moved_hours` > 0 when the run lags the record; null until the run has
+    /// passed its last published point by 6 h or ended, and without a record.
+    #[wasm_bindgen(js_name = validationTiming)]
+    pub fn validation_timing(&self) -> Result<JsValue, JsError> {
+        let Some((as_is, best)) = crate::validation::timing(&self.sim) else { return Ok(JsValue::NULL) };
+        let points = crate::validation::compare(&self.sim).len();
+        to_js(&serde_json::json!({
+            "points": points,
+            "target": crate::validation::TARGET,
+            "within_as_is": as_is.within,
+            "within_moved": best.within,
+            "moved_hours": best.hours,
+            "mean_abs_difference_moved": best.mean_abs_difference,
+            "max_hours": crate::validation::SHIFT_MAX_H,
+        }))
+    }
+
     /// The scenario with every parameter, as JSON text.
     #[wasm_bindgen(js_name = scenarioJson)]
     pub fn scenario_json(&self) -> String {

@@ -231,6 +231,7 @@ test('a historical run shows its difference from the published record at each po
   assert.ok(await box.isVisible());
   assert.match(await page.locator('#validation-summary').textContent(), /not reached the first published point/);
   assert.equal(await page.locator('#validation-rows tr').count(), 0);
+  assert.ok(await page.locator('#validation-timing').isHidden(), 'no timing before the run has passed its points');
   await runToEnd(page);
   // The four published 2010 counts fall between 42 h and 67 h of this run.
   await page.waitForFunction(() => document.querySelectorAll('#validation-rows tr').length === 4);
@@ -240,6 +241,14 @@ test('a historical run shows its difference from the published record at each po
   assert.equal(first[0], '2010-12-22T18:40Z');
   assert.match(first[1], /^\d+(\.\d)?%$/);
   assert.match(first[3], /^[+−]\d+(\.\d)?%$/);
+  // At the end, how many points are within the target, as the run is and
+  // moved in time; the count as it is agrees with the table.
+  const timing = await page.locator('#validation-timing').textContent();
+  const diffs = await page.locator('#validation-rows tr td:nth-child(4)').allTextContents();
+  const within = diffs.filter((d) => Math.abs(parseFloat(d.slice(1))) <= 15).length;
+  const stated = timing.match(/^All (\d) published points/) ?? timing.match(/: (\d) of 4 published points/);
+  assert.ok(stated, timing);
+  assert.equal(Number(stated[1]), within, timing);
   await box.scrollIntoViewIfNeeded();
   await screenshot(page, '07-validation-against-published');
   assertClean(page);

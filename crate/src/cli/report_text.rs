@@ -251,8 +251,8 @@ fn timing_text(val: &Validation) -> String {
         "\nHow much of the miss is timing: each seed's run moved in time, by up to {} h either way in \
          {}-minute steps, to the move that puts the most published points within the target (`patchstorm \
          validate` prints the same):\n\n",
-        study::SHIFT_MAX_H,
-        (study::SHIFT_STEP_H * 60.0).round()
+        validation::SHIFT_MAX_H,
+        (validation::SHIFT_STEP_H * 60.0).round()
     );
     for (seed, (as_is, best)) in &shifts {
         let _ = writeln!(o, "- seed {seed}: {}.", study::shift_text(as_is, best, n));

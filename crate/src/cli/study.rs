@@ -12,14 +12,14 @@ use rayon::prelude::*;
 
 use patchstorm::ablation::{self, Mechanism, Outcome};
 use patchstorm::scenario::Preset;
-use patchstorm::validation::{self, Row};
+use patchstorm::validation::{self, Row, SHIFT_MAX_H};
 use patchstorm::{Scenario, Simulation};
 
 use super::figures::{self, Series};
 use super::{build_scenario, emit, input, Failure, Flags, Result};
 
 /// Published points count as matched within this share of normal.
-pub const WITHIN: f64 = 0.15;
+pub const WITHIN: f64 = validation::TARGET;
 
 /// Counts finished runs on stderr when it is a terminal.
 pub struct Counter {
@@ -154,12 +154,6 @@ fn historical_preset(v: &str) -> Result<Preset> {
     }
 }
 
-/// How far each seed's run is shifted in time to see how much of its miss
-/// is timing: up to 6 h either way (a quarter of a day, so no seed is
-/// matched against another day's climb), in 5-minute steps.
-pub const SHIFT_MAX_H: f64 = 6.0;
-pub const SHIFT_STEP_H: f64 = 5.0 / 60.0;
-
 impl Validation {
     /// Published points whose simulated share is within the target.
     pub fn within(&self) -> usize {
@@ -170,7 +164,8 @@ impl Validation {
     /// its best time shift (`validation::best_shift`).
     pub fn shifts(&self) -> Vec<Option<(validation::Shifted, validation::Shifted)>> {
         let points: Vec<(f64, f64)> = self.rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
-        let held = |s: &[(f64, f64)], max_h: f64| validation::best_shift(s, &points, WITHIN, max_h, SHIFT_STEP_H);
+        let held =
+            |s: &[(f64, f64)], max_h: f64| validation::best_shift(s, &points, WITHIN, max_h, validation::SHIFT_STEP_H);
         self.series.iter().map(|s| held(s, 0.0).zip(held(s, SHIFT_MAX_H))).collect()
     }
 }
@@ -265,7 +260,7 @@ pub fn validation_runs(presets: &[Preset], peers: u32, seeds: &[u64], sets: &[St
             SeedRun {
                 preset: *preset,
                 rows: validation::compare(&sim),
-                series: sim.series().iter().map(|s| (s.t_hours, s.online_share / s.normal_share)).collect(),
+                series: validation::shares(&sim),
                 core: core_series(&sim),
                 trigger_h: sim.config().trigger as f64 / 3_600_000.0,
                 shape: shape(&sim),
