@@ -64,6 +64,17 @@ pub fn shares(sim: &Simulation) -> Vec<(f64, f64)> {
     sim.series().iter().map(|s| (s.t_hours, s.online_share / s.normal_share)).collect()
 }
 
+/// The sample of `series` ((hours, share) in time order) at or just before
+/// `t`, as [`compare`] reads a run; None outside the series.
+pub fn share_at(series: &[(f64, f64)], t: f64) -> Option<f64> {
+    let (first, last) = (series.first()?.0, series.last()?.0);
+    if t < first - 1e-9 || t > last + 1e-9 {
+        return None;
+    }
+    let i = series.partition_point(|s| s.0 <= t + 1e-9);
+    Some(series[i.saturating_sub(1)].1)
+}
+
 /// A run held against the published points it has reached, as it is and at
 /// its best move in time ([`best_shift`] with [`TARGET`], [`SHIFT_MAX_H`],
 /// [`SHIFT_STEP_H`]). None while the run has yet to pass a published point
@@ -120,15 +131,7 @@ pub fn best_shift(
     if series.is_empty() || points.is_empty() || step_hours <= 0.0 {
         return None;
     }
-    let first = series[0].0;
-    let last = series[series.len() - 1].0;
-    let at = |t: f64| -> Option<f64> {
-        if t < first - 1e-9 || t > last + 1e-9 {
-            return None;
-        }
-        let i = series.partition_point(|s| s.0 <= t + 1e-9);
-        Some(series[i.saturating_sub(1)].1)
-    };
+    let at = |t: f64| share_at(series, t);
     let steps = libm::floor(max_hours / step_hours + 1e-9) as i64;
     let mut best: Option<(Shifted, i64)> = None;
     for k in -steps..=steps {

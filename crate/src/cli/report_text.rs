@@ -246,7 +246,7 @@ fn timing_text(val: &Validation) -> String {
         return String::new();
     }
     let shifts: Vec<_> = val.seeds.iter().zip(val.shifts()).filter_map(|(s, x)| x.map(|x| (*s, x))).collect();
-    let Some(most) = shifts.iter().map(|(_, (_, best))| best.within).max() else { return String::new() };
+    let Some(most) = shifts.iter().map(|(_, t)| t.best.within).max() else { return String::new() };
     let mut o = format!(
         "\nHow much of the miss is timing: each seed's run moved in time, by up to {} h either way in \
          {}-minute steps, to the move that puts the most published points within the target (`patchstorm \
@@ -254,8 +254,8 @@ fn timing_text(val: &Validation) -> String {
         validation::SHIFT_MAX_H,
         (validation::SHIFT_STEP_H * 60.0).round()
     );
-    for (seed, (as_is, best)) in &shifts {
-        let _ = writeln!(o, "- seed {seed}: {}.", study::shift_text(as_is, best, n));
+    for (seed, t) in &shifts {
+        let _ = writeln!(o, "- seed {seed}: {}.", study::shift_text(t, n));
     }
     o += &if most == n {
         "\nMoved in time, a seed matches every point: this miss is one of timing.\n".to_string()
@@ -586,9 +586,10 @@ mod tests {
             assert!(text.contains(&format!("- seed {seed}: ")), "{text}");
         }
         let n = v.rows.len();
-        let most = v.shifts().iter().flatten().map(|(_, best)| best.within).max().expect("shifts");
-        for (as_is, best) in v.shifts().iter().flatten() {
-            assert!(best.within >= as_is.within);
+        let most = v.shifts().iter().flatten().map(|t| t.best.within).max().expect("shifts");
+        for t in v.shifts().iter().flatten() {
+            assert!(t.best.within >= t.as_is.within);
+            assert_eq!(t.outside.len(), n - t.best.within, "each point outside at the best move is listed");
         }
         if most == n {
             assert!(text.contains("a seed matches every point"), "{text}");

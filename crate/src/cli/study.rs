@@ -162,18 +162,42 @@ impl Validation {
 
     /// Per seed, the run held against the published points as it is and at
     /// its best time shift (`validation::best_shift`).
-    pub fn shifts(&self) -> Vec<Option<(validation::Shifted, validation::Shifted)>> {
+    pub fn shifts(&self) -> Vec<Option<SeedTiming>> {
         let points: Vec<(f64, f64)> = self.rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
         let held =
             |s: &[(f64, f64)], max_h: f64| validation::best_shift(s, &points, WITHIN, max_h, validation::SHIFT_STEP_H);
-        self.series.iter().map(|s| held(s, 0.0).zip(held(s, SHIFT_MAX_H))).collect()
+        self.series
+            .iter()
+            .map(|s| {
+                let (as_is, best) = held(s, 0.0).zip(held(s, SHIFT_MAX_H))?;
+                let outside = self
+                    .rows
+                    .iter()
+                    .filter_map(|r| {
+                        let sim = validation::share_at(s, r.t_hours + best.hours)?;
+                        ((sim - r.published_share).abs() > WITHIN).then(|| (r.utc.clone(), sim, r.published_share))
+                    })
+                    .collect();
+                Some(SeedTiming { as_is, best, outside })
+            })
+            .collect()
     }
+}
+
+/// One seed held against the record as it is and at its best move in time.
+pub struct SeedTiming {
+    pub as_is: validation::Shifted,
+    pub best: validation::Shifted,
+    /// The points still outside the target at the best move: (UTC, simulated
+    /// share there, published share).
+    pub outside: Vec<(String, f64, f64)>,
 }
 
 /// "1 of 9 within 0.15 as it is; 6 of 9 (mean absolute difference 0.186)
 /// with the run moved 0.9 h earlier": a run that lags the record by 0.9 h
 /// lines up once moved that much earlier.
-pub fn shift_text(as_is: &validation::Shifted, best: &validation::Shifted, points: usize) -> String {
+pub fn shift_text(t: &SeedTiming, points: usize) -> String {
+    let (as_is, best) = (&t.as_is, &t.best);
     let moved = if best.hours.abs() < 1e-9 {
         format!("no move of up to {SHIFT_MAX_H} h does better")
     } else {
@@ -184,7 +208,16 @@ pub fn shift_text(as_is: &validation::Shifted, best: &validation::Shifted, point
             best.mean_abs_difference,
             best.hours.abs(),
             if best.hours > 0.0 { "earlier" } else { "later" }
-        )
+        ) + &if t.outside.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = t
+                .outside
+                .iter()
+                .map(|(utc, sim, published)| format!("{utc} ({sim:.2} against {published:.2})"))
+                .collect();
+            format!("; still outside: {}", list.join(", "))
+        }
     };
     format!("{} of {points} within {WITHIN} as it is; {moved}", as_is.within)
 }
@@ -502,8 +535,8 @@ pub fn validate(args: &[String]) -> Result<()> {
         }
         if v.within() < v.rows.len() {
             for (seed, shift) in v.seeds.iter().zip(v.shifts()) {
-                if let Some((as_is, best)) = shift {
-                    let _ = writeln!(out, "seed {seed} on its own timing: {}", shift_text(&as_is, &best, v.rows.len()));
+                if let Some(t) = shift {
+                    let _ = writeln!(out, "seed {seed} on its own timing: {}", shift_text(&t, v.rows.len()));
                 }
             }
         }
