@@ -601,6 +601,15 @@ function renderValidation() {
   );
 }
 
+/** A move in time of whole 5-minute steps: "55 min", "3 h 10 min", "6 h". */
+function moveText(hours) {
+  const minutes = Math.round(Math.abs(hours) * 60);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return `${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
 /** How much of this run's miss is timing: the run moved in time to its best fit with the record. */
 function renderTiming(t) {
   const p = $('validation-timing');
@@ -609,22 +618,31 @@ function renderTiming(t) {
   $('validation').dataset.timing = 'shown';
   const tol = `${Math.round(t.target * 100)} percentage points`;
   const n = t.points;
+  const pp = (x) => `${(x * 100).toFixed(1)} percentage points`;
   if (t.within_as_is === n) {
-    p.textContent = `All ${n} published points are within ${tol} of the record (the project's target).`;
+    p.textContent =
+      n === 1
+        ? `The one published point the run has passed is within ${tol} of the record (the project's target).`
+        : `All ${n} published points are within ${tol} of the record (the project's target).`;
     return;
   }
-  const within = `Within ${tol} of the record (the project's target): ${t.within_as_is} of ${n} published points`;
-  if (t.within_moved <= t.within_as_is) {
-    p.textContent =
-      `${within}. Moving the run by up to ${t.max_hours} h either way does not do better: the miss is in the shape ` +
-      'of the run, not its timing.';
+  const head =
+    `Within ${tol} of the record (the project's target): ${t.within_as_is} of ${n} published points ` +
+    `(mean absolute difference ${pp(t.mean_abs_difference_as_is)}).`;
+  if (!t.move_helps) {
+    const full = t.max_hours;
+    const tried =
+      t.earliest_hours >= full - 1e-9 && t.latest_hours >= full - 1e-9
+        ? `up to ${moveText(full)} either way`
+        : `up to ${moveText(t.earliest_hours)} earlier and ${moveText(t.latest_hours)} later (as far as the run reaches)`;
+    p.textContent = `${head} No move of the run by ${tried} puts more points within: the miss is in the shape of the run, not its timing.`;
     return;
   }
   const way = t.moved_hours > 0 ? 'earlier' : 'later';
   p.textContent =
-    `${within} as the run is, ${t.within_moved} of ${n} with the run moved ${Math.abs(t.moved_hours).toFixed(1)} h ${way} ` +
-    `(mean difference ${(t.mean_abs_difference_moved * 100).toFixed(1)} percentage points). The hour the network climbs ` +
-    'back differs from seed to seed (try another seed), so part of the miss is timing' +
+    `${head} Moved ${moveText(t.moved_hours)} ${way}, the run puts ${t.within_moved} of ${n} within (mean absolute ` +
+    `difference ${pp(t.mean_abs_difference_moved)}). The hour the network climbs back differs from seed to seed ` +
+    '(try another seed), so part of the miss is timing' +
     (t.within_moved < n ? ' and the rest is shape.' : '.');
 }
 

@@ -75,27 +75,52 @@ pub fn share_at(series: &[(f64, f64)], t: f64) -> Option<f64> {
     Some(series[i.saturating_sub(1)].1)
 }
 
-/// A run held against the published points it has reached, as it is and at
-/// its best move in time ([`best_shift`] with [`TARGET`], [`SHIFT_MAX_H`],
-/// [`SHIFT_STEP_H`]). None while the run has yet to pass a published point
-/// of its span, or the last one by [`SHIFT_MAX_H`] (unless it has ended),
-/// and for a preset without a record.
-pub fn timing(sim: &Simulation) -> Option<(Shifted, Shifted)> {
+/// A run held against the published record as it is and at its best move in
+/// time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timing {
+    /// Published points held against.
+    pub points: usize,
+    pub as_is: Shifted,
+    pub best: Shifted,
+}
+
+impl Timing {
+    /// A move helps only if it puts more points within the target; a lower
+    /// mean alone does not make a miss one of timing.
+    pub fn move_helps(&self) -> bool {
+        self.best.within > self.as_is.within
+    }
+}
+
+/// `series` (a run's (hours, online / normal)) against `points` ((hours,
+/// published share)) as it is and at its best move ([`best_shift`] with
+/// [`TARGET`], [`SHIFT_MAX_H`] and [`SHIFT_STEP_H`]).
+pub fn held(series: &[(f64, f64)], points: &[(f64, f64)]) -> Option<Timing> {
+    let as_is = best_shift(series, points, TARGET, 0.0, SHIFT_STEP_H)?;
+    let best = best_shift(series, points, TARGET, SHIFT_MAX_H, SHIFT_STEP_H)?;
+    Some(Timing { points: points.len(), as_is, best })
+}
+
+/// A run held against the published points it has reached ([`held`]).
+/// None while the run has yet to pass a published point of its span, or its
+/// samples have yet to reach [`SHIFT_MAX_H`] past the last one (unless the
+/// run has ended), and for a preset without a record.
+pub fn timing(sim: &Simulation) -> Option<Timing> {
     let rows = compare(sim);
     let last = rows.last()?.t_hours;
-    let hours = |ms: u64| ms as f64 / 3_600_000.0;
-    let ended = sim.now() >= sim.end();
+    let end_h = sim.end() as f64 / 3_600_000.0;
     let in_span = reference::placed(sim)
         .iter()
-        .filter(|p| p.published.is_some() && p.share_of_normal.is_some() && p.t_hours <= hours(sim.end()))
+        .filter(|p| p.published.is_some() && p.share_of_normal.is_some() && (0.0..=end_h).contains(&p.t_hours))
         .count();
-    if !ended && (rows.len() < in_span || hours(sim.now()) < last + SHIFT_MAX_H) {
+    let series = shares(sim);
+    let sampled_to = series.last().map_or(0.0, |s| s.0);
+    if !sim.is_done() && (rows.len() < in_span || sampled_to < last + SHIFT_MAX_H - 1e-9) {
         return None;
     }
-    let series = shares(sim);
     let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
-    let as_is = best_shift(&series, &points, TARGET, 0.0, SHIFT_STEP_H)?;
-    Some((as_is, best_shift(&series, &points, TARGET, SHIFT_MAX_H, SHIFT_STEP_H)?))
+    held(&series, &points)
 }
 
 /// Mean absolute difference between simulated and published shares.
@@ -111,16 +136,21 @@ pub struct Shifted {
     /// Published points within `tolerance` of the shifted run.
     pub within: usize,
     pub mean_abs_difference: f64,
+    /// The largest moves tried, in hours: the run's samples end (or begin)
+    /// before `max_hours` when a point lies near the end (or the start).
+    pub earliest_h: f64,
+    pub latest_h: f64,
 }
 
 /// How much of a miss is timing and how much is shape. Each published
 /// point `(t, share)` is compared with the run's sample at or just before
 /// `t + shift` (as [`compare`] does at `t`), for every shift from
-/// `-max_hours` to `max_hours` in steps of `step_hours`. The best shift puts
-/// the most points within `tolerance`, then has the smallest mean absolute
-/// difference, then lies nearest to no shift. `series` is (hours, online /
-/// normal) in time order; points whose shifted time falls outside it do not
-/// count. None without points or samples.
+/// `-max_hours` to `max_hours` in steps of `step_hours`; a shift that needs
+/// a sample the series does not have, or meets one that is not a number,
+/// is not tried. The best shift puts the most points within `tolerance`,
+/// then has the smallest mean absolute difference, then lies nearest to no
+/// shift, then is the earlier move (a positive shift). None without points,
+/// without samples, or when no shift can be tried.
 pub fn best_shift(
     series: &[(f64, f64)],
     points: &[(f64, f64)],
@@ -128,30 +158,37 @@ pub fn best_shift(
     max_hours: f64,
     step_hours: f64,
 ) -> Option<Shifted> {
-    if series.is_empty() || points.is_empty() || step_hours <= 0.0 {
+    if series.is_empty() || points.is_empty() || step_hours.is_nan() || step_hours <= 0.0 {
         return None;
     }
-    let at = |t: f64| share_at(series, t);
     let steps = libm::floor(max_hours / step_hours + 1e-9) as i64;
     let mut best: Option<(Shifted, i64)> = None;
-    for k in -steps..=steps {
+    let (mut earliest, mut latest) = (0.0f64, 0.0f64);
+    // From no shift outwards, the earlier move first at each distance, so a
+    // tie keeps the one met first.
+    let order = (0..=steps).flat_map(|d| if d == 0 { vec![0] } else { vec![d, -d] });
+    for k in order {
         let hours = k as f64 * step_hours;
-        let diffs: Vec<f64> = points.iter().filter_map(|&(t, p)| at(t + hours).map(|s| (s - p).abs())).collect();
+        let diffs: Vec<f64> = points
+            .iter()
+            .filter_map(|&(t, p)| share_at(series, t + hours).map(|s| (s - p).abs()).filter(|d| d.is_finite()))
+            .collect();
         if diffs.len() < points.len() {
             continue;
         }
+        earliest = earliest.max(hours);
+        latest = latest.max(-hours);
         let within = diffs.iter().filter(|d| **d <= tolerance).count();
         let mean_abs_difference = diffs.iter().sum::<f64>() / diffs.len() as f64;
-        let this = Shifted { hours, within, mean_abs_difference };
         let better = match &best {
             None => true,
-            Some((b, bk)) => (within, -mean_abs_difference, -k.abs()) > (b.within, -b.mean_abs_difference, -bk.abs()),
+            Some((b, _)) => within > b.within || (within == b.within && mean_abs_difference < b.mean_abs_difference),
         };
         if better {
-            best = Some((this, k));
+            best = Some((Shifted { hours, within, mean_abs_difference, earliest_h: 0.0, latest_h: 0.0 }, k));
         }
     }
-    best.map(|(s, _)| s)
+    best.map(|(s, _)| Shifted { earliest_h: earliest, latest_h: latest, ..s })
 }
 
 #[cfg(test)]
@@ -180,6 +217,8 @@ mod tests {
                 prop_assert!(w.within >= n.within);
                 prop_assert!(w.within > n.within || w.mean_abs_difference <= n.mean_abs_difference + 1e-12);
                 prop_assert!(w.hours.abs() <= max_a + extra + 1e-9);
+                prop_assert!(w.earliest_h <= max_a + extra + 1e-9 && w.latest_h <= max_a + extra + 1e-9);
+                prop_assert!(w.hours <= w.earliest_h + 1e-9 && -w.hours <= w.latest_h + 1e-9);
                 let k = w.hours / step;
                 prop_assert!((k - k.round()).abs() < 1e-9);
                 let diffs: Vec<f64> = points.iter().map(|&(t, p)| {
@@ -202,11 +241,13 @@ mod tests {
         assert_eq!(compare(&sim).len(), 4);
         assert!(timing(&sim).is_none(), "a later move could still be tried");
         sim.run();
-        let (as_is, best) = timing(&sim).expect("the run has passed every point by 6 h");
+        let t = timing(&sim).expect("the run has passed every point by 6 h");
         let rows = compare(&sim);
-        assert_eq!(as_is.within, rows.iter().filter(|r| r.difference.abs() <= TARGET).count());
-        assert!((as_is.mean_abs_difference - mean_abs_difference(&rows).unwrap()).abs() < 1e-12);
-        assert!(best.within >= as_is.within && best.hours.abs() <= SHIFT_MAX_H);
+        assert_eq!(t.points, 4);
+        assert_eq!(t.as_is.within, rows.iter().filter(|r| r.difference.abs() <= TARGET).count());
+        assert!((t.as_is.mean_abs_difference - mean_abs_difference(&rows).unwrap()).abs() < 1e-12);
+        assert!(t.best.within >= t.as_is.within && t.best.hours.abs() <= SHIFT_MAX_H);
+        assert_eq!((t.best.earliest_h, t.best.latest_h), (SHIFT_MAX_H, SHIFT_MAX_H), "80 h covers every move");
         // Calm day: no record, no timing.
         let mut calm = Simulation::new(&crate::Scenario::from_query("preset=calm-day&peers=2000&hours=2").unwrap());
         calm.run();
@@ -242,9 +283,20 @@ mod tests {
         let s = best_shift(&step(11.0), &points, 0.15, 6.0, 0.25).unwrap();
         assert_eq!(s.within, 2, "{s:?}");
         assert!(s.mean_abs_difference > 0.3, "{s:?}");
-        // Shifts that move a point past the end of the series are skipped.
-        let s = best_shift(&step(11.0), &[(23.0, 0.0)], 0.15, 6.0, 0.25).unwrap();
-        assert!(s.hours <= 1.0 + 1e-9, "{s:?}");
+        // A move that needs a sample past the end is not tried: the run is
+        // up only at its last sample (24 h), and the point at 20.1 h would
+        // read it only at a move of 4 h or more, past the end. (Reading
+        // past the end as the last sample would match.)
+        let mut late: Vec<(f64, f64)> = (0..=96).map(|i| (i as f64 / 4.0, 0.0)).collect();
+        late.last_mut().unwrap().1 = 1.0;
+        let s = best_shift(&late, &[(20.1, 1.0)], 0.15, 6.0, 0.25).unwrap();
+        assert_eq!(s.within, 0, "{s:?}");
+        assert!((s.earliest_h - 3.75).abs() < 1e-9 && (s.latest_h - 6.0).abs() < 1e-9, "{s:?}");
+        // A sample that is not a number is no match.
+        let mut gap = step(11.0);
+        gap[144].1 = f64::NAN;
+        let s = best_shift(&gap, &[(12.0, 1.0)], 0.15, 0.0, 0.25);
+        assert!(s.is_none(), "{s:?}");
         assert!(best_shift(&[], &points, 0.15, 6.0, 0.25).is_none());
         assert!(best_shift(&step(11.0), &[], 0.15, 6.0, 0.25).is_none());
     }

@@ -173,21 +173,27 @@ impl Playground {
         to_js(&serde_json::json!({ "rows": rows, "mean_abs_difference": mean }))
     }
 
-    /// The run at its own best timing (`validation::timing`):
-    /// `{points, within_as_is, within_moved, moved_hours, mean_abs_difference_moved}`,
-    /// `moved_hours` > 0 when the run lags the record; null until the run has
-    /// passed its last published point by 6 h or ended, and without a record.
+    /// The run at its own best move in time (`validation::timing`):
+    /// `{points, target, within_as_is, mean_abs_difference_as_is, within_moved,
+    /// mean_abs_difference_moved, moved_hours, move_helps, earliest_hours,
+    /// latest_hours, max_hours}`; `moved_hours` > 0 when the run lags the record (it
+    /// lines up moved earlier); `earliest_hours` and `latest_hours` are the
+    /// largest moves tried. Null until the run has passed its last published
+    /// point by 6 h or ended, and without a record.
     #[wasm_bindgen(js_name = validationTiming)]
     pub fn validation_timing(&self) -> Result<JsValue, JsError> {
-        let Some((as_is, best)) = crate::validation::timing(&self.sim) else { return Ok(JsValue::NULL) };
-        let points = crate::validation::compare(&self.sim).len();
+        let Some(t) = crate::validation::timing(&self.sim) else { return Ok(JsValue::NULL) };
         to_js(&serde_json::json!({
-            "points": points,
+            "points": t.points,
             "target": crate::validation::TARGET,
-            "within_as_is": as_is.within,
-            "within_moved": best.within,
-            "moved_hours": best.hours,
-            "mean_abs_difference_moved": best.mean_abs_difference,
+            "within_as_is": t.as_is.within,
+            "mean_abs_difference_as_is": t.as_is.mean_abs_difference,
+            "within_moved": t.best.within,
+            "mean_abs_difference_moved": t.best.mean_abs_difference,
+            "moved_hours": t.best.hours,
+            "move_helps": t.move_helps(),
+            "earliest_hours": t.best.earliest_h,
+            "latest_hours": t.best.latest_h,
             "max_hours": crate::validation::SHIFT_MAX_H,
         }))
     }

@@ -239,30 +239,38 @@ fn demand_list(at: &[(f64, f64)]) -> String {
 }
 
 /// How much of a preset's miss is timing: each seed held against the
-/// record at its own best time shift. Empty when every point is within.
+/// record at its own best move in time. Empty when every point is within.
 fn timing_text(val: &Validation) -> String {
     let n = val.rows.len();
     if val.within() == n {
         return String::new();
     }
     let shifts: Vec<_> = val.seeds.iter().zip(val.shifts()).filter_map(|(s, x)| x.map(|x| (*s, x))).collect();
-    let Some(most) = shifts.iter().map(|(_, t)| t.best.within).max() else { return String::new() };
+    let Some(most) = shifts.iter().map(|(_, t)| t.timing.best.within).max() else { return String::new() };
     let mut o = format!(
-        "\nHow much of the miss is timing: each seed's run moved in time, by up to {} h either way in \
-         {}-minute steps, to the move that puts the most published points within the target (`patchstorm \
-         validate` prints the same):\n\n",
-        validation::SHIFT_MAX_H,
-        (validation::SHIFT_STEP_H * 60.0).round()
+        "\nHow much of the miss is timing: each seed's run moved in time, by up to {} either way in {} steps, to \
+         the move that puts the most published points within the target (`patchstorm validate` prints the \
+         same):\n\n",
+        study::move_text(validation::SHIFT_MAX_H),
+        study::move_text(validation::SHIFT_STEP_H)
     );
     for (seed, t) in &shifts {
-        let _ = writeln!(o, "- seed {seed}: {}.", study::shift_text(t, n));
+        let _ = writeln!(o, "- seed {seed}: {}.", study::shift_text(t));
     }
-    o += &if most == n {
-        "\nMoved in time, a seed matches every point: this miss is one of timing.\n".to_string()
-    } else {
+    let all: Vec<String> =
+        shifts.iter().filter(|(_, t)| t.timing.best.within == n).map(|(s, _)| s.to_string()).collect();
+    o += &if all.is_empty() {
         format!(
             "\nEven on its own timing no seed puts more than {most} of {n} points within the target: the rest of \
              the miss is the shape of the run, not its timing.\n"
+        )
+    } else {
+        format!(
+            "\nOn its own timing, {} every point within the target.\n",
+            match all.as_slice() {
+                [one] => format!("seed {one} puts"),
+                many => format!("seeds {} put", many.join(", ")),
+            }
         )
     };
     o
@@ -586,13 +594,13 @@ mod tests {
             assert!(text.contains(&format!("- seed {seed}: ")), "{text}");
         }
         let n = v.rows.len();
-        let most = v.shifts().iter().flatten().map(|t| t.best.within).max().expect("shifts");
+        let most = v.shifts().iter().flatten().map(|t| t.timing.best.within).max().expect("shifts");
         for t in v.shifts().iter().flatten() {
-            assert!(t.best.within >= t.as_is.within);
-            assert_eq!(t.outside.len(), n - t.best.within, "each point outside at the best move is listed");
+            assert!(t.timing.best.within >= t.timing.as_is.within);
+            assert_eq!(t.outside.len(), n - t.timing.best.within, "each point outside at the best move is listed");
         }
         if most == n {
-            assert!(text.contains("a seed matches every point"), "{text}");
+            assert!(text.contains("every point within the target"), "{text}");
         } else {
             assert!(text.contains(&format!("no seed puts more than {most} of {n} points")), "{text}");
         }

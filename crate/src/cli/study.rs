@@ -161,24 +161,22 @@ impl Validation {
     }
 
     /// Per seed, the run held against the published points as it is and at
-    /// its best time shift (`validation::best_shift`).
+    /// its best move in time (`validation::held`).
     pub fn shifts(&self) -> Vec<Option<SeedTiming>> {
         let points: Vec<(f64, f64)> = self.rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
-        let held =
-            |s: &[(f64, f64)], max_h: f64| validation::best_shift(s, &points, WITHIN, max_h, validation::SHIFT_STEP_H);
         self.series
             .iter()
             .map(|s| {
-                let (as_is, best) = held(s, 0.0).zip(held(s, SHIFT_MAX_H))?;
+                let timing = validation::held(s, &points)?;
                 let outside = self
                     .rows
                     .iter()
                     .filter_map(|r| {
-                        let sim = validation::share_at(s, r.t_hours + best.hours)?;
+                        let sim = validation::share_at(s, r.t_hours + timing.best.hours)?;
                         ((sim - r.published_share).abs() > WITHIN).then(|| (r.utc.clone(), sim, r.published_share))
                     })
                     .collect();
-                Some(SeedTiming { as_is, best, outside })
+                Some(SeedTiming { timing, outside })
             })
             .collect()
     }
@@ -186,40 +184,61 @@ impl Validation {
 
 /// One seed held against the record as it is and at its best move in time.
 pub struct SeedTiming {
-    pub as_is: validation::Shifted,
-    pub best: validation::Shifted,
+    pub timing: validation::Timing,
     /// The points still outside the target at the best move: (UTC, simulated
     /// share there, published share).
     pub outside: Vec<(String, f64, f64)>,
 }
 
-/// "1 of 9 within 0.15 as it is; 6 of 9 (mean absolute difference 0.186)
-/// with the run moved 0.9 h earlier": a run that lags the record by 0.9 h
-/// lines up once moved that much earlier.
-pub fn shift_text(t: &SeedTiming, points: usize) -> String {
-    let (as_is, best) = (&t.as_is, &t.best);
-    let moved = if best.hours.abs() < 1e-9 {
-        format!("no move of up to {SHIFT_MAX_H} h does better")
+/// A move in time of a whole number of 5-minute steps: "55 min", "3 h 10 min", "6 h".
+pub fn move_text(hours: f64) -> String {
+    let minutes = (hours.abs() * 60.0).round() as u64;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// The moves tried: "up to 6 h either way", or the shorter reach where the
+/// run's samples end or begin.
+pub fn moves_tried(s: &validation::Shifted) -> String {
+    if s.earliest_h >= SHIFT_MAX_H - 1e-9 && s.latest_h >= SHIFT_MAX_H - 1e-9 {
+        format!("up to {} either way", move_text(SHIFT_MAX_H))
     } else {
-        let edge = if (best.hours.abs() - SHIFT_MAX_H).abs() < 1e-9 { ", the most tried" } else { "" };
         format!(
-            "{} of {points} (mean absolute difference {:.3}) with the run moved {:.1} h {}{edge}",
-            best.within,
-            best.mean_abs_difference,
-            best.hours.abs(),
-            if best.hours > 0.0 { "earlier" } else { "later" }
-        ) + &if t.outside.is_empty() {
-            String::new()
-        } else {
-            let list: Vec<String> = t
-                .outside
-                .iter()
-                .map(|(utc, sim, published)| format!("{utc} ({sim:.2} against {published:.2})"))
-                .collect();
-            format!("; still outside: {}", list.join(", "))
-        }
-    };
-    format!("{} of {points} within {WITHIN} as it is; {moved}", as_is.within)
+            "up to {} earlier and {} later (as far as the run's samples reach)",
+            move_text(s.earliest_h),
+            move_text(s.latest_h)
+        )
+    }
+}
+
+/// "1 of 9 within 0.15 as it is (mean absolute difference 0.337); 6 of 9
+/// (0.186) with the run moved 55 min earlier; still outside: …". A run that
+/// lags the record lines up once moved earlier.
+pub fn shift_text(t: &SeedTiming) -> String {
+    let (as_is, best, n) = (&t.timing.as_is, &t.timing.best, t.timing.points);
+    let head = format!(
+        "{} of {n} within {WITHIN} as it is (mean absolute difference {:.3})",
+        as_is.within, as_is.mean_abs_difference
+    );
+    if !t.timing.move_helps() {
+        return format!("{head}; no move of {} puts more points within", moves_tried(best));
+    }
+    let mut o = format!(
+        "{head}; {} of {n} ({:.3}) with the run moved {} {}",
+        best.within,
+        best.mean_abs_difference,
+        move_text(best.hours),
+        if best.hours > 0.0 { "earlier" } else { "later" }
+    );
+    if !t.outside.is_empty() {
+        let list: Vec<String> =
+            t.outside.iter().map(|(utc, sim, published)| format!("{utc} ({sim:.2} against {published:.2})")).collect();
+        o += &format!("; still outside: {}", list.join(", "));
+    }
+    o
 }
 
 /// The lowest and highest of some numbers; `None` when there are none.
@@ -484,8 +503,9 @@ fn validation_table(v: &Validation, markdown: bool) -> String {
     } else {
         let _ = writeln!(
             out,
-            "mean absolute difference {mad:.3} over {} points; {within} of {} within {WITHIN} (* = outside)",
+            "mean absolute difference {mad:.3} over {} point{}; {within} of {} within {WITHIN} (* = outside)",
             v.rows.len(),
+            if v.rows.len() == 1 { "" } else { "s" },
             v.rows.len()
         );
     }
@@ -536,7 +556,7 @@ pub fn validate(args: &[String]) -> Result<()> {
         if v.within() < v.rows.len() {
             for (seed, shift) in v.seeds.iter().zip(v.shifts()) {
                 if let Some(t) = shift {
-                    let _ = writeln!(out, "seed {seed} on its own timing: {}", shift_text(&t, v.rows.len()));
+                    let _ = writeln!(out, "seed {seed} on its own timing: {}", shift_text(&t));
                 }
             }
         }
