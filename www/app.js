@@ -601,13 +601,14 @@ function renderValidation() {
   );
 }
 
-/** A move in time of whole 5-minute steps: "55 min", "3 h 10 min", "6 h". */
+/** A move in time of whole 5-minute steps: "55 min", "3 h 10 min", "6 h" (no-break spaces, so it never wraps). */
 function moveText(hours) {
   const minutes = Math.round(Math.abs(hours) * 60);
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;
-  if (h === 0) return `${m} min`;
-  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+  const nb = '\u00a0';
+  if (h === 0) return `${m}${nb}min`;
+  return m === 0 ? `${h}${nb}h` : `${h}${nb}h${nb}${m}${nb}min`;
 }
 
 /** How much of this run's miss is timing: the run moved in time to its best fit with the record. */

@@ -253,7 +253,7 @@ test('a historical run shows its difference from the published record at each po
   // 3.2 h after the last point, so the moves tried say how far they reached.
   const moved = timing.match(/the run puts (\d) of 4 within/);
   if (moved) assert.ok(Number(moved[1]) > within, timing);
-  else if (within < 4) assert.match(timing, /No move of the run by up to 3 h 10 min earlier and 6 h later \(as far as the run reaches\)/);
+  else if (within < 4) assert.match(timing, /No move of the run by up to 3\sh\s10\smin earlier and 6\sh later \(as far as the run reaches\)/);
   await box.scrollIntoViewIfNeeded();
   await screenshot(page, '07-validation-against-published');
   assertClean(page);
