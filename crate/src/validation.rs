@@ -114,13 +114,13 @@ pub fn timing(sim: &Simulation) -> Option<Timing> {
         .iter()
         .filter(|p| p.published.is_some() && p.share_of_normal.is_some() && (0.0..=end_h).contains(&p.t_hours))
         .count();
-    let series = shares(sim);
-    let sampled_to = series.last().map_or(0.0, |s| s.0);
+    // Checked before the series is copied: the page asks every frame until ready.
+    let sampled_to = sim.series().last().map_or(0.0, |s| s.t_hours);
     if !sim.is_done() && (rows.len() < in_span || sampled_to < last + SHIFT_MAX_H - 1e-9) {
         return None;
     }
     let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
-    held(&series, &points)
+    held(&shares(sim), &points)
 }
 
 /// Mean absolute difference between simulated and published shares.
@@ -162,11 +162,11 @@ pub fn best_shift(
         return None;
     }
     let steps = libm::floor(max_hours / step_hours + 1e-9) as i64;
-    let mut best: Option<(Shifted, i64)> = None;
+    let mut best: Option<Shifted> = None;
     let (mut earliest, mut latest) = (0.0f64, 0.0f64);
     // From no shift outwards, the earlier move first at each distance, so a
     // tie keeps the one met first.
-    let order = (0..=steps).flat_map(|d| if d == 0 { vec![0] } else { vec![d, -d] });
+    let order = std::iter::once(0).chain((1..=steps).flat_map(|d| [d, -d]));
     for k in order {
         let hours = k as f64 * step_hours;
         let diffs: Vec<f64> = points
@@ -180,15 +180,14 @@ pub fn best_shift(
         latest = latest.max(-hours);
         let within = diffs.iter().filter(|d| **d <= tolerance).count();
         let mean_abs_difference = diffs.iter().sum::<f64>() / diffs.len() as f64;
-        let better = match &best {
-            None => true,
-            Some((b, _)) => within > b.within || (within == b.within && mean_abs_difference < b.mean_abs_difference),
-        };
+        let better = best
+            .as_ref()
+            .is_none_or(|b| within > b.within || (within == b.within && mean_abs_difference < b.mean_abs_difference));
         if better {
-            best = Some((Shifted { hours, within, mean_abs_difference, earliest_h: 0.0, latest_h: 0.0 }, k));
+            best = Some(Shifted { hours, within, mean_abs_difference, earliest_h: 0.0, latest_h: 0.0 });
         }
     }
-    best.map(|(s, _)| Shifted { earliest_h: earliest, latest_h: latest, ..s })
+    best.map(|s| Shifted { earliest_h: earliest, latest_h: latest, ..s })
 }
 
 #[cfg(test)]

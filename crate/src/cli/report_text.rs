@@ -475,13 +475,13 @@ fn phase_section(maps: &[Phase], phase_peers: u32) -> String {
     let mut o = String::new();
     o += "## 4. Phase map: where the network tips\n\n";
     let n = maps.first().map_or(1, |m| m.seeds.len());
+    let seeds = maps.first().map_or(String::new(), |m| study::seeds_label(&m.seeds));
     let runs = if n == 1 {
-        format!("one run of {phase_peers} peers (seed {})", maps.first().map_or(1, |m| m.seeds[0]))
+        format!("one run of {phase_peers} peers ({seeds})")
     } else {
         format!(
-            "{n} runs of {phase_peers} peers (seeds {}), shown side by side as stripes in the figure and as symbols \
-             in the table, the best outcome first",
-            maps.first().map_or(String::new(), |m| study::seed_list(&m.seeds))
+            "{n} runs of {phase_peers} peers ({seeds}), shown side by side as stripes in the figure and as symbols \
+             in the table, the best outcome first"
         )
     };
     let _ = writeln!(

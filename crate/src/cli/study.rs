@@ -768,7 +768,6 @@ pub fn phase_runs(
     capacities: &[u32],
     peers: u32,
     seeds: &[u64],
-    counter: Option<&Counter>,
 ) -> Vec<Phase> {
     let trigger_offset = {
         let s = Scenario::preset(Preset::Skype2007);
@@ -780,6 +779,7 @@ pub fn phase_runs(
                 .flat_map(move |c| (0..rates.len()).flat_map(move |r| (0..seeds.len()).map(move |k| (p, c, r, k))))
         })
         .collect();
+    let counter = Counter::new(jobs.len(), "phase-map runs");
     let results: Vec<(usize, usize, usize, usize, Heal, Option<f64>)> = jobs
         .par_iter()
         .map(|&(p, c, r, k)| {
@@ -826,9 +826,7 @@ pub fn phase_runs(
                     (heal, after_wave)
                 }
             };
-            if let Some(c) = counter {
-                c.tick();
-            }
+            counter.tick();
             (p, c, r, k, result.0, result.1)
         })
         .collect();
@@ -923,8 +921,7 @@ pub fn phase(args: &[String]) -> Result<()> {
     for c in &capacities {
         build_scenario(None, None, &[&format!("sn_capacity={c}")], None)?;
     }
-    let counter = Counter::new(policies.len() * rates.len() * capacities.len() * seeds.len(), "phase-map runs");
-    let maps = phase_runs(&policies, &rates, &capacities, peers, &seeds, Some(&counter));
+    let maps = phase_runs(&policies, &rates, &capacities, peers, &seeds);
     let mut out = format!("phase map of the 2007 restart wave ({peers} peers), healing counted from the end of the wave (when 95% of its restarts have happened)\n");
     for m in &maps {
         out += &phase_table(m);
@@ -983,11 +980,7 @@ pub fn report(args: &[String]) -> Result<()> {
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
     let counter = Counter::new(total, "ablation runs");
     let ablations: Vec<Ablation> = presets.iter().map(|&p| ablation_runs(p, peers, 1, Some(&counter))).collect();
-    let counter = Counter::new(
-        POLICY_KEYS.len() * PHASE_RATES.len() * PHASE_CAPACITIES.len() * phase_seeds.len(),
-        "phase-map runs",
-    );
-    let maps = phase_runs(&POLICY_KEYS, &PHASE_RATES, &PHASE_CAPACITIES, phase_peers, &phase_seeds, Some(&counter));
+    let maps = phase_runs(&POLICY_KEYS, &PHASE_RATES, &PHASE_CAPACITIES, phase_peers, &phase_seeds);
 
     for v in &validations {
         let svg = validation_figure(v)?;
