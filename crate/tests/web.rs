@@ -1,7 +1,8 @@
 //! Browser tests of the bindings (`wasm-pack test --headless --chrome crate`).
 //! A scenario from a query string runs in the browser and gives the digest
 //! the native side wrote into the fixture; buffers have their documented
-//! lengths; bad input becomes a JS error naming key, value and range.
+//! lengths; the validation and its timing come out with the keys the page
+//! reads; bad input becomes a JS error naming key, value and range.
 #![cfg(target_arch = "wasm32")]
 
 use patchstorm::metrics::COLUMNS;
@@ -54,4 +55,43 @@ fn bad_input_is_a_js_error_naming_key_value_and_range() {
     let message = js_sys::Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap();
     assert!(message.contains("peers=5") && message.contains("1000") && message.contains("25000000"), "{message}");
     assert!(patchstorm::wasm::scenario_values("bogus=1").is_err());
+}
+
+/// A binding's JSON value as serde_json sees it.
+fn json(v: wasm_bindgen::JsValue) -> serde_json::Value {
+    serde_json::from_str(&js_sys::JSON::stringify(&v).unwrap().as_string().unwrap()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn validation_and_its_timing_have_the_keys_the_page_reads() {
+    let mut p = Playground::new("preset=skype-2010&peers=2000").unwrap();
+    let before = json(p.validation().unwrap());
+    assert_eq!(before["rows"].as_array().unwrap().len(), 0, "{before}");
+    assert!(before["mean_abs_difference"].is_null(), "{before}");
+    assert!(p.validation_timing().unwrap().is_null(), "no timing before the run has passed its points");
+    while p.run_events(50_000) > 0 {}
+
+    let v = json(p.validation().unwrap());
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "the four published 2010 counts: {v}");
+    for r in rows {
+        for key in ["utc", "t_hours", "published_share", "simulated_share", "difference", "note"] {
+            assert!(!r[key].is_null(), "{key} in {r}");
+        }
+    }
+    let t = json(p.validation_timing().unwrap());
+    let target = t["target"].as_f64().unwrap();
+    let within = rows.iter().filter(|r| r["difference"].as_f64().unwrap().abs() <= target).count() as u64;
+    assert_eq!(t["points"].as_u64(), Some(4), "{t}");
+    assert_eq!(t["within_as_is"].as_u64(), Some(within), "{t}");
+    let (mean, mean_as_is) =
+        (v["mean_abs_difference"].as_f64().unwrap(), t["mean_abs_difference_as_is"].as_f64().unwrap());
+    assert!((mean - mean_as_is).abs() < 1e-12, "{v} {t}");
+    let moved = t["within_moved"].as_u64().unwrap();
+    assert_eq!(t["move_helps"].as_bool(), Some(moved > within), "{t}");
+    // Moves are positive when the run lines up moved earlier, and stay
+    // within the moves tried, which stay within the window.
+    let f = |key: &str| t[key].as_f64().unwrap();
+    assert!(f("moved_hours") <= f("earliest_hours") && -f("moved_hours") <= f("latest_hours"), "{t}");
+    assert!(f("earliest_hours") <= f("max_hours") && f("latest_hours") <= f("max_hours"), "{t}");
 }
