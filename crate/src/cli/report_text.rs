@@ -62,9 +62,10 @@ pub fn validation_md(
           anchor moment of the same outage (2007: \"about 3 M at noon EDT, 5 million shy of the usual\", so a usual \
           8 M at 16:00 UTC on Aug 17; 2010: 5 M was \"about 30% of expected\" at 12:00 UTC on Dec 23), carried to \
           other times of day by the model's daily rhythm, a hypothesis. The simulated share is the online count over \
-          what the daily rhythm alone gives at the same moment. The presets put the triggers at the real dates: the \
-          patches are out at 16:00 UTC on Aug 15, 2007 (every PC restarts at its next 3:00 local, or one minute \
-          after its next boot), and the client crashes begin at 16:00 UTC on Dec 22, 2010.\n\n";
+          what the daily rhythm alone gives at the same moment. In the 2007 preset the patches are out \
+          at 16:00 UTC on Aug 15, a fitted day after Microsoft published them (section 2), and every PC restarts \
+          at its next 3:00 local, or one minute after its next boot; in the 2010 preset the client crashes begin \
+          at 16:00 UTC on Dec 22, as published.\n\n";
     o += &format!("Target: every published point within {WITHIN} of the simulated share.\n\n");
     for val in v {
         let (title, story) = match val.preset {
@@ -138,11 +139,17 @@ pub fn validation_md(
           the two-tier structure and the login server as the one central element; supernode clusters of several \
           hundred clients; host caches of 200 entries refreshed on contact; Windows Automatic Updates at 3:00 local \
           or one minute after the next boot, with a 5-minute countdown; about 80% of Windows installs updating \
-          automatically; the real dates and times of both triggers; the 2010 facts (half of users on the faulty \
+          automatically; the date of the 2007 patches and the time the 2010 failures began; the 2010 facts (half of users on the faulty \
           version, 40% of those crashing, self-protective supernode shutdown, restarted supernodes waiting, \
           mega-supernodes started by the operator); the shares of normal stated in the published notes; the ratio \
           between the daily trough and peak.\n\n";
     o += "Fitted or assumed [H], with the target each was fitted to:\n\n\
+          - The 2007 trigger, 16:00 UTC on Aug 15: Microsoft published the patches on Aug 14 [P], but the \
+            problems began on Aug 16 [P: BBC News, Aug 20 2007]. The trigger a day later puts the wave's restarts \
+            in the night before. Automatic Updates looks for new updates every 22 h less a random part of up to a \
+            fifth [P: Microsoft TechNet, \"Plan Automatic Updates Settings\"], so a PC can get the patches up to a \
+            day after they are out; the model puts all of that delay in the trigger. Why the collapse came on the \
+            16th and not on the 15th is not published.\n\
           - Region weights and the hourly on/off rates of the daily rhythm: the published trough/peak range and \
             the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n\
           - `legacy-2007` promotion pace (0.25 per minute per million peers) and uptime gate (24 h): healing about \
@@ -367,13 +374,13 @@ fn collapse_and_heal(v: &Validation) -> String {
         Some((lo, hi)) => {
             let at = if (hi - lo).abs() < 0.05 { format!("{lo:.1} h") } else { format!("{lo:.1}-{hi:.1} h") };
             if healed == n {
-                format!("they heal {at} after them")
+                format!("they heal {at} after it")
             } else {
-                format!("{healed} of {n} heal, {at} after them, the others not within the run")
+                format!("{healed} of {n} heal, {at} after it, the others not within the run")
             }
         }
     };
-    format!("{in_a_day} of {n} seeds collapse within a day of the patches, and {when}")
+    format!("{in_a_day} of {n} seeds collapse within a day of the trigger, and {when}")
 }
 
 fn scale_text(rows: &[ScaleRow]) -> String {
@@ -667,17 +674,17 @@ mod tests {
         hours(&mut v, [Some(53.8), Some(56.2)]);
         assert_eq!(
             collapse_and_heal(&v),
-            "2 of 2 seeds collapse within a day of the patches, and they heal 53.8-56.2 h after them"
+            "2 of 2 seeds collapse within a day of the trigger, and they heal 53.8-56.2 h after it"
         );
         hours(&mut v, [Some(55.0), Some(55.0)]);
-        assert!(collapse_and_heal(&v).ends_with("they heal 55.0 h after them"));
+        assert!(collapse_and_heal(&v).ends_with("they heal 55.0 h after it"));
         hours(&mut v, [None, Some(60.0)]);
-        assert!(collapse_and_heal(&v).ends_with("1 of 2 heal, 60.0 h after them, the others not within the run"));
+        assert!(collapse_and_heal(&v).ends_with("1 of 2 heal, 60.0 h after it, the others not within the run"));
         hours(&mut v, [None, None]);
         v.shapes[1].collapse_h = Some(30.0);
         assert_eq!(
             collapse_and_heal(&v),
-            "1 of 2 seeds collapse within a day of the patches, and none of the 2 heals within the run"
+            "1 of 2 seeds collapse within a day of the trigger, and none of the 2 heals within the run"
         );
     }
 

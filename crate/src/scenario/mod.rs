@@ -83,6 +83,8 @@ impl Preset {
     fn overrides(self) -> &'static [(P, Value)] {
         use Value::*;
         match self {
+            // The base defaults are the 2007 outage's, with its trigger at
+            // 2007-08-15T16:00Z [H], a day after the patches came out (Aug 14 [P]).
             Preset::Skype2007 => &[],
             Preset::Resilient2007 => &[(P::Policy, Choice(2))],
             Preset::CalmDay => &[(P::Wave, Bool(false)), (P::Hours, Int(48))],
