@@ -126,7 +126,11 @@ pub fn validation_md(
                   points differ by much more than the target even though the window is right. The relapses in the \
                   model are not scripted; they come when demand rises faster than the core can absorb, which the \
                   model's daily rhythm puts in the European and American mornings and evenings, not necessarily at \
-                  23:00 UTC (a time the published note marks as approximate).\n";
+                  23:00 UTC (a time the published note marks as approximate). Users reported the same back and \
+                  forth on the morning of Aug 17: one could log in for about a minute before Skype went dark again, \
+                  another stayed connected for longer but dropped out for 20-30 minutes at a time [P: users quoted \
+                  by Computerworld, \"Skype still dark for millions\", Aug 17 2007, the article of the 16:00 UTC \
+                  count]. The published counts are too few to show such swings.\n";
             o += &core_text(val);
         }
         o.push('\n');
