@@ -1,7 +1,8 @@
 //! Holding a run against the published record: for every published online
 //! count in the run's time span, the published share of the normal level
-//! and the simulated share at the same moment (trigger times are aligned
-//! to the real dates by the presets' `start` and `trigger`).
+//! and the simulated share at the same moment (the presets' `start` and
+//! `trigger` place each run at its outage's dates; the 2007 trigger's day
+//! is fitted, see the `trigger` parameter).
 
 use crate::reference;
 use crate::sim::Simulation;

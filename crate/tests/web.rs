@@ -7,6 +7,9 @@
 
 use patchstorm::metrics::COLUMNS;
 use patchstorm::render::SN_FIELDS;
+use patchstorm::scenario::Scenario;
+use patchstorm::sim::Simulation;
+use patchstorm::validation;
 use patchstorm::wasm::Playground;
 use wasm_bindgen_test::*;
 
@@ -64,7 +67,8 @@ fn json(v: wasm_bindgen::JsValue) -> serde_json::Value {
 
 #[wasm_bindgen_test]
 fn validation_and_its_timing_have_the_keys_the_page_reads() {
-    let mut p = Playground::new("preset=skype-2010&peers=2000").unwrap();
+    let query = "preset=skype-2010&peers=2000";
+    let mut p = Playground::new(query).unwrap();
     let before = json(p.validation().unwrap());
     assert_eq!(before["rows"].as_array().unwrap().len(), 0, "{before}");
     assert!(before["mean_abs_difference"].is_null(), "{before}");
@@ -89,9 +93,15 @@ fn validation_and_its_timing_have_the_keys_the_page_reads() {
     assert!((mean - mean_as_is).abs() < 1e-12, "{v} {t}");
     let moved = t["within_moved"].as_u64().unwrap();
     assert_eq!(t["move_helps"].as_bool(), Some(moved > within), "{t}");
-    // Moves are positive when the run lines up moved earlier, and stay
-    // within the moves tried, which stay within the window.
+    // The move and its mean are the core's, sign included (the page says
+    // "earlier" for a positive move), and stay within the moves tried.
+    let mut sim = Simulation::new(&Scenario::from_query(query).unwrap());
+    sim.run();
+    let core = validation::timing(&sim).unwrap();
     let f = |key: &str| t[key].as_f64().unwrap();
+    assert_eq!(f("moved_hours"), core.best.hours, "{t}");
+    assert_eq!(f("mean_abs_difference_moved"), core.best.mean_abs_difference, "{t}");
+    assert_eq!((f("earliest_hours"), f("latest_hours")), (core.best.earliest_h, core.best.latest_h), "{t}");
     assert!(f("moved_hours") <= f("earliest_hours") && -f("moved_hours") <= f("latest_hours"), "{t}");
     assert!(f("earliest_hours") <= f("max_hours") && f("latest_hours") <= f("max_hours"), "{t}");
 }

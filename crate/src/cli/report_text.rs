@@ -62,10 +62,10 @@ pub fn validation_md(
           anchor moment of the same outage (2007: \"about 3 M at noon EDT, 5 million shy of the usual\", so a usual \
           8 M at 16:00 UTC on Aug 17; 2010: 5 M was \"about 30% of expected\" at 12:00 UTC on Dec 23), carried to \
           other times of day by the model's daily rhythm, a hypothesis. The simulated share is the online count over \
-          what the daily rhythm alone gives at the same moment. In the 2007 preset the patches are out \
-          at 16:00 UTC on Aug 15, a fitted day after Microsoft published them (section 2), and every PC restarts \
-          at its next 3:00 local, or one minute after its next boot; in the 2010 preset the client crashes begin \
-          at 16:00 UTC on Dec 22, as published.\n\n";
+          what the daily rhythm alone gives at the same moment. In the 2007 preset the patches reach \
+          the PCs at 16:00 UTC on Aug 15, a day after Microsoft published them (a fitted delay, section 2), and \
+          every PC restarts at its next 3:00 local, or one minute after its next boot; in the 2010 preset the \
+          client crashes begin at 16:00 UTC on Dec 22, when the failures began (published: around 11:00 EST).\n\n";
     o += &format!("Target: every published point within {WITHIN} of the simulated share.\n\n");
     for val in v {
         let (title, story) = match val.preset {
@@ -126,11 +126,12 @@ pub fn validation_md(
                   points differ by much more than the target even though the window is right. The relapses in the \
                   model are not scripted; they come when demand rises faster than the core can absorb, which the \
                   model's daily rhythm puts in the European and American mornings and evenings, not necessarily at \
-                  23:00 UTC (a time the published note marks as approximate). Users reported the same back and \
-                  forth on the morning of Aug 17: one could log in for about a minute before Skype went dark again, \
-                  another stayed connected for longer but dropped out for 20-30 minutes at a time [P: users quoted \
-                  by Computerworld, \"Skype still dark for millions\", Aug 17 2007, the article of the 16:00 UTC \
-                  count]. The published counts are too few to show such swings.\n";
+                  23:00 UTC (a time the published note marks as approximate). The recovery was unstable for users \
+                  too: between 13:00 and 15:00 UTC on Aug 17 one could log in for about a minute before Skype went \
+                  dark again, another stayed connected for longer but dropped out for 20-30 minutes at a time \
+                  (users quoted by Computerworld, \"Skype still dark for millions\", Aug 17 2007, the article that \
+                  gave the 16:00 UTC count). Single users' reports cannot tell whether the whole network swung as \
+                  the model's does.\n";
             o += &core_text(val);
         }
         o.push('\n');
@@ -143,17 +144,18 @@ pub fn validation_md(
           the two-tier structure and the login server as the one central element; supernode clusters of several \
           hundred clients; host caches of 200 entries refreshed on contact; Windows Automatic Updates at 3:00 local \
           or one minute after the next boot, with a 5-minute countdown; about 80% of Windows installs updating \
-          automatically; the date of the 2007 patches and the time the 2010 failures began; the 2010 facts (half of users on the faulty \
-          version, 40% of those crashing, self-protective supernode shutdown, restarted supernodes waiting, \
-          mega-supernodes started by the operator); the shares of normal stated in the published notes; the ratio \
-          between the daily trough and peak.\n\n";
+          automatically; the date of the 2007 patches and the time the 2010 failures began; the 2010 facts \
+          (half of users on the faulty version, 40% of those crashing, self-protective supernode shutdown, \
+          restarted supernodes waiting, mega-supernodes started by the operator); the shares of normal stated in \
+          the published notes; the ratio between the daily trough and peak.\n\n";
     o += "Fitted or assumed [H], with the target each was fitted to:\n\n\
           - The 2007 trigger, 16:00 UTC on Aug 15: Microsoft published the patches on Aug 14 [P], but the \
-            problems began on Aug 16 [P: BBC News, Aug 20 2007]. The trigger a day later puts the wave's restarts \
-            in the night before. Automatic Updates looks for new updates every 22 h less a random part of up to a \
-            fifth [P: Microsoft TechNet, \"Plan Automatic Updates Settings\"], so a PC can get the patches up to a \
-            day after they are out; the model puts all of that delay in the trigger. Why the collapse came on the \
-            16th and not on the 15th is not published.\n\
+            problems began on Aug 16 [P: Skype blog and BBC News, Aug 20 2007]. With the trigger a day later, \
+            PCs restart at 3:00 local on Aug 16 or as they are switched on that morning. Automatic Updates looks \
+            for new updates every 22 h less a random part [P: Microsoft TechNet, \"Plan Automatic Updates \
+            Settings\"], so a PC could get the patches on Aug 14 or 15 and restart on either of the next two \
+            nights; the model gives every PC the later one. Why the collapse came on the 16th and not on the 15th \
+            is not published.\n\
           - Region weights and the hourly on/off rates of the daily rhythm: the published trough/peak range and \
             the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n\
           - `legacy-2007` promotion pace (0.25 per minute per million peers) and uptime gate (24 h): healing about \

@@ -238,7 +238,7 @@ pub const PARAMS: &[Param] = &[
     row!(knob "sn_overload", "Supernode overload", "", Kind::Choice { options: OVERLOADS }, C(0),
         "What an overloaded supernode does: stall (answers only part of its traffic, takes no new clients, loses clients as keep-alives go unanswered), shutdown (takes itself offline, [P] 2010), or admission (refuses cheaply and keeps serving)."),
     row!("trigger", "Trigger time (UTC)", "UTC", Triggers, Kind::Time { min: T_MIN, max: T_MAX }, T(1_187_193_600),
-        "When the trigger starts: the patch is out, the crash begins, supernodes are taken down. The default, 16:00 UTC on Aug 15, 2007, is [H]: a day after Microsoft published the patches (Aug 14 [P]), so the restarts fall in the night before the outage began (Aug 16 [P])."),
+        "When the trigger starts: the patch is out, the crash begins, supernodes are taken down. The default, 16:00 UTC on Aug 15, 2007, is [H]: a day after Microsoft published the patches (Aug 14 [P]), so the restarts come at 3:00 local on Aug 16 and as PCs are switched on that morning, the day the outage began [P]."),
     row!("wave", "Restart wave", "", Triggers, Kind::Bool, B(true),
         "Windows Automatic Updates restart PCs after the trigger. [P] Aug 2007 Patch Tuesday."),
     row!("wave_share", "Patched share", "share", Triggers, float(0.0, 1.0), F(1.0),
