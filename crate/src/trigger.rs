@@ -209,6 +209,15 @@ mod tests {
     use crate::scenario::Preset;
 
     #[test]
+    fn the_restart_rate_help_gives_the_2007_presets_fastest_wave() {
+        // Rounded down, as the error for a faster rate shows it.
+        let max = libm::floor(max_restart_rate(&Scenario::preset(Preset::Skype2007)) * 100.0) / 100.0;
+        let fastest = format!("{max} %/h with the 2007 preset's");
+        let help = crate::scenario::params::param(P::RestartRate).help;
+        assert!(help.contains(&fastest), "{help:?} should say {fastest:?}");
+    }
+
+    #[test]
     fn faster_rates_mean_shorter_spreads() {
         let mut s = Scenario::preset(Preset::Skype2007);
         s.set("restart_rate", "1").unwrap();

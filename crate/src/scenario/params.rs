@@ -184,7 +184,7 @@ pub const PARAMS: &[Param] = &[
     row!("policy", "Allocation policy", "", Main, Kind::Choice { options: POLICIES }, C(0),
         "How supernodes are promoted and chosen and how clients retry; sets the policy knobs below unless they are given."),
     row!("restart_rate", "Restart rate", "%/h", Main, float(0.01, 100.0), F(6.0),
-        "Peak share of all peers restarting per hour as the restart wave passes (the wave's speed)."),
+        "Peak share of all peers restarting per hour as the restart wave passes (the wave's speed). The fastest a wave can go depends on the Windows-AU and patched shares: 6.94 %/h with the 2007 preset's."),
     row!("always_on", "Always-on share", "share", Population, float(0.0, 0.9), F(0.2),
         "Peers whose PC and client run day and night. [H] fitted, with the daily rhythm, so the daily trough is about two thirds of the peak (published: 0.6 in Dec 2006, 5-6 M against peaks of 8-9 M in Aug 2007)."),
     row!("capable", "Supernode-capable share", "share", Population, float(0.0, 1.0), F(0.15),
