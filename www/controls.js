@@ -63,8 +63,10 @@ export function buildAdvanced(root, params, onChange) {
       const id = `param-${p.key}`;
       const helpId = `${id}-help`;
       const wrap = el('div', { class: 'param', 'data-key': p.key });
-      // A unit that only repeats the label ("Peers (peers)") is left out.
-      const unit = p.unit && p.unit.toLowerCase() !== p.label.toLowerCase() ? el('span', { class: 'unit', text: ` (${p.unit})` }) : null;
+      // A unit that only repeats the label ("Peers (peers)", "Start (UTC) (UTC)") is left out.
+      const [named, u] = [p.label.toLowerCase(), (p.unit || '').toLowerCase()];
+      const said = named === u || named.endsWith(`(${u})`);
+      const unit = u && !said ? el('span', { class: 'unit', text: ` (${p.unit})` }) : null;
       const label = el('label', { for: id }, p.label, unit);
       let input;
       const k = p.kind;

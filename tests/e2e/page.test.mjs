@@ -60,8 +60,12 @@ test('every control has a visible label, and Advanced has one per parameter', as
     // Its label is visible and names the control (label for=).
     const label = page.locator(`label[for="param-${p.key}"]`);
     assert.ok(await label.isVisible(), `${p.key} has a visible label`);
-    assert.ok((await label.textContent()).includes(p.label), `${p.key} label says ${p.label}`);
+    const text = await label.textContent();
+    assert.ok(text.includes(p.label), `${p.key} label says ${p.label}`);
+    // A unit the label already gives is not repeated ("Start (UTC) (UTC)").
+    assert.ok(!/(\([^)]*\))\s*\1/.test(text), `${p.key} label repeats its unit: ${text}`);
   }
+  assert.equal(await page.locator('label[for="param-trigger"]').textContent(), 'Trigger time (UTC)');
   assert.ok(await page.getByLabel('Peers', { exact: true }).isVisible());
   assert.ok(await page.getByLabel('Seed', { exact: true }).isVisible());
   // Every form control and button on the page has an accessible name from visible text.
