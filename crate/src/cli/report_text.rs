@@ -375,16 +375,21 @@ fn collapse_and_heal(v: &Validation) -> String {
     let n = v.shapes.len();
     let in_a_day = v.shapes.iter().filter(|s| s.collapse_h.is_some_and(|h| h <= 24.0)).count();
     let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
+    let span = |(lo, hi): (f64, f64)| {
+        if (hi - lo).abs() < 0.05 {
+            format!("{lo:.1} h")
+        } else {
+            format!("{lo:.1}-{hi:.1} h")
+        }
+    };
+    // The published "about two days" runs from when the problems began, so
+    // the time from each seed's own collapse is given too.
+    let since_collapse = study::min_max(v.shapes.iter().filter_map(|s| Some(s.recovered_h? - s.collapse_h?)))
+        .map_or(String::new(), |r| format!(", {} after they collapsed", span(r)));
     let when = match healed_range(v) {
         None => format!("none of the {n} heals within the run"),
-        Some((lo, hi)) => {
-            let at = if (hi - lo).abs() < 0.05 { format!("{lo:.1} h") } else { format!("{lo:.1}-{hi:.1} h") };
-            if healed == n {
-                format!("they heal {at} after it")
-            } else {
-                format!("{healed} of {n} heal, {at} after it, the others not within the run")
-            }
-        }
+        Some(r) if healed == n => format!("they heal {} after it{since_collapse}", span(r)),
+        Some(r) => format!("{healed} of {n} heal, {} after it{since_collapse}, the others not within the run", span(r)),
     };
     format!("{in_a_day} of {n} seeds collapse within a day of the trigger, and {when}")
 }
@@ -680,12 +685,14 @@ mod tests {
         hours(&mut v, [Some(53.8), Some(56.2)]);
         assert_eq!(
             collapse_and_heal(&v),
-            "2 of 2 seeds collapse within a day of the trigger, and they heal 53.8-56.2 h after it"
+            "2 of 2 seeds collapse within a day of the trigger, and they heal 53.8-56.2 h after it, 39.8-42.2 h after \
+             they collapsed"
         );
         hours(&mut v, [Some(55.0), Some(55.0)]);
-        assert!(collapse_and_heal(&v).ends_with("they heal 55.0 h after it"));
+        assert!(collapse_and_heal(&v).ends_with("they heal 55.0 h after it, 41.0 h after they collapsed"));
         hours(&mut v, [None, Some(60.0)]);
-        assert!(collapse_and_heal(&v).ends_with("1 of 2 heal, 60.0 h after it, the others not within the run"));
+        assert!(collapse_and_heal(&v)
+            .ends_with("1 of 2 heal, 60.0 h after it, 46.0 h after they collapsed, the others not within the run"));
         hours(&mut v, [None, None]);
         v.shapes[1].collapse_h = Some(30.0);
         assert_eq!(
