@@ -177,6 +177,12 @@ pub fn max_restart_rate(s: &Scenario) -> f64 {
     Profile::of(s).peak(0) * 100.0
 }
 
+/// [`max_restart_rate`] as messages and help texts give it: rounded down to
+/// 0.01 %/h, so the number shown is itself allowed.
+pub fn max_restart_rate_shown(s: &Scenario) -> f64 {
+    libm::floor(max_restart_rate(s) * 100.0) / 100.0
+}
+
 pub fn plan_wave(s: &Scenario) -> WavePlan {
     let profile = Profile::of(s);
     let target = s.float(P::RestartRate) / 100.0;
@@ -210,8 +216,7 @@ mod tests {
 
     #[test]
     fn the_restart_rate_help_gives_the_2007_presets_fastest_wave() {
-        // Rounded down, as the error for a faster rate shows it.
-        let max = libm::floor(max_restart_rate(&Scenario::preset(Preset::Skype2007)) * 100.0) / 100.0;
+        let max = max_restart_rate_shown(&Scenario::preset(Preset::Skype2007));
         let fastest = format!("{max} %/h with the 2007 preset's");
         let help = crate::scenario::params::param(P::RestartRate).help;
         assert!(help.contains(&fastest), "{help:?} should say {fastest:?}");

@@ -494,20 +494,16 @@ impl Scenario {
                 format!("the cap must be at least retry_base_s={}", self.value_text(P::RetryBaseS)),
             ));
         }
-        if self.flag(P::Wave) {
-            let max = crate::trigger::max_restart_rate(self);
-            if self.float(P::RestartRate) > max {
-                // Rounded down, so the number shown is itself allowed.
-                let shown = libm::floor(max * 100.0) / 100.0;
-                return Err(conflict(
-                    P::RestartRate,
-                    format!(
-                        "with windows_au={} and wave_share={} this wave cannot go faster than {shown} %/h (every patched PC restarting at the earliest moment); allowed 0.01 to {shown}",
-                        self.value_text(P::WindowsAu),
-                        self.value_text(P::WaveShare)
-                    ),
-                ));
-            }
+        if self.flag(P::Wave) && self.float(P::RestartRate) > crate::trigger::max_restart_rate(self) {
+            let shown = crate::trigger::max_restart_rate_shown(self);
+            return Err(conflict(
+                P::RestartRate,
+                format!(
+                    "with windows_au={} and wave_share={} this wave cannot go faster than {shown} %/h (every patched PC restarting at the earliest moment); allowed 0.01 to {shown}",
+                    self.value_text(P::WindowsAu),
+                    self.value_text(P::WaveShare)
+                ),
+            ));
         }
         if self.choice(P::SnChoice) == 1 && self.int(P::CacheSize) < 2 {
             return Err(conflict(
