@@ -108,14 +108,23 @@ pub fn validation_md(
                     sh.relapses.iter().map(|h| at(*h)).collect::<Vec<_>>().join(", ")
                 )
             };
-            let _ = writeln!(o, "- seed {seed}: {collapse}; {healed}; {relapses}.");
+            // Without relapses it is back for good when it is first back.
+            let for_good = match (sh.relapses.is_empty(), sh.for_good_h) {
+                (true, _) => String::new(),
+                (false, Some(h)) => {
+                    format!("; back above 80% for good (never below half again in the run) at {}", at(h))
+                }
+                (false, None) => "; not back above 80% for good within the run".to_string(),
+            };
+            let _ = writeln!(o, "- seed {seed}: {collapse}; {healed}; {relapses}{for_good}.");
         }
         o += &timing_text(val);
         if val.preset == Preset::Skype2007 {
             let _ = write!(
                 o,
-                "\nWhat holds and what does not. {} (published: about two days, some say three; the end of this \
-                 section repeats the comparison at a larger population).",
+                "\nWhat holds and what does not. {} (published: about two days, some say three; BBC News wrote on \
+                 Aug 20 that some users still had trouble making calls throughout the weekend of Aug 18-19; the end \
+                 of this section repeats the comparison at a larger population).",
                 collapse_and_heal(val)
             );
             o += " The climb back does not hold point by point: while the \
@@ -346,7 +355,7 @@ fn alternatives_text(alts: &[Alternative]) -> String {
             .map(|a| {
                 let name = change_name(a.change);
                 match healed_range(&a.validation) {
-                    Some((lo, hi)) => format!("{name} (healed {lo:.1}-{hi:.1} h)"),
+                    Some(range) => format!("{name} (healed {} h)", study::range_text(range, 1)),
                     None => format!("{name} (never healed)"),
                 }
             })
@@ -375,13 +384,7 @@ fn collapse_and_heal(v: &Validation) -> String {
     let n = v.shapes.len();
     let in_a_day = v.shapes.iter().filter(|s| s.collapse_h.is_some_and(|h| h <= 24.0)).count();
     let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
-    let span = |(lo, hi): (f64, f64)| {
-        if (hi - lo).abs() < 0.05 {
-            format!("{lo:.1} h")
-        } else {
-            format!("{lo:.1}-{hi:.1} h")
-        }
-    };
+    let span = |range| format!("{} h", study::range_text(range, 1));
     // The published "about two days" runs from when the problems began, so
     // the time from each seed's own collapse is given too.
     let since_collapse = study::min_max(v.shapes.iter().filter_map(|s| Some(s.recovered_h? - s.collapse_h?)))
@@ -391,7 +394,22 @@ fn collapse_and_heal(v: &Validation) -> String {
         Some(r) if healed == n => format!("they heal {} after it{since_collapse}", span(r)),
         Some(r) => format!("{healed} of {n} heal, {} after it{since_collapse}, the others not within the run", span(r)),
     };
-    format!("{in_a_day} of {n} seeds collapse within a day of the trigger, and {when}")
+    // "Healed" is the first hour back at 95% of normal; a run can relapse
+    // after it, so say when the relapses end, where that is later.
+    let good = v.shapes.iter().filter(|s| s.for_good_h.is_some()).count();
+    let later = v.shapes.iter().any(|s| matches!((s.recovered_h, s.for_good_h), (Some(r), Some(g)) if g > r + 0.05));
+    let good_since = study::min_max(v.shapes.iter().filter_map(|s| Some(s.for_good_h? - s.collapse_h?)))
+        .map_or(String::new(), |r| format!(", {} after they collapsed", span(r)));
+    let for_good = match study::min_max(v.shapes.iter().filter_map(|s| s.for_good_h)) {
+        Some(r) if later => format!(
+            ". Healed there means back to 95% of normal for an hour, and a run can relapse after it: {good} of {n} \
+             are back above 80% of normal for good (never below half again in the run) {} after the trigger\
+             {good_since}",
+            span(r)
+        ),
+        _ => String::new(),
+    };
+    format!("{in_a_day} of {n} seeds collapse within a day of the trigger, and {when}{for_good}")
 }
 
 fn scale_text(rows: &[ScaleRow]) -> String {
@@ -481,7 +499,7 @@ fn change_cell(change: &str) -> String {
 /// A table cell: when the seeds heal, and how many never do.
 fn heal_cell(v: &Validation) -> String {
     let never = v.shapes.iter().filter(|s| s.recovered_h.is_none()).count();
-    let mut heal = healed_range(v).map_or(String::new(), |(lo, hi)| format!("{lo:.1}-{hi:.1}"));
+    let mut heal = healed_range(v).map_or(String::new(), |range| study::range_text(range, 1));
     if never > 0 {
         heal += &format!("{}{never} of {} never", if heal.is_empty() { "" } else { "; " }, v.shapes.len());
     }
@@ -680,7 +698,10 @@ mod tests {
         let hours = |v: &mut Validation, h: [Option<f64>; 2]| {
             v.shapes[0].recovered_h = h[0];
             v.shapes[1].recovered_h = h[1];
-            v.shapes.iter_mut().for_each(|s| s.collapse_h = Some(14.0));
+            v.shapes.iter_mut().for_each(|s| {
+                s.collapse_h = Some(14.0);
+                s.for_good_h = s.recovered_h;
+            });
         };
         hours(&mut v, [Some(53.8), Some(56.2)]);
         assert_eq!(
@@ -690,6 +711,14 @@ mod tests {
         );
         hours(&mut v, [Some(55.0), Some(55.0)]);
         assert!(collapse_and_heal(&v).ends_with("they heal 55.0 h after it, 41.0 h after they collapsed"));
+        // Healed, then relapsed: the summary says when the relapses end.
+        hours(&mut v, [Some(54.0), Some(56.0)]);
+        v.shapes[0].for_good_h = Some(71.8);
+        assert!(collapse_and_heal(&v).ends_with(
+            "they heal 54.0-56.0 h after it, 40.0-42.0 h after they collapsed. Healed there means back to 95% of \
+             normal for an hour, and a run can relapse after it: 2 of 2 are back above 80% of normal for good (never \
+             below half again in the run) 56.0-71.8 h after the trigger, 42.0-57.8 h after they collapsed"
+        ));
         hours(&mut v, [None, Some(60.0)]);
         assert!(collapse_and_heal(&v)
             .ends_with("1 of 2 heal, 60.0 h after it, 46.0 h after they collapsed, the others not within the run"));
@@ -743,6 +772,15 @@ mod tests {
         assert_eq!(label(&[(Heal::NoOutage, None), (Heal::Not48, None)]), "-");
         assert_eq!(label(&[(Heal::NoOutage, None), (Heal::NoOutage, None)]), "");
         assert_eq!(label(&[(Heal::Within24, Some(8.4)), (Heal::Within24, Some(7.6))]), "8 h");
+    }
+
+    #[test]
+    fn a_range_whose_ends_print_alike_is_one_value() {
+        use crate::cli::study::range_text;
+        assert_eq!(range_text((76.61, 76.64), 1), "76.6");
+        assert_eq!(range_text((54.0, 78.0), 1), "54.0-78.0");
+        assert_eq!(range_text((76.64, 76.66), 1), "76.6-76.7");
+        assert_eq!(range_text((7.6, 8.4), 0), "8");
     }
 
     #[test]

@@ -107,6 +107,12 @@ pub struct Shape {
     /// Times (hours after the trigger) when online, having climbed back
     /// above 80% of normal, fell below 50% again.
     pub relapses: Vec<f64>,
+    /// Hours from the trigger when online, after its last time below half of
+    /// normal in the run, is back above 80%: from then on it stays above
+    /// half to the end of the run. `None` without a collapse, or if the run
+    /// ends before it is back. `recovered_h` can come before this: a run can
+    /// be back to 95% for an hour and still relapse.
+    pub for_good_h: Option<f64>,
 }
 
 fn shape(sim: &Simulation) -> Shape {
@@ -117,10 +123,16 @@ fn shape(sim: &Simulation) -> Shape {
         .filter(|s| s.t_hours >= trigger_h)
         .map(|s| (s.t_hours - trigger_h, s.online_share / s.normal_share))
         .collect();
+    shape_of(&after, patchstorm::summary::summarize(sim, 0.0).recovered_after_hours)
+}
+
+/// The shape of a run from its (hours after the trigger, online / normal)
+/// samples and its healing time.
+fn shape_of(after: &[(f64, f64)], recovered_h: Option<f64>) -> Shape {
     let collapse_h = after.iter().find(|p| p.1 < 0.1).map(|p| p.0);
     let mut relapses = Vec::new();
     let (mut up, mut down) = (false, false);
-    for &(t, r) in &after {
+    for &(t, r) in after {
         if !up && !down && r < 0.1 {
             down = true; // the collapse itself
         } else if down && r >= 0.8 {
@@ -132,7 +144,11 @@ fn shape(sim: &Simulation) -> Shape {
             down = true;
         }
     }
-    Shape { collapse_h, recovered_h: patchstorm::summary::summarize(sim, 0.0).recovered_after_hours, relapses }
+    let for_good_h = collapse_h.and_then(|_| {
+        let last_low = after.iter().rposition(|p| p.1 < 0.5)?;
+        after[last_low..].iter().find(|p| p.1 >= 0.8).map(|p| p.0)
+    });
+    Shape { collapse_h, recovered_h, relapses, for_good_h }
 }
 
 /// One seed's run of a historical preset.
@@ -242,6 +258,17 @@ pub fn shift_text(t: &SeedTiming) -> String {
 }
 
 /// The lowest and highest of some numbers; `None` when there are none.
+/// A range of values as a reader sees it at `decimals` places: one value
+/// when both ends print the same ("76.6", not "76.6-76.6"), else "lo-hi".
+pub fn range_text((lo, hi): (f64, f64), decimals: usize) -> String {
+    let (lo, hi) = (format!("{lo:.decimals$}"), format!("{hi:.decimals$}"));
+    if lo == hi {
+        lo
+    } else {
+        format!("{lo}-{hi}")
+    }
+}
+
 pub fn min_max(xs: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
     xs.into_iter().fold(None, |acc, x| match acc {
         None => Some((x, x)),
@@ -578,7 +605,7 @@ pub fn seeds_label(seeds: &[u64]) -> String {
 }
 
 pub fn shape_text(sh: &Shape) -> String {
-    format!(
+    let mut o = format!(
         "collapse to 10% of normal {} after the trigger; healed {}; relapses after climbing back above 80%: {}",
         sh.collapse_h.map_or("never".into(), |h| format!("{h:.1} h")),
         sh.recovered_h.map_or("never".into(), |h| format!("{h:.1} h after the trigger")),
@@ -586,8 +613,15 @@ pub fn shape_text(sh: &Shape) -> String {
             "none".to_string()
         } else {
             sh.relapses.iter().map(|h| format!("at {h:.1} h")).collect::<Vec<_>>().join(", ")
-        }
-    )
+        },
+    );
+    // A run without relapses is back for good when it is first back.
+    if !sh.relapses.is_empty() {
+        o += &sh.for_good_h.map_or("; not back above 80% for good within the run".into(), |h| {
+            format!("; back above 80% for good (never below half again in the run) at {h:.1} h")
+        });
+    }
+    o
 }
 
 // ---- ablate -------------------------------------------------------------------
@@ -745,8 +779,7 @@ impl Phase {
     pub fn label(cell: &[PhaseRun]) -> String {
         let healed = cell.iter().filter(|(h, _)| matches!(h, Heal::Within24 | Heal::Within48)).filter_map(|(_, t)| *t);
         match min_max(healed) {
-            Some((lo, hi)) if libm::round(lo) == libm::round(hi) => format!("{lo:.0} h"),
-            Some((lo, hi)) => format!("{lo:.0}-{hi:.0} h"),
+            Some(range) => format!("{} h", range_text(range, 0)),
             None if cell.iter().any(|(h, _)| *h == Heal::Not48) => "-".into(),
             None => String::new(),
         }
@@ -1182,4 +1215,34 @@ pub fn ablation_markdown(a: &Ablation) -> String {
 }
 pub fn phase_text(m: &Phase) -> String {
     phase_table(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_back_for_good_only_after_its_last_relapse() {
+        // Collapse at 1 h, back at 3 h, relapse at 4 h, back for good at 6 h.
+        let r = [1.0, 0.05, 0.3, 0.9, 0.4, 0.6, 0.85, 0.7, 0.95];
+        let after: Vec<(f64, f64)> = r.iter().enumerate().map(|(i, &r)| (i as f64, r)).collect();
+        let sh = shape_of(&after, Some(3.0));
+        assert_eq!((sh.collapse_h, sh.relapses.clone(), sh.for_good_h), (Some(1.0), vec![4.0], Some(6.0)));
+        assert!(shape_text(&sh).ends_with("back above 80% for good (never below half again in the run) at 6.0 h"));
+        // Ending low: not back for good within the run.
+        let sh = shape_of(&after[..6], None);
+        assert_eq!(sh.for_good_h, None);
+        assert!(shape_text(&sh).ends_with("not back above 80% for good within the run"));
+        // No relapse: back for good is when it is first back, and the text
+        // does not repeat it.
+        let once: Vec<(f64, f64)> = [1.0, 0.05, 0.9].iter().enumerate().map(|(i, &r)| (i as f64, r)).collect();
+        let sh = shape_of(&once, Some(2.0));
+        assert_eq!(sh.for_good_h, Some(2.0));
+        assert!(!shape_text(&sh).contains("for good"));
+        // No collapse: nothing to be back from.
+        let calm: Vec<(f64, f64)> = (0..5).map(|i| (i as f64, 0.45 + 0.1 * i as f64)).collect();
+        let sh = shape_of(&calm, Some(0.0));
+        assert_eq!((sh.collapse_h, sh.for_good_h), (None, None));
+        assert!(!shape_text(&sh).contains("for good"));
+    }
 }
