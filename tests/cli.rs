@@ -60,6 +60,23 @@ fn the_same_run_twice_prints_the_same_digest() {
     assert_ne!(a, digest(&["run", "--scenario", SMALL, "--set", "seed=2"]));
 }
 
+/// The tool's allocator asks Linux for huge pages on allocations of 8 MiB or
+/// more (`cli/hugepages.rs`). 600 k peers make several such tables (the
+/// peer records alone are 9.6 MB), so this checks that the tool, with that
+/// allocator, computes what the library computes here with the system one.
+#[test]
+fn the_tool_computes_what_the_library_computes_with_large_tables() {
+    let query = "preset=skype-2007&peers=600000&hours=17";
+    let o = patchstorm(&["run", "--scenario", query]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tool: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let scenario = patchstorm::scenario::Scenario::from_query(query).unwrap();
+    let mut sim = patchstorm::sim::Simulation::new(&scenario);
+    sim.run_until(sim.end());
+    let lib = patchstorm::summary::summarize(&sim, 0.0);
+    assert_eq!((tool["digest"].as_str().unwrap(), tool["events"].as_u64().unwrap()), (lib.digest.as_str(), lib.events));
+}
+
 #[test]
 fn csv_has_a_header_starting_with_t_hours() {
     let o = patchstorm(&["run", "--scenario", "preset=calm-day&peers=1000&hours=2", "--format", "csv"]);

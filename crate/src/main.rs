@@ -7,6 +7,11 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
 
+/// Huge pages for the large tables: see `cli/hugepages.rs`.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOC: cli::hugepages::HugePages = cli::hugepages::HugePages;
+
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
     cli::main(std::env::args().skip(1).collect())

@@ -3,6 +3,8 @@
 
 mod bench;
 mod figures;
+#[cfg(target_os = "linux")]
+pub mod hugepages;
 mod progress;
 mod report_text;
 mod study;
