@@ -8,7 +8,7 @@
 mod cli;
 
 /// Huge pages for the large tables: see `cli/hugepages.rs`.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(target_arch = "wasm32")))]
 #[global_allocator]
 static ALLOC: cli::hugepages::HugePages = cli::hugepages::HugePages;
 

@@ -31,8 +31,15 @@ fn advise(p: *mut u8, len: usize) {
     let end = (p as usize + len) / HUGE * HUGE;
     if end > start {
         // SAFETY: [start, end) lies inside the allocation just made; the
-        // advice changes neither its contents nor its mapping's rights.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        // advice changes neither its contents nor its mapping's rights. A
+        // refusal (a kernel without THP) sets errno, which the code that
+        // allocated must not see, so it is put back.
+        unsafe {
+            let errno = libc::__errno_location();
+            let saved = *errno;
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            *errno = saved;
+        }
     }
 }
 
