@@ -3,7 +3,7 @@
 
 mod bench;
 mod figures;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(target_arch = "wasm32")))]
 pub mod hugepages;
 mod progress;
 mod report_text;
@@ -36,7 +36,8 @@ run       runs a scenario and prints a JSON summary (or the CSV time series)
 presets   lists the presets and their stories
 params    lists every scenario parameter: key, unit, default, allowed range
 bench     times skype-2007 over 48 simulated hours at 100 k, 1 M and 10 M peers
-validate  holds skype-2007 and skype-2010 against Skype's published online counts
+validate  holds skype-2007 and skype-2010 against Skype's published online counts; each run goes on
+          48 h longer than the preset's, to show whether it holds (--set hours=H sets the length)
 ablate    switches off one mechanism at a time and reports depth and duration
 phase     maps where the 2007 wave heals quickly, slowly or not at all, per policy
 report    runs validate (also with the 2007 calibration alternatives and again at --scale-peers,

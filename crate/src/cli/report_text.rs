@@ -111,10 +111,8 @@ pub fn validation_md(
             // Without relapses it is back for good when it is first back.
             let for_good = match (sh.relapses.is_empty(), sh.for_good_h) {
                 (true, _) => String::new(),
-                (false, Some(h)) => {
-                    format!("; back above 80% for good (never below half again in the run) at {}", at(h))
-                }
-                (false, None) => "; not back above 80% for good within the run".to_string(),
+                (false, Some(h)) => format!("; {}", study::after_last_relapse(h, sh.end_h, &at(h))),
+                (false, None) => "; below half of normal again at the end of the run".to_string(),
             };
             let _ = writeln!(o, "- seed {seed}: {collapse}; {healed}; {relapses}{for_good}.");
         }
@@ -400,12 +398,14 @@ fn collapse_and_heal(v: &Validation) -> String {
     let later = v.shapes.iter().any(|s| matches!((s.recovered_h, s.for_good_h), (Some(r), Some(g)) if g > r + 0.05));
     let good_since = study::min_max(v.shapes.iter().filter_map(|s| Some(s.for_good_h? - s.collapse_h?)))
         .map_or(String::new(), |r| format!(", {} after they collapsed", span(r)));
-    let for_good = match study::min_max(v.shapes.iter().filter_map(|s| s.for_good_h)) {
-        Some(r) if later => format!(
-            ". Healed there means back to 95% of normal for an hour, and a run can relapse after it: {good} of {n} \
-             are back above 80% of normal for good (never below half again in the run) {} after the trigger\
-             {good_since}",
-            span(r)
+    let watched = study::min_max(v.shapes.iter().filter_map(|s| Some(s.end_h - s.for_good_h?)));
+    let for_good = match (study::min_max(v.shapes.iter().filter_map(|s| s.for_good_h)), watched) {
+        (Some(r), Some(w)) if later => format!(
+            ". Healed there means back to 95% of normal for an hour, and a run can relapse after it. After their \
+             last relapse, {good} of {n} are back above 80% of normal {} after the trigger{good_since}, and none \
+             falls below half again in the {} left of the run",
+            span(r),
+            span(w)
         ),
         _ => String::new(),
     };
@@ -428,8 +428,9 @@ fn scale_text(rows: &[ScaleRow]) -> String {
          over seeds shows whether the seeds also agree more closely there. The same comparisons at {small} and at \
          {large} peers (`patchstorm validate --peers {large}`, {}){changes}:\n\n\
          | preset | change | peers | points within {WITHIN} | mean absolute difference | mean range over seeds | \
-         healed, h after the trigger | first relapse per seed, h after the trigger |\n\
-         |---|---|---:|---:|---:|---:|---:|---|\n",
+         healed, h after the trigger | first relapse per seed, h after the trigger | back above 80% after the last \
+         relapse, per seed, h after the trigger |\n\
+         |---|---|---:|---:|---:|---:|---:|---|---|\n",
         study::seeds_label(&first.small.seeds),
     );
     for r in rows {
@@ -438,16 +439,27 @@ fn scale_text(rows: &[ScaleRow]) -> String {
             let heal = heal_cell(v);
             let relapses: Vec<String> =
                 v.shapes.iter().map(|s| s.relapses.first().map_or("-".to_string(), |h| format!("{h:.1}"))).collect();
+            // "-" without a relapse; "never" if the run ends below half.
+            let last: Vec<String> = v
+                .shapes
+                .iter()
+                .map(|s| match (s.relapses.is_empty(), s.for_good_h) {
+                    (true, _) => "-".to_string(),
+                    (false, Some(h)) => format!("{h:.1}"),
+                    (false, None) => "never".to_string(),
+                })
+                .collect();
             let _ = writeln!(
                 o,
-                "| `{}` | {change} | {} | {} of {} | {:.3} | {:.2} | {heal} | {} |",
+                "| `{}` | {change} | {} | {} of {} | {:.3} | {:.2} | {heal} | {} | {} |",
                 r.preset.key(),
                 v.peers,
                 v.within(),
                 v.rows.len(),
                 validation::mean_abs_difference(&v.rows).unwrap_or(f64::NAN),
                 range_width(v),
-                relapses.join(", ")
+                relapses.join(", "),
+                last.join(", ")
             );
         }
     }
@@ -701,6 +713,7 @@ mod tests {
             v.shapes.iter_mut().for_each(|s| {
                 s.collapse_h = Some(14.0);
                 s.for_good_h = s.recovered_h;
+                s.end_h = 80.0;
             });
         };
         hours(&mut v, [Some(53.8), Some(56.2)]);
@@ -716,8 +729,9 @@ mod tests {
         v.shapes[0].for_good_h = Some(71.8);
         assert!(collapse_and_heal(&v).ends_with(
             "they heal 54.0-56.0 h after it, 40.0-42.0 h after they collapsed. Healed there means back to 95% of \
-             normal for an hour, and a run can relapse after it: 2 of 2 are back above 80% of normal for good (never \
-             below half again in the run) 56.0-71.8 h after the trigger, 42.0-57.8 h after they collapsed"
+             normal for an hour, and a run can relapse after it. After their last relapse, 2 of 2 are back above \
+             80% of normal 56.0-71.8 h after the trigger, 42.0-57.8 h after they collapsed, and none falls below \
+             half again in the 8.2-24.0 h left of the run"
         ));
         hours(&mut v, [None, Some(60.0)]);
         assert!(collapse_and_heal(&v)

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use patchstorm::ablation::{self, Mechanism, Outcome};
-use patchstorm::scenario::Preset;
+use patchstorm::scenario::{Preset, P};
 use patchstorm::validation::{self, Row, SHIFT_MAX_H};
 use patchstorm::{Scenario, Simulation};
 
@@ -113,6 +113,9 @@ pub struct Shape {
     /// ends before it is back. `recovered_h` can come before this: a run can
     /// be back to 95% for an hour and still relapse.
     pub for_good_h: Option<f64>,
+    /// Hours from the trigger to the end of the run: how long "for good" has
+    /// been watched is `end_h - for_good_h`.
+    pub end_h: f64,
 }
 
 fn shape(sim: &Simulation) -> Shape {
@@ -148,7 +151,8 @@ fn shape_of(after: &[(f64, f64)], recovered_h: Option<f64>) -> Shape {
         let last_low = after.iter().rposition(|p| p.1 < 0.5)?;
         after[last_low..].iter().find(|p| p.1 >= 0.8).map(|p| p.0)
     });
-    Shape { collapse_h, recovered_h, relapses, for_good_h }
+    let end_h = after.last().map_or(0.0, |p| p.0);
+    Shape { collapse_h, recovered_h, relapses, for_good_h, end_h }
 }
 
 /// One seed's run of a historical preset.
@@ -257,7 +261,6 @@ pub fn shift_text(t: &SeedTiming) -> String {
     o
 }
 
-/// The lowest and highest of some numbers; `None` when there are none.
 /// A range of values as a reader sees it at `decimals` places: one value
 /// when both ends print the same ("76.6", not "76.6-76.6"), else "lo-hi".
 pub fn range_text((lo, hi): (f64, f64), decimals: usize) -> String {
@@ -269,6 +272,7 @@ pub fn range_text((lo, hi): (f64, f64), decimals: usize) -> String {
     }
 }
 
+/// The lowest and highest of some numbers; `None` when there are none.
 pub fn min_max(xs: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
     xs.into_iter().fold(None, |acc, x| match acc {
         None => Some((x, x)),
@@ -308,6 +312,12 @@ fn core_series(sim: &Simulation) -> Vec<Core> {
 /// The scenario of one validation run: the preset with `sets` applied (as
 /// `run --set` does), at the given size and seed; refused with the
 /// parameter's message when a change is out of range or conflicts.
+/// Validation runs of a preset with a published record go on this much
+/// longer than the preset's own run (as the page plays it), unless `hours`
+/// is set: a run that is back after its
+/// last relapse then has two days behind it to show that it holds.
+pub const VALIDATION_EXTRA_HOURS: i64 = 48;
+
 fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
     for set in sets {
         let key = set.split_once('=').map_or(set.as_str(), |(k, _)| k).trim();
@@ -318,6 +328,11 @@ fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -
         }
     }
     let mut all: Vec<String> = sets.to_vec();
+    // Only the presets with a published record; calm-day keeps its one day.
+    let has_record = patchstorm::reference::dataset_for(preset).is_some();
+    if has_record && !sets.iter().any(|set| set.split_once('=').is_some_and(|(k, _)| k.trim() == "hours")) {
+        all.push(format!("hours={}", Scenario::preset(preset).int(P::Hours) + VALIDATION_EXTRA_HOURS));
+    }
     all.push(format!("peers={peers}"));
     all.push(format!("seed={seed}"));
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -604,6 +619,15 @@ pub fn seeds_label(seeds: &[u64]) -> String {
     }
 }
 
+/// "after the last relapse, back above 80% at WHEN and not below half again
+/// in the 53.6 h left of the run".
+pub fn after_last_relapse(for_good_h: f64, end_h: f64, when: &str) -> String {
+    format!(
+        "after the last relapse, back above 80% at {when} and not below half again in the {:.1} h left of the run",
+        end_h - for_good_h
+    )
+}
+
 pub fn shape_text(sh: &Shape) -> String {
     let mut o = format!(
         "collapse to 10% of normal {} after the trigger; healed {}; relapses after climbing back above 80%: {}",
@@ -617,8 +641,8 @@ pub fn shape_text(sh: &Shape) -> String {
     );
     // A run without relapses is back for good when it is first back.
     if !sh.relapses.is_empty() {
-        o += &sh.for_good_h.map_or("; not back above 80% for good within the run".into(), |h| {
-            format!("; back above 80% for good (never below half again in the run) at {h:.1} h")
+        o += &sh.for_good_h.map_or("; below half of normal again at the end of the run".into(), |h| {
+            format!("; {}", after_last_relapse(h, sh.end_h, &format!("{h:.1} h")))
         });
     }
     o
@@ -1228,11 +1252,17 @@ mod tests {
         let after: Vec<(f64, f64)> = r.iter().enumerate().map(|(i, &r)| (i as f64, r)).collect();
         let sh = shape_of(&after, Some(3.0));
         assert_eq!((sh.collapse_h, sh.relapses.clone(), sh.for_good_h), (Some(1.0), vec![4.0], Some(6.0)));
-        assert!(shape_text(&sh).ends_with("back above 80% for good (never below half again in the run) at 6.0 h"));
-        // Ending low: not back for good within the run.
+        assert_eq!(sh.end_h, 8.0);
+        assert!(shape_text(&sh).ends_with(
+            "after the last relapse, back above 80% at 6.0 h and not below half again in the 2.0 h left of the run"
+        ));
+        // Ending low: not back for good within the run, whether the run ends
+        // between half and 80% or on a relapse.
         let sh = shape_of(&after[..6], None);
         assert_eq!(sh.for_good_h, None);
-        assert!(shape_text(&sh).ends_with("not back above 80% for good within the run"));
+        assert!(shape_text(&sh).ends_with("below half of normal again at the end of the run"));
+        let sh = shape_of(&after[..5], None);
+        assert_eq!((sh.relapses.clone(), sh.for_good_h), (vec![4.0], None));
         // No relapse: back for good is when it is first back, and the text
         // does not repeat it.
         let once: Vec<(f64, f64)> = [1.0, 0.05, 0.9].iter().enumerate().map(|(i, &r)| (i as f64, r)).collect();

@@ -40,8 +40,8 @@ pub const PRESETS: &[PresetInfo] = &[
                 flood the login servers and the few supernodes left; the legacy allocation policy promotes \
                 replacements only after a day of uptime and at the slow pace of normal churn, and clients \
                 retry fast and blind to load, so overloaded supernodes shed clients that load the others. The \
-                network collapses within hours, climbs back after a day and a half to two days, and relapses \
-                before it holds, about two and a half days after the collapse.",
+                network collapses within hours; it climbs back and relapses more than once, and holds only \
+                about two and a half days after the collapse.",
     },
     PresetInfo {
         preset: Preset::Skype2010,
