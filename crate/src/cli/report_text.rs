@@ -67,6 +67,18 @@ pub fn validation_md(
           every PC restarts at its next 3:00 local, or one minute after its next boot; in the 2010 preset the \
           client crashes begin at 16:00 UTC on Dec 22, when the failures began (published: around 11:00 EST).\n\n";
     o += &format!("Target: every published point within {WITHIN} of the simulated share.\n\n");
+    let hours = |p: Preset| Scenario::preset(p).int(P::Hours);
+    let _ = writeln!(
+        o,
+        "Each run goes on {} h longer than its preset's run in the playground (2007: {} h from the start \
+         instead of {}; 2010: {} instead of {}), as `patchstorm validate`'s do, so the figures also show whether a \
+         run holds after its last relapse.\n",
+        study::VALIDATION_EXTRA_HOURS,
+        hours(Preset::Skype2007) + study::VALIDATION_EXTRA_HOURS,
+        hours(Preset::Skype2007),
+        hours(Preset::Skype2010) + study::VALIDATION_EXTRA_HOURS,
+        hours(Preset::Skype2010),
+    );
     for val in v {
         let (title, story) = match val.preset {
             Preset::Skype2010 => ("December 2010", "skype-2010"),
