@@ -74,7 +74,7 @@ fn the_tool_with_its_own_allocator_computes_what_the_library_computes() {
     let tool: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let scenario = patchstorm::scenario::Scenario::from_query(query).unwrap();
     let mut sim = patchstorm::sim::Simulation::new(&scenario);
-    sim.run_until(sim.end());
+    sim.run();
     let lib = patchstorm::summary::summarize(&sim, 0.0);
     assert_eq!((tool["digest"].as_str().unwrap(), tool["events"].as_u64().unwrap()), (lib.digest.as_str(), lib.events));
 }

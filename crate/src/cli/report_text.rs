@@ -120,13 +120,8 @@ pub fn validation_md(
                     sh.relapses.iter().map(|h| at(*h)).collect::<Vec<_>>().join(", ")
                 )
             };
-            // Without relapses it is back for good when it is first back.
-            let for_good = match (sh.relapses.is_empty(), sh.for_good_h) {
-                (true, _) => String::new(),
-                (false, Some(h)) => format!("; {}", study::after_last_relapse(h, sh.end_h, &at(h))),
-                (false, None) => "; below half of normal again at the end of the run".to_string(),
-            };
-            let _ = writeln!(o, "- seed {seed}: {collapse}; {healed}; {relapses}{for_good}.");
+            let after = study::after_relapses_text(sh, at);
+            let _ = writeln!(o, "- seed {seed}: {collapse}; {healed}; {relapses}{after}.");
         }
         o += &timing_text(val);
         if val.preset == Preset::Skype2007 {
@@ -455,10 +450,10 @@ fn scale_text(rows: &[ScaleRow]) -> String {
             let last: Vec<String> = v
                 .shapes
                 .iter()
-                .map(|s| match (s.relapses.is_empty(), s.for_good_h) {
-                    (true, _) => "-".to_string(),
-                    (false, Some(h)) => format!("{h:.1}"),
-                    (false, None) => "never".to_string(),
+                .map(|s| match s.after_relapses() {
+                    None => "-".to_string(),
+                    Some(Some(h)) => format!("{h:.1}"),
+                    Some(None) => "never".to_string(),
                 })
                 .collect();
             let _ = writeln!(

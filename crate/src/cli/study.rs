@@ -309,16 +309,17 @@ fn core_series(sim: &Simulation) -> Vec<Core> {
         .collect()
 }
 
+/// Validation runs of a preset with a published record go on this much
+/// longer than the preset's own run (as the page plays it), unless `hours`
+/// is set: a run that is back after its last relapse then has two days
+/// behind it to show that it holds.
+pub const VALIDATION_EXTRA_HOURS: i64 = 48;
+
 /// The scenario of one validation run: the preset with `sets` applied (as
 /// `run --set` does), at the given size and seed; refused with the
 /// parameter's message when a change is out of range or conflicts.
-/// Validation runs of a preset with a published record go on this much
-/// longer than the preset's own run (as the page plays it), unless `hours`
-/// is set: a run that is back after its
-/// last relapse then has two days behind it to show that it holds.
-pub const VALIDATION_EXTRA_HOURS: i64 = 48;
-
 fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
+    let mut hours_given = false;
     for set in sets {
         let key = set.split_once('=').map_or(set.as_str(), |(k, _)| k).trim();
         if matches!(key, "preset" | "peers" | "seed") {
@@ -326,11 +327,11 @@ fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -
                 "--set {set} is not allowed here: the preset, the size and the seeds are --preset, --peers and --seed(s)"
             )));
         }
+        hours_given |= key == "hours";
     }
     let mut all: Vec<String> = sets.to_vec();
     // Only the presets with a published record; calm-day keeps its one day.
-    let has_record = patchstorm::reference::dataset_for(preset).is_some();
-    if has_record && !sets.iter().any(|set| set.split_once('=').is_some_and(|(k, _)| k.trim() == "hours")) {
+    if !hours_given && patchstorm::reference::dataset_for(preset).is_some() {
         all.push(format!("hours={}", Scenario::preset(preset).int(P::Hours) + VALIDATION_EXTRA_HOURS));
     }
     all.push(format!("peers={peers}"));
@@ -619,18 +620,34 @@ pub fn seeds_label(seeds: &[u64]) -> String {
     }
 }
 
-/// "after the last relapse, back above 80% at WHEN and not below half again
-/// in the 53.6 h left of the run".
-pub fn after_last_relapse(for_good_h: f64, end_h: f64, when: &str) -> String {
-    format!(
-        "after the last relapse, back above 80% at {when} and not below half again in the {:.1} h left of the run",
-        end_h - for_good_h
-    )
+impl Shape {
+    /// How a run that relapsed ends: `None` if it never relapsed (then it
+    /// is back for good when it is first back); `Some(Some(h))` if it is
+    /// back above 80% at `h` after its last relapse; `Some(None)` if the run
+    /// ends below half.
+    pub fn after_relapses(&self) -> Option<Option<f64>> {
+        (!self.relapses.is_empty()).then_some(self.for_good_h)
+    }
+}
+
+/// "; after the last relapse, back above 80% at WHEN and not below half
+/// again in the 53.6 h left of the run", with `at` writing WHEN; empty for a
+/// run without relapses.
+pub fn after_relapses_text(sh: &Shape, at: impl Fn(f64) -> String) -> String {
+    match sh.after_relapses() {
+        None => String::new(),
+        Some(None) => "; below half of normal again at the end of the run".to_string(),
+        Some(Some(h)) => format!(
+            "; after the last relapse, back above 80% at {} and not below half again in the {:.1} h left of the run",
+            at(h),
+            sh.end_h - h
+        ),
+    }
 }
 
 pub fn shape_text(sh: &Shape) -> String {
-    let mut o = format!(
-        "collapse to 10% of normal {} after the trigger; healed {}; relapses after climbing back above 80%: {}",
+    format!(
+        "collapse to 10% of normal {} after the trigger; healed {}; relapses after climbing back above 80%: {}{}",
         sh.collapse_h.map_or("never".into(), |h| format!("{h:.1} h")),
         sh.recovered_h.map_or("never".into(), |h| format!("{h:.1} h after the trigger")),
         if sh.relapses.is_empty() {
@@ -638,14 +655,8 @@ pub fn shape_text(sh: &Shape) -> String {
         } else {
             sh.relapses.iter().map(|h| format!("at {h:.1} h")).collect::<Vec<_>>().join(", ")
         },
-    );
-    // A run without relapses is back for good when it is first back.
-    if !sh.relapses.is_empty() {
-        o += &sh.for_good_h.map_or("; below half of normal again at the end of the run".into(), |h| {
-            format!("; {}", after_last_relapse(h, sh.end_h, &format!("{h:.1} h")))
-        });
-    }
-    o
+        after_relapses_text(sh, |h| format!("{h:.1} h")),
+    )
 }
 
 // ---- ablate -------------------------------------------------------------------
