@@ -29,6 +29,22 @@ impl Fenwick {
         }
     }
 
+    /// Makes room for `n` entries (no-op if it has that many); the entries
+    /// already there keep their values and the new ones are 0. O(n).
+    pub fn grow(&mut self, n: usize) {
+        if n <= self.len() {
+            return;
+        }
+        let old = self.len();
+        let values: Vec<i64> = (0..old).map(|i| self.prefix(i) - if i == 0 { 0 } else { self.prefix(i - 1) }).collect();
+        *self = Fenwick::new(n);
+        for (i, v) in values.into_iter().enumerate() {
+            if v != 0 {
+                self.add(i, v);
+            }
+        }
+    }
+
     /// Sum of entries 0..=index (index clamped to the last entry).
     pub fn prefix(&self, index: usize) -> i64 {
         let mut i = (index + 1).min(self.tree.len() - 1);
@@ -58,5 +74,26 @@ mod tests {
             let want: i64 = plain[..=j.min(36)].iter().sum();
             assert_eq!(f.prefix(j), want);
         }
+    }
+
+    #[test]
+    fn growing_keeps_every_prefix_and_adds_zeros() {
+        let mut f = Fenwick::new(13);
+        let mut plain = vec![0i64; 13];
+        for k in 0..60usize {
+            let i = (k * 5) % 13;
+            f.add(i, k as i64 - 20);
+            plain[i] += k as i64 - 20;
+        }
+        f.grow(40);
+        assert_eq!(f.len(), 40);
+        plain.resize(40, 0);
+        f.add(33, 7);
+        plain[33] += 7;
+        for j in 0..40 {
+            assert_eq!(f.prefix(j), plain[..=j].iter().sum::<i64>(), "prefix {j}");
+        }
+        f.grow(10);
+        assert_eq!(f.len(), 40, "growing to fewer entries changes nothing");
     }
 }

@@ -24,9 +24,9 @@ use crate::queue::{Event, EventQueue};
 use crate::region::{self, REGIONS};
 use crate::rhythm::{local_ms, Rhythm};
 use crate::rng::{hash_unit, Rng, Stream};
-use crate::scenario::Scenario;
+use crate::scenario::{params, Scenario, ScenarioError, P};
 use crate::supernode::{class_factor, Supernodes, BUCKET, CLASSES, MEGA_CLASS};
-use crate::time::{Millis, MINUTE, SECOND};
+use crate::time::{Millis, HOUR, MINUTE, SECOND};
 use crate::trigger::{COUNTDOWN, INSTALL_AFTER_BOOT};
 
 /// Event kinds, by name, for `events_by_kind`.
@@ -415,15 +415,21 @@ impl Simulation {
         if self.done {
             return false;
         }
-        let Some(e) = self.queue.pop() else {
-            self.done = true;
-            return false;
-        };
-        if e.time > self.cfg.duration {
-            self.now = self.cfg.duration;
-            self.done = true;
-            return false;
+        // Look before taking: an event past the end stays queued, so a run
+        // made longer by `extend` goes on exactly as a longer run would.
+        match self.queue.next_time() {
+            None => {
+                self.done = true;
+                return false;
+            }
+            Some(t) if t > self.cfg.duration => {
+                self.now = self.cfg.duration;
+                self.done = true;
+                return false;
+            }
+            Some(_) => {}
         }
+        let e = self.queue.pop().expect("an event was just seen");
         self.now = e.time;
         self.events += 1;
         self.by_kind[kind_index(e.kind)] += 1;
@@ -461,6 +467,31 @@ impl Simulation {
 
     pub fn run(&mut self) {
         self.run_until(self.cfg.duration);
+    }
+
+    /// Makes the run `hours` long in all, so it can go on where it stopped.
+    /// Nothing that happened is changed: the run then gives what a run of
+    /// the longer scenario gives, event for event (the scenario, its link
+    /// and its fingerprint become the longer run's). `hours` must be more
+    /// than the run's length now and within the `hours` parameter's range.
+    pub fn extend(&mut self, hours: u32) -> Result<(), ScenarioError> {
+        let now_h = self.scenario.int(P::Hours);
+        let most = params::most_hours();
+        if i64::from(hours) <= now_h || i64::from(hours) > most {
+            return Err(ScenarioError::BadValue {
+                key: "hours".into(),
+                value: hours.to_string(),
+                allowed: format!("more than this run's {now_h} h, up to {most}"),
+            });
+        }
+        let mut longer = self.scenario.clone();
+        longer.set("hours", &hours.to_string())?;
+        longer.validate()?;
+        self.scenario = longer;
+        self.cfg.duration = u64::from(hours) * HOUR;
+        self.sns.grow_buckets((self.cfg.duration / BUCKET) as usize + 2);
+        self.done = false;
+        Ok(())
     }
 
     // ---- events -------------------------------------------------------

@@ -115,6 +115,13 @@ impl Supernodes {
         }
     }
 
+    /// Makes room for promotion buckets up to `buckets` (a run made longer);
+    /// counts already kept are unchanged.
+    pub fn grow_buckets(&mut self, buckets: usize) {
+        self.alive.grow(buckets);
+        self.open_by_bucket.grow(buckets);
+    }
+
     pub fn live_count(&self) -> u32 {
         self.live.len() as u32
     }

@@ -71,6 +71,13 @@ impl Playground {
     pub fn start_unix_ms(&self) -> f64 {
         self.sim.config().start_unix_ms as f64
     }
+    /// Makes the run `hours` long in all so it goes on where it stopped;
+    /// `query()` and the fingerprint become the longer run's. Throws (and
+    /// changes nothing) unless `hours` is more than the run's length and
+    /// within the `hours` parameter's range.
+    pub fn extend(&mut self, hours: u32) -> Result<(), JsError> {
+        self.sim.extend(hours).map_err(js_error)
+    }
     pub fn events(&self) -> f64 {
         self.sim.events() as f64
     }

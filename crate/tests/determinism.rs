@@ -59,3 +59,39 @@ fn different_seeds_give_different_runs() {
         digest_of("preset=calm-day&peers=2000&hours=6&seed=2")
     );
 }
+
+/// A run made longer where it ended (or part-way) is the longer run: the
+/// same series, events, link and digest. The page's "24 h more" rests on this.
+#[test]
+fn a_run_made_longer_is_the_longer_run() {
+    let short = "preset=skype-2007&peers=3000&hours=30&seed=4";
+    let long = "preset=skype-2007&peers=3000&hours=54&seed=4";
+    let mut fresh = Simulation::new(&Scenario::from_query(long).unwrap());
+    fresh.run();
+    let mut grown = Simulation::new(&Scenario::from_query(short).unwrap());
+    // Event by event to the end, as the browser's `runEvents` goes: the
+    // step that finds the next event past the end must leave it queued.
+    while grown.run_events(10_000) > 0 {}
+    assert!(grown.is_done());
+    let at_30 = summary::digest(&grown);
+    grown.extend(40).unwrap();
+    assert!(!grown.is_done());
+    grown.run_until(37 * 3_600_000);
+    grown.extend(54).unwrap();
+    grown.run();
+    assert_eq!(grown.series(), fresh.series());
+    assert_eq!(grown.events_by_kind(), fresh.events_by_kind());
+    assert_eq!(grown.scenario().to_query(), fresh.scenario().to_query());
+    assert_eq!(summary::digest(&grown), summary::digest(&fresh));
+    assert_ne!(at_30, summary::digest(&grown));
+}
+
+#[test]
+fn a_run_cannot_be_made_shorter_or_longer_than_allowed() {
+    let mut sim = Simulation::new(&Scenario::from_query("preset=calm-day&peers=1000&hours=6").unwrap());
+    for bad in [6, 3, 337] {
+        let message = sim.extend(bad).unwrap_err().to_string();
+        assert!(message.contains(&format!("hours={bad}")) && message.contains("336"), "{message}");
+    }
+    assert_eq!(sim.end(), 6 * 3_600_000, "a refused length changes nothing");
+}

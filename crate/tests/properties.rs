@@ -3,7 +3,7 @@
 //! scenarios survive the trip through a link.
 #![cfg(not(target_arch = "wasm32"))]
 
-use patchstorm::scenario::{params, Kind, PARAMS, PRESETS};
+use patchstorm::scenario::{params, Kind, P, PARAMS, PRESETS};
 use patchstorm::{summary, Scenario, Simulation};
 use proptest::prelude::*;
 
@@ -82,6 +82,24 @@ proptest! {
             summary::digest(&sim)
         };
         prop_assert_eq!(digest(&scenario), digest(&scenario));
+    }
+
+    #[test]
+    fn a_run_made_longer_anywhere_is_the_longer_run(query in small_scenario(), cut in 0.0f64..1.0, more in 1u32..12) {
+        let scenario = Scenario::from_query(&query);
+        prop_assume!(scenario.is_ok(), "{:?}", scenario);
+        let scenario = scenario.unwrap();
+        let hours = scenario.int(P::Hours) as u32;
+        let mut longer = scenario.clone();
+        longer.set("hours", &(hours + more).to_string()).unwrap();
+        let mut fresh = Simulation::new(&longer);
+        fresh.run();
+        let mut grown = Simulation::new(&scenario);
+        grown.run_until((cut * grown.end() as f64) as u64);
+        grown.extend(hours + more).unwrap();
+        grown.run();
+        prop_assert_eq!(grown.series(), fresh.series(), "{} cut at {}", query, cut);
+        prop_assert_eq!(summary::digest(&grown), summary::digest(&fresh));
     }
 
     #[test]

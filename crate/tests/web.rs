@@ -33,6 +33,22 @@ fn browser_runs_give_the_native_digests() {
 }
 
 #[wasm_bindgen_test]
+fn a_finished_run_made_longer_gives_the_longer_runs_digest_and_link() {
+    let mut longer = Playground::new("preset=skype-2007&peers=5000&hours=52").unwrap();
+    while longer.run_events(50_000) > 0 {}
+    let mut p = Playground::new("preset=skype-2007&peers=5000&hours=40").unwrap();
+    while p.run_events(50_000) > 0 {}
+    assert!(p.done());
+    assert!(p.extend(40).is_err(), "the run is already 40 h long");
+    p.extend(52).unwrap();
+    assert!(!p.done());
+    while p.run_events(50_000) > 0 {}
+    assert_eq!(p.end_ms(), 52.0 * 3_600_000.0);
+    assert_eq!(p.query(), longer.query());
+    assert_eq!(p.digest(), longer.digest());
+}
+
+#[wasm_bindgen_test]
 fn buffers_have_their_documented_lengths() {
     let mut p = Playground::new("preset=calm-day&peers=2000&hours=3").unwrap();
     p.run_until(2.0 * 3_600_000.0);

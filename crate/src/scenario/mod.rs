@@ -442,10 +442,7 @@ impl Scenario {
         let trigger = self.time(P::Trigger);
         if self.has_trigger() {
             let earliest = start + 3_600;
-            let most = match params::param(P::Hours).kind {
-                params::Kind::Int { max, .. } => max,
-                _ => unreachable!("hours is a whole number"),
-            };
+            let most = params::most_hours();
             // The least whole hours that go past the trigger.
             let least = (trigger - start) / 3_600 + 1;
             if trigger >= earliest && trigger >= end && least <= most {

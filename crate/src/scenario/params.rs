@@ -275,6 +275,14 @@ pub fn param(p: P) -> &'static Param {
     &PARAMS[p as usize]
 }
 
+/// The longest run allowed, in hours.
+pub fn most_hours() -> i64 {
+    match param(P::Hours).kind {
+        Kind::Int { max, .. } => max,
+        _ => unreachable!("hours is a whole number"),
+    }
+}
+
 pub fn find(key: &str) -> Option<usize> {
     PARAMS.iter().position(|p| p.key == key)
 }
