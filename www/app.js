@@ -28,6 +28,8 @@ const MIN_SIM_MS = 4;
 const CHUNK_MS = 2.5;
 /** Parameters a preset change keeps: who is simulated, not the story. */
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
+/** How much longer "+24 h" makes the run, in simulated hours. */
+const MORE_HOURS = 24;
 
 const POLICY_TEXT = {
   'legacy-2007':
@@ -89,7 +91,7 @@ function fatal(err) {
   banner('error', 'stopped', body, reload, false);
   $('play').textContent = 'Play';
   $('play').setAttribute('aria-pressed', 'false');
-  for (const id of ['play', 'step', 'reset', 'export-csv', 'export-json']) $(id).disabled = true;
+  for (const id of ['play', 'step', 'more', 'reset', 'export-csv', 'export-json']) $(id).disabled = true;
   consoleError('patchstorm: the simulation stopped:', err);
 }
 
@@ -329,6 +331,7 @@ function setupControls() {
 
   $('play').addEventListener('click', togglePlay);
   $('step').addEventListener('click', step);
+  $('more').addEventListener('click', more);
   $('reset').addEventListener('click', reset);
   $('speed').addEventListener('change', () => {
     S.speed = Number($('speed').value);
@@ -442,6 +445,43 @@ function step() {
   const end = sim((p) => p.endMs());
   S.stepTarget = Math.min(end, (Math.floor(now / HOUR + 1e-9) + 1) * HOUR);
   S.dirty = true;
+}
+
+/** The longest run the `hours` parameter allows. */
+function mostHours() {
+  return PARAMS.find((p) => p.key === 'hours').kind.max;
+}
+
+/**
+ * "+24 h": the run goes on where it is, 24 h longer. Nothing already run is
+ * redone or changed; the link and the fingerprint become those of the
+ * longer run (the simulation guarantees the two are the same run).
+ */
+function more() {
+  if (dead || !S.pg) return;
+  const hours = Math.round(sim((p) => p.endMs()) / HOUR) + MORE_HOURS;
+  const wasDone = sim((p) => p.done());
+  try {
+    S.pg.extend(hours);
+  } catch (e) {
+    if (e instanceof Error && e.constructor === Error) {
+      const p = document.createElement('p');
+      p.textContent = e.message;
+      banner('warn', 'control', p);
+      return;
+    }
+    fatal(e);
+    return;
+  }
+  clearBanner('control');
+  S.query = sim((p) => p.query());
+  S.values = call(() => wasm.scenarioValues(S.query));
+  history.replaceState(null, '', `?${S.query}${location.hash}`);
+  charts.extend(sim((p) => p.endMs()));
+  syncControls();
+  if (wasDone) S.playing = true;
+  S.dirty = true;
+  render(performance.now(), true);
 }
 
 async function reset() {
@@ -654,7 +694,8 @@ function renderStatus() {
   $('clock').textContent = clockText(unix);
   const events = sim((p) => p.events());
   let progress = `t = ${num2.format(now / HOUR)} h of ${num.format(end / HOUR)} h · ${num.format(events)} events`;
-  if (done) progress += ' · run finished (Reset to run it again)';
+  const longer = end / HOUR + MORE_HOURS <= mostHours();
+  if (done) progress += longer ? ` · run finished (+${MORE_HOURS} h to go on, Reset to run it again)` : ' · run finished (Reset to run it again)';
   else if (S.playing && S.rate.shown > 0) progress += ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s`;
   $('progress').textContent = progress;
   renderValidation();
@@ -667,6 +708,10 @@ function renderStatus() {
   play.setAttribute('aria-pressed', S.playing ? 'true' : 'false');
   play.disabled = done;
   $('step').disabled = done;
+  $('more').disabled = !longer;
+  $('more').title = longer
+    ? `Make the run ${MORE_HOURS} simulated hours longer (${num.format(end / HOUR + MORE_HOURS)} h in all) and go on where it is; the link gets the new length`
+    : `The run is ${num.format(end / HOUR)} h long; runs go up to ${num.format(mostHours())} h`;
   document.body.dataset.state = done ? 'done' : S.playing ? 'playing' : 'ready';
 }
 

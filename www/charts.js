@@ -266,8 +266,8 @@ export class Charts {
       peers,
       published: published.map((p) => ({ ...p, x: x0 + p.t_hours * 3600 })),
     };
-    const pubMax = Math.max(0, ...this.run.published.filter((p) => p.x >= this.run.x0 && p.x <= this.run.x1).map((p) => p.scaled || 0));
     const run = this.run;
+    run.pubMax = this.publishedMax();
     this.rows = 0;
     this.cols = null;
     this.specs = [
@@ -275,7 +275,7 @@ export class Charts {
         fig: 'online',
         yLabel: 'peers online',
         published: run.published.length > 0,
-        yRange: (u, min, max) => zeroRange(u, 0, Math.max(max || 0, pubMax)),
+        yRange: (u, min, max) => zeroRange(u, 0, Math.max(max || 0, run.pubMax)),
         series: [
           { label: 'Online (simulated)', unit: 'peers', colour: C.online, width: 2, get: (r) => r.online },
           { label: 'Normal day (rhythm alone)', unit: 'peers', colour: C.normal, dash: [6, 4], get: (r) => r.normal_share * run.peers },
@@ -318,6 +318,19 @@ export class Charts {
     this.charts.forEach((c) => c.plot.destroy());
     this.charts = this.specs.map((spec) => new Chart(this.figures[spec.fig], spec, run));
     this.data = this.specs.map((spec) => [[], ...spec.series.map(() => [])]);
+  }
+
+  /** The largest published point inside the run's time range. */
+  publishedMax() {
+    const run = this.run;
+    return Math.max(0, ...run.published.filter((p) => p.x >= run.x0 && p.x <= run.x1).map((p) => p.scaled || 0));
+  }
+
+  /** The run was made longer: the time axis reaches the new end; the data stay. */
+  extend(endMs) {
+    this.run.x1 = this.run.x0 + endMs / 1000;
+    this.run.pubMax = this.publishedMax();
+    this.redraw();
   }
 
   /** Appends samples (row-major, one row per sample) and redraws. */

@@ -68,6 +68,37 @@ test('moving Restart rate rewrites the address; the same link runs to the same f
   await again.close();
 });
 
+test('+24 h goes on where the run ended; the longer link replays it to the same fingerprint', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link(SHORT));
+  await runToEnd(page);
+  const ended = await fingerprint(page);
+  assert.match(await page.locator('#progress').textContent(), /run finished \(\+24 h to go on/);
+  await page.getByRole('button', { name: '+24 h' }).click();
+  await page.waitForFunction(() => /hours=30/.test(location.search));
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  assert.equal(await simHours(page), 30);
+  const longer = await fingerprint(page);
+  assert.notEqual(longer, ended);
+  await screenshot(page, '12b-run-made-longer');
+
+  // The link now says 30 h; opened fresh and run from the start, it is the same run.
+  const again = await watchedPage(browser.context);
+  await openPage(again, page.url());
+  assert.equal(again.url(), page.url(), 'the longer link is canonical');
+  await runToEnd(again);
+  assert.equal(await fingerprint(again), longer, 'going on = running the longer link');
+
+  // Runs stop at the hours parameter's maximum: there, +24 h is off and says why.
+  await openPage(again, link(SHORT.replace('hours=6', 'hours=320')));
+  assert.ok(await again.getByRole('button', { name: '+24 h' }).isDisabled());
+  assert.match(await again.getByRole('button', { name: '+24 h' }).getAttribute('title'), /up to 336 h/);
+  assertClean(page);
+  assertClean(again);
+  await page.close();
+  await again.close();
+});
+
 test('changing the preset and the policy rebuilds and keeps peers and seed', async () => {
   const page = await watchedPage(browser.context);
   await openPage(page, link('preset=skype-2007&peers=20000&seed=3'));
