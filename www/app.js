@@ -458,7 +458,7 @@ function mostHours() {
  * longer run (the simulation guarantees the two are the same run).
  */
 function more() {
-  if (dead || !S.pg) return;
+  if (dead || !S.pg || S.building) return;
   const hours = Math.round(sim((p) => p.endMs()) / HOUR) + MORE_HOURS;
   const wasDone = sim((p) => p.done());
   try {
@@ -473,15 +473,20 @@ function more() {
     fatal(e);
     return;
   }
-  clearBanner('control');
   S.query = sim((p) => p.query());
   S.values = call(() => wasm.scenarioValues(S.query));
   history.replaceState(null, '', `?${S.query}${location.hash}`);
   charts.extend(sim((p) => p.endMs()));
+  // A run that ended before its last published point (plus the 6 h the
+  // timing search looks past it) had its timing worked out to the old end.
+  delete $('validation').dataset.timing;
   syncControls();
+  // A finished run plays on; a paused one stays paused where it is. Space
+  // then plays or pauses instead of adding another day.
   if (wasDone) S.playing = true;
   S.dirty = true;
   render(performance.now(), true);
+  $('play').focus();
 }
 
 async function reset() {
@@ -695,7 +700,11 @@ function renderStatus() {
   const events = sim((p) => p.events());
   let progress = `t = ${num2.format(now / HOUR)} h of ${num.format(end / HOUR)} h · ${num.format(events)} events`;
   const longer = end / HOUR + MORE_HOURS <= mostHours();
-  if (done) progress += longer ? ` · run finished (+${MORE_HOURS} h to go on, Reset to run it again)` : ' · run finished (Reset to run it again)';
+  if (done) {
+    progress += longer
+      ? ` · run finished (+${MORE_HOURS} h to go on, Reset to run it again)`
+      : ` · run finished (runs go up to ${num.format(mostHours())} h; Reset to run it again)`;
+  }
   else if (S.playing && S.rate.shown > 0) progress += ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s`;
   $('progress').textContent = progress;
   renderValidation();

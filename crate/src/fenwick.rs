@@ -30,7 +30,7 @@ impl Fenwick {
     }
 
     /// Makes room for `n` entries (no-op if it has that many); the entries
-    /// already there keep their values and the new ones are 0. O(n).
+    /// already there keep their values and the new ones are 0. O(n log n).
     pub fn grow(&mut self, n: usize) {
         if n <= self.len() {
             return;

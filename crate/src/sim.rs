@@ -487,6 +487,9 @@ impl Simulation {
         let mut longer = self.scenario.clone();
         longer.set("hours", &hours.to_string())?;
         longer.validate()?;
+        // The queue's clock may already stand at the next event, past the
+        // old end (`step` looked at it): nothing is pushed here, and the
+        // next push comes from handling that event, so none goes back in time.
         self.scenario = longer;
         self.cfg.duration = u64::from(hours) * HOUR;
         self.sns.grow_buckets((self.cfg.duration / BUCKET) as usize + 2);

@@ -76,6 +76,8 @@ test('+24 h goes on where the run ended; the longer link replays it to the same 
   assert.match(await page.locator('#progress').textContent(), /run finished \(\+24 h to go on/);
   await page.getByRole('button', { name: '+24 h' }).click();
   await page.waitForFunction(() => /hours=30/.test(location.search));
+  // Space now plays or pauses: it does not add another day.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'play');
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
   assert.equal(await simHours(page), 30);
   const longer = await fingerprint(page);
