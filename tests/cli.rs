@@ -251,6 +251,27 @@ fn validate_prints_each_published_point_with_its_columns() {
                 assert!(rest.contains("puts more points within"), "{l}");
             }
         }
+        // Then the seeds counted by the points each has within the target as
+        // it is: the same counts as the per-seed lines, most first.
+        let draws: Vec<&str> = block.lines().filter(|l| l.starts_with("each seed as it is")).collect();
+        assert_eq!(draws.len(), usize::from(misses), "{block}");
+        if let Some(l) = draws.first() {
+            // (k, n) from "k of n within 0.15 as it is".
+            let mut as_is: Vec<(u32, u32)> = block
+                .lines()
+                .filter_map(|l| l.split_once("on its own timing: "))
+                .map(|(_, t)| {
+                    let mut w = t.split(' ');
+                    (w.next().unwrap().parse().unwrap(), w.nth(1).unwrap().parse().unwrap())
+                })
+                .collect();
+            as_is.sort_unstable_by(|a, b| b.cmp(a));
+            let (most, n) = as_is[0];
+            assert!(l.contains(&format!("within 0.15: {most} of {n} points in")), "{l}");
+            let seeds: usize =
+                l.split(" in ").skip(1).map(|p| p.split(' ').next().unwrap().parse::<usize>().unwrap()).sum();
+            assert_eq!(seeds, 2, "{l}");
+        }
     }
 }
 

@@ -30,7 +30,7 @@ usage:
   patchstorm phase [--policy NAME|all] [--peers N] [--seed S | --seeds N] [--rates R,R,...]
                    [--capacities C,C,...]
   patchstorm report [--out DIR] [--peers N] [--seeds N] [--phase-peers N] [--phase-seeds N]
-                    [--scale-peers N]
+                    [--scale-peers N] [--draw-seeds N]
 
 run       runs a scenario and prints a JSON summary (or the CSV time series)
 presets   lists the presets and their stories
@@ -43,7 +43,8 @@ phase     maps where the 2007 wave heals quickly, slowly or not at all, per poli
 report    runs validate (also with the 2007 calibration alternatives and again at --scale-peers,
           default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures;
           defaults: --peers 100000 (validation, ablation), --seeds 4 (validation, calibration alternatives,
-          scale check), --phase-peers 20000 and --phase-seeds 3 (phase map)
+          scale check), --phase-peers 20000 and --phase-seeds 3 (phase map), --draw-seeds 40 (each seed
+          held against the record on its own)
 
 A flag's value follows it or is joined to it with '=': --preset skype-2007, --preset=skype-2007.
 patchstorm --version (or -V) prints the version.
@@ -313,13 +314,14 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::study::{PHASE_SEEDS, REPORT_PEERS, REPORT_PHASE_PEERS, VALIDATION_SEEDS};
+    use super::study::{DRAW_SEEDS, PHASE_SEEDS, REPORT_PEERS, REPORT_PHASE_PEERS, VALIDATION_SEEDS};
 
     #[test]
     fn the_usage_states_the_report_defaults_the_code_uses() {
         for stated in [
             format!("--peers {REPORT_PEERS} (validation, ablation), --seeds {VALIDATION_SEEDS} (validation"),
             format!("--phase-peers {REPORT_PHASE_PEERS} and --phase-seeds {PHASE_SEEDS} (phase map)"),
+            format!("--draw-seeds {DRAW_SEEDS} (each seed"),
         ] {
             assert!(super::USAGE.contains(&stated), "{stated}");
         }

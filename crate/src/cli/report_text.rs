@@ -25,6 +25,7 @@ pub struct ReportSizes {
 
 pub fn validation_md(
     v: &[Validation],
+    draws: &[Validation],
     alternatives: &[Alternative],
     scale: &[ScaleRow],
     a: &[Ablation],
@@ -44,7 +45,7 @@ pub fn validation_md(
          ```sh\ncargo run --release -p patchstorm -- report{flags}\n```\n\n\
          This copy: {peers} peers for the historical runs ({}) and the ablations (seed 1), \
          {scale_size}{phase_peers} peers per phase-map run with {} per cell. At the default sizes the \
-         command takes about 10 minutes on the project's 2-core machine. Figures are in `docs/figures/` as SVG \
+         command takes about 12 minutes on the project's 2-core machine. Figures are in `docs/figures/` as SVG \
          and PNG. \
          The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
          one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n",
@@ -152,6 +153,7 @@ pub fn validation_md(
     }
 
     o += &scale_text(scale);
+    o += &draws_text(draws);
 
     o += "## 2. How the model was calibrated\n\n";
     o += "From published facts [P] (see `crate/data/README.md`, the parameter help texts and ARCHITECTURE.md): \
@@ -300,6 +302,102 @@ fn timing_text(val: &Validation) -> String {
             }
         )
     };
+    o
+}
+
+/// Each seed on its own against the record: how often the model draws a run
+/// like the one outage that happened, and which points its runs reach.
+fn draws_text(draws: &[Validation]) -> String {
+    let Some(first) = draws.first() else { return String::new() };
+    let seeds = first.seeds.len();
+    let mut o = format!(
+        "### The record as one draw of the model\n\n\
+         Each outage happened once, while the model gives one run per seed; the tables above compare the record \
+         with the mean over a few seeds. Here {} at {} peers is held against the record on its own, as it \
+         is, not moved in time (`patchstorm validate --seeds {seeds}` prints the same counts):\n\n\
+         | preset | published points within {WITHIN}, seed by seed |\n|---|---|\n",
+        match first.seeds.as_slice() {
+            [one] => format!("seed {one}"),
+            [a, _, .., b] if first.seeds.windows(2).all(|w| w[1] == w[0] + 1) => format!("each of seeds {a} to {b}"),
+            many => format!("each of seeds {}", study::seed_list(many)),
+        },
+        first.peers
+    );
+    for v in draws {
+        let _ = writeln!(o, "| `{}` | {} |", v.preset.key(), study::by_points_text(&v.draws(), v.rows.len()));
+    }
+    let _ = writeln!(
+        o,
+        "\n| preset | UTC | published share of normal | seeds within {WITHIN} there |\n|---|---|---:|---:|"
+    );
+    for v in draws {
+        for (r, k) in v.rows.iter().zip(v.draws().per_point) {
+            let _ = writeln!(o, "| `{}` | {} | {:.3} | {k} of {seeds} |", v.preset.key(), r.utc, r.published_share);
+        }
+    }
+    o.push('\n');
+    for v in draws {
+        let d = v.draws();
+        let n = v.rows.len();
+        let best = d.per_seed.iter().copied().max().unwrap_or(0);
+        let (lo, hi) = (d.per_point.iter().min().copied().unwrap_or(0), d.per_point.iter().max().copied().unwrap_or(0));
+        let key = v.preset.key();
+        if best == n && d.per_seed.iter().all(|&w| w == n) {
+            let _ = writeln!(o, "- `{key}`: every one of the {seeds} seeds puts all {n} points within the target.");
+            continue;
+        }
+        let closest: Vec<usize> = (0..d.per_seed.len()).filter(|&i| d.per_seed[i] == best).collect();
+        let i = closest[0];
+        let series = &v.series[i];
+        let missed: Vec<String> = v
+            .rows
+            .iter()
+            .filter_map(|r| {
+                let sim = validation::share_at(series, r.t_hours)?;
+                ((sim - r.published_share).abs() > WITHIN)
+                    .then(|| format!("{} ({sim:.2} against {:.2})", r.utc, r.published_share))
+            })
+            .collect();
+        let mean = v
+            .rows
+            .iter()
+            .filter_map(|r| Some((validation::share_at(series, r.t_hours)? - r.published_share).abs()))
+            .sum::<f64>()
+            / n as f64;
+        if best == n {
+            let _ = writeln!(
+                o,
+                "- `{key}`: {} of the {seeds} seeds put all {n} points within the target; each point is within it \
+                 for {lo} to {hi} of the {seeds} seeds.",
+                closest.len()
+            );
+            continue;
+        }
+        let misses = if missed.is_empty() { String::new() } else { format!(" misses {}", missed.join(", ")) };
+        let closest_text = match closest.as_slice() {
+            [_] => format!(
+                "The closest run, seed {}, puts {best} of {n} within it (mean absolute difference {mean:.3}){}",
+                v.seeds[i],
+                if misses.is_empty() { String::new() } else { format!(" and{misses}") }
+            ),
+            many => format!(
+                "The closest runs, {}, put {best} of {n} within it; seed {} (mean absolute difference {mean:.3}){misses}",
+                if many.len() <= 6 {
+                    study::seeds_label(&many.iter().map(|&j| v.seeds[j]).collect::<Vec<_>>())
+                } else {
+                    format!("{} seeds", many.len())
+                },
+                v.seeds[i]
+            ),
+        };
+        let _ = writeln!(
+            o,
+            "- `{key}`: no seed puts all {n} points within the target. {closest_text}. Each point is within the \
+             target for {lo} to {hi} of the {seeds} seeds{}.",
+            if lo > 0 { ": every point is reached by some runs, but no run reaches them all" } else { "" }
+        );
+    }
+    o.push('\n');
     o
 }
 
@@ -637,6 +735,37 @@ mod tests {
     }
 
     #[test]
+    fn seeds_are_counted_by_points_within_most_first() {
+        let d = study::Draws { per_seed: vec![6, 7, 0, 6], per_point: vec![] };
+        assert_eq!(d.by_points(), vec![(7, 1), (6, 2), (0, 1)]);
+        assert_eq!(study::by_points_text(&d, 9), "7 of 9 points in 1 seed, 6 in 2 seeds, 0 in 1 seed");
+    }
+
+    #[test]
+    fn the_draws_count_every_seed_and_every_point_and_name_the_closest_seed() {
+        let v = small_validations();
+        let text = draws_text(&v);
+        for val in &v {
+            let d = val.draws();
+            assert_eq!(d.per_seed.len(), val.seeds.len());
+            assert_eq!(d.per_point.len(), val.rows.len());
+            // The same hits, counted by seed and by point.
+            assert_eq!(d.per_point.iter().sum::<usize>(), d.per_seed.iter().sum::<usize>());
+            let row = format!("| `{}` | {} |", val.preset.key(), study::by_points_text(&d, val.rows.len()));
+            assert!(text.contains(&row), "{row}\n{text}");
+            let best = *d.per_seed.iter().max().unwrap();
+            if best < val.rows.len() {
+                assert!(text.contains(&format!("no seed puts all {} points", val.rows.len())), "{text}");
+                assert!(
+                    text.contains(&format!("puts {best} of {}", val.rows.len()))
+                        || text.contains(&format!("put {best} of {}", val.rows.len())),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_timing_paragraph_gives_every_seed_and_a_verdict_that_fits_its_counts() {
         let v = &small_validations()[0];
         assert_eq!(v.preset, Preset::Skype2007);
@@ -665,11 +794,12 @@ mod tests {
     fn a_report_of_one_seed_names_it_and_gives_the_command_that_writes_it_again() {
         let v = validation_runs(&[Preset::Skype2007], 1_000, &[3], &[]).ok().expect("valid");
         let sizes = ReportSizes { peers: 1_000, phase_peers: 1_000, flags: " --peers 1000 --seeds 1".into() };
-        let md = validation_md(&v, &[], &[], &[], &[], &sizes);
+        let md = validation_md(&v, &v, &[], &[], &[], &[], &sizes);
         assert!(md.contains("```sh\ncargo run --release -p patchstorm -- report --peers 1000 --seeds 1\n```"), "{md}");
         assert!(md.contains("1000 peers for the historical runs (seed 3)"), "{md}");
         assert!(md.contains("Seed 3; the simulated share is that run's."), "{md}");
         assert!(!md.contains("seeds 3") && !md.contains("Seeds 3"), "{md}");
+        assert!(md.contains("Here seed 3 at 1000 peers is held"), "{md}");
     }
 
     #[test]

@@ -202,6 +202,59 @@ impl Validation {
     }
 }
 
+/// Every seed held against the record as it is, point by point. The published
+/// outage happened once; this says how often the model draws a run as close
+/// to it, and which points its runs reach.
+pub struct Draws {
+    /// Per seed, the published points within the target as it is.
+    pub per_seed: Vec<usize>,
+    /// Per published point, the seeds within the target there.
+    pub per_point: Vec<usize>,
+}
+
+impl Draws {
+    /// (points within, seeds), most points first, only counts that occur.
+    pub fn by_points(&self) -> Vec<(usize, usize)> {
+        let most = self.per_seed.iter().copied().max().unwrap_or(0);
+        (0..=most)
+            .rev()
+            .map(|k| (k, self.per_seed.iter().filter(|&&w| w == k).count()))
+            .filter(|&(_, n)| n > 0)
+            .collect()
+    }
+}
+
+impl Validation {
+    pub fn draws(&self) -> Draws {
+        let within = |s: &[(f64, f64)], r: &Row| {
+            validation::share_at(s, r.t_hours).is_some_and(|x| (x - r.published_share).abs() <= WITHIN)
+        };
+        Draws {
+            per_seed: self.series.iter().map(|s| self.rows.iter().filter(|r| within(s, r)).count()).collect(),
+            per_point: self.rows.iter().map(|r| self.series.iter().filter(|s| within(s, r)).count()).collect(),
+        }
+    }
+}
+
+/// "7 of 9 points in 1 seed, 6 in 6 seeds, 0 in 1 seed".
+pub fn by_points_text(d: &Draws, points: usize) -> String {
+    let seeds = |n: usize| if n == 1 { "1 seed".to_string() } else { format!("{n} seeds") };
+    d.by_points()
+        .iter()
+        .enumerate()
+        .map(
+            |(i, &(k, n))| {
+                if i == 0 {
+                    format!("{k} of {points} points in {}", seeds(n))
+                } else {
+                    format!("{k} in {}", seeds(n))
+                }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One seed held against the record as it is and at its best move in time.
 pub struct SeedTiming {
     pub timing: validation::Timing,
@@ -601,6 +654,10 @@ pub fn validate(args: &[String]) -> Result<()> {
                 if let Some(t) = shift {
                     let _ = writeln!(out, "seed {seed} on its own timing: {}", shift_text(&t));
                 }
+            }
+            if v.seeds.len() > 1 {
+                let _ =
+                    writeln!(out, "each seed as it is, within {WITHIN}: {}", by_points_text(&v.draws(), v.rows.len()));
             }
         }
         out.push('\n');
@@ -1005,12 +1062,15 @@ pub fn phase(args: &[String]) -> Result<()> {
 pub const REPORT_PEERS: u32 = 100_000;
 pub const REPORT_PHASE_PEERS: u32 = 20_000;
 pub const REPORT_SCALE_PEERS: u32 = 1_000_000;
+/// Seeds of each historical preset held against the record one by one.
+pub const DRAW_SEEDS: u64 = 40;
 
 pub fn report(args: &[String]) -> Result<()> {
     let mut out_dir = PathBuf::from(".");
     let (mut peers, mut phase_peers, mut scale_peers) = (REPORT_PEERS, REPORT_PHASE_PEERS, REPORT_SCALE_PEERS);
     let mut seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
     let mut phase_seeds: Vec<u64> = (1..=PHASE_SEEDS).collect();
+    let mut draw_seeds: Vec<u64> = (1..=DRAW_SEEDS).collect();
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next()? {
         match flag {
@@ -1020,6 +1080,7 @@ pub fn report(args: &[String]) -> Result<()> {
             "--scale-peers" => scale_peers = check_peers(flag, flags.value(flag)?)?,
             "--seeds" => seeds = seed_count(flag, flags.value(flag)?)?,
             "--phase-seeds" => phase_seeds = seed_count(flag, flags.value(flag)?)?,
+            "--draw-seeds" => draw_seeds = seed_count(flag, flags.value(flag)?)?,
             other => return Err(input(format!("unknown option {other:?} for report"))),
         }
     }
@@ -1039,6 +1100,8 @@ pub fn report(args: &[String]) -> Result<()> {
     let mut notes = Vec::new();
     eprintln!("validation: skype-2007 and skype-2010 at {peers} peers");
     let validations = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &seeds, &[])?;
+    eprintln!("the record as one draw: {} seeds of each at {peers} peers", draw_seeds.len());
+    let draws = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &draw_seeds, &[])?;
     let counter = Counter::new(ALTERNATIVES_2007.len(), "calibration alternatives (skype-2007)");
     let preset_2007 = validations.iter().find(|v| v.preset == Preset::Skype2007).expect("validated above");
     let alternatives = alternative_runs(preset_2007, Some(&counter))?;
@@ -1073,6 +1136,7 @@ pub fn report(args: &[String]) -> Result<()> {
         ("--seeds", seeds.len() as u64, VALIDATION_SEEDS),
         ("--phase-peers", phase_peers as u64, REPORT_PHASE_PEERS as u64),
         ("--phase-seeds", phase_seeds.len() as u64, PHASE_SEEDS),
+        ("--draw-seeds", draw_seeds.len() as u64, DRAW_SEEDS),
         ("--scale-peers", scale_peers as u64, REPORT_SCALE_PEERS as u64),
     ] {
         if value != default {
@@ -1080,7 +1144,7 @@ pub fn report(args: &[String]) -> Result<()> {
         }
     }
     let sizes = super::report_text::ReportSizes { peers, phase_peers, flags: command_flags };
-    let md = super::report_text::validation_md(&validations, &alternatives, &scale, &ablations, &maps, &sizes);
+    let md = super::report_text::validation_md(&validations, &draws, &alternatives, &scale, &ablations, &maps, &sizes);
     let md_path = out_dir.join("VALIDATION.md");
     std::fs::write(&md_path, md).map_err(|e| Failure::Run(format!("writing {}: {e}", md_path.display())))?;
     for n in &notes {
