@@ -310,11 +310,13 @@ fn timing_text(val: &Validation) -> String {
 fn draws_text(draws: &[Validation]) -> String {
     let Some(first) = draws.first() else { return String::new() };
     let seeds = first.seeds.len();
+    let peers = if first.peers == study::REPORT_PEERS { String::new() } else { format!(" --peers {}", first.peers) };
     let mut o = format!(
         "### The record as one draw of the model\n\n\
          Each outage happened once, while the model gives one run per seed; the tables above compare the record \
-         with the mean over a few seeds. Here {} at {} peers is held against the record on its own, as it \
-         is, not moved in time (`patchstorm validate --seeds {seeds}` prints the same counts):\n\n\
+         with the mean over a few seeds. Here {} at {} peers is held against the record on its own, as it is, not \
+         moved in time (for a preset that misses the target, `patchstorm validate{peers} --seeds {seeds}` prints \
+         the first table's count):\n\n\
          | preset | published points within {WITHIN}, seed by seed |\n|---|---|\n",
         match first.seeds.as_slice() {
             [one] => format!("seed {one}"),
@@ -323,31 +325,37 @@ fn draws_text(draws: &[Validation]) -> String {
         },
         first.peers
     );
-    for v in draws {
-        let _ = writeln!(o, "| `{}` | {} |", v.preset.key(), study::by_points_text(&v.draws(), v.rows.len()));
+    let all_draws: Vec<study::Draws> = draws.iter().map(|v| v.draws()).collect();
+    for (v, d) in draws.iter().zip(&all_draws) {
+        let _ = writeln!(o, "| `{}` | {} |", v.preset.key(), study::by_points_text(d, v.rows.len()));
     }
     let _ = writeln!(
         o,
         "\n| preset | UTC | published share of normal | seeds within {WITHIN} there |\n|---|---|---:|---:|"
     );
-    for v in draws {
-        for (r, k) in v.rows.iter().zip(v.draws().per_point) {
+    for (v, d) in draws.iter().zip(&all_draws) {
+        for (r, k) in v.rows.iter().zip(&d.per_point) {
             let _ = writeln!(o, "| `{}` | {} | {:.3} | {k} of {seeds} |", v.preset.key(), r.utc, r.published_share);
         }
     }
     o.push('\n');
-    for v in draws {
-        let d = v.draws();
+    let runs = |k: usize| if seeds == 1 { format!("{k} of 1 run") } else { format!("{k} of the {seeds} runs") };
+    for (v, d) in draws.iter().zip(&all_draws) {
         let n = v.rows.len();
-        let best = d.per_seed.iter().copied().max().unwrap_or(0);
-        let (lo, hi) = (d.per_point.iter().min().copied().unwrap_or(0), d.per_point.iter().max().copied().unwrap_or(0));
         let key = v.preset.key();
-        if best == n && d.per_seed.iter().all(|&w| w == n) {
-            let _ = writeln!(o, "- `{key}`: every one of the {seeds} seeds puts all {n} points within the target.");
+        let most = d.most();
+        let Some(i) = d.closest() else { continue };
+        let best = d.per_seed[i];
+        let (lo, hi) = study::min_max(d.per_point.iter().map(|&k| k as f64)).unwrap_or((0.0, 0.0));
+        let each = if lo == hi {
+            format!("Each point is within the target in {}.", runs(lo as usize))
+        } else {
+            format!("Each point is within the target in {} to {}.", lo, runs(hi as usize))
+        };
+        if best == n {
+            let _ = writeln!(o, "- `{key}`: {} put all {n} points within the target. {each}", runs(most.len()));
             continue;
         }
-        let closest: Vec<usize> = (0..d.per_seed.len()).filter(|&i| d.per_seed[i] == best).collect();
-        let i = closest[0];
         let series = &v.series[i];
         let missed: Vec<String> = v
             .rows
@@ -358,43 +366,18 @@ fn draws_text(draws: &[Validation]) -> String {
                     .then(|| format!("{} ({sim:.2} against {:.2})", r.utc, r.published_share))
             })
             .collect();
-        let mean = v
-            .rows
-            .iter()
-            .filter_map(|r| Some((validation::share_at(series, r.t_hours)? - r.published_share).abs()))
-            .sum::<f64>()
-            / n as f64;
-        if best == n {
-            let _ = writeln!(
-                o,
-                "- `{key}`: {} of the {seeds} seeds put all {n} points within the target; each point is within it \
-                 for {lo} to {hi} of the {seeds} seeds.",
-                closest.len()
-            );
-            continue;
-        }
-        let misses = if missed.is_empty() { String::new() } else { format!(" misses {}", missed.join(", ")) };
-        let closest_text = match closest.as_slice() {
-            [_] => format!(
-                "The closest run, seed {}, puts {best} of {n} within it (mean absolute difference {mean:.3}){}",
-                v.seeds[i],
-                if misses.is_empty() { String::new() } else { format!(" and{misses}") }
-            ),
-            many => format!(
-                "The closest runs, {}, put {best} of {n} within it; seed {} (mean absolute difference {mean:.3}){misses}",
-                if many.len() <= 6 {
-                    study::seeds_label(&many.iter().map(|&j| v.seeds[j]).collect::<Vec<_>>())
-                } else {
-                    format!("{} seeds", many.len())
-                },
-                v.seeds[i]
-            ),
+        let tied = if most.len() > 1 {
+            format!(" ({} of the runs have {best}; of them it has the lowest mean absolute difference)", most.len())
+        } else {
+            String::new()
         };
         let _ = writeln!(
             o,
-            "- `{key}`: no seed puts all {n} points within the target. {closest_text}. Each point is within the \
-             target for {lo} to {hi} of the {seeds} seeds{}.",
-            if lo > 0 { ": every point is reached by some runs, but no run reaches them all" } else { "" }
+            "- `{key}`: no run puts all {n} points within the target. The run with the most, seed {}{tied}, puts {best} \
+             of {n} within it (mean absolute difference {:.3}) and misses {}. {each}",
+            v.seeds[i],
+            d.mean[i],
+            missed.join(", ")
         );
     }
     o.push('\n');
@@ -735,32 +718,53 @@ mod tests {
     }
 
     #[test]
-    fn seeds_are_counted_by_points_within_most_first() {
-        let d = study::Draws { per_seed: vec![6, 7, 0, 6], per_point: vec![] };
-        assert_eq!(d.by_points(), vec![(7, 1), (6, 2), (0, 1)]);
-        assert_eq!(study::by_points_text(&d, 9), "7 of 9 points in 1 seed, 6 in 2 seeds, 0 in 1 seed");
+    fn seeds_are_counted_by_points_within_most_first_and_ties_go_to_the_lower_mean() {
+        let d = study::Draws { per_seed: vec![6, 7, 0, 7], mean: vec![0.2, 0.3, 0.9, 0.1], per_point: vec![] };
+        assert_eq!(d.by_points(), vec![(7, 2), (6, 1), (0, 1)]);
+        assert_eq!(study::by_points_text(&d, 9), "7 of 9 points in 2 seeds, 6 in 1 seed, 0 in 1 seed");
+        assert_eq!(d.most(), vec![1, 3]);
+        assert_eq!(d.closest(), Some(3));
     }
 
     #[test]
     fn the_draws_count_every_seed_and_every_point_and_name_the_closest_seed() {
-        let v = small_validations();
+        let v = validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2, 3], &[]).ok().expect("valid");
         let text = draws_text(&v);
         for val in &v {
             let d = val.draws();
-            assert_eq!(d.per_seed.len(), val.seeds.len());
-            assert_eq!(d.per_point.len(), val.rows.len());
-            // The same hits, counted by seed and by point.
-            assert_eq!(d.per_point.iter().sum::<usize>(), d.per_seed.iter().sum::<usize>());
-            let row = format!("| `{}` | {} |", val.preset.key(), study::by_points_text(&d, val.rows.len()));
+            let n = val.rows.len();
+            // Per seed: what validate's "as it is" says.
+            for (i, shift) in val.shifts().iter().enumerate() {
+                assert_eq!(d.per_seed[i], shift.as_ref().map_or(0, |t| t.timing.as_is.within), "seed {i}");
+            }
+            // Per point, counted here from the samples: the last at or before the point.
+            for (k, r) in val.rows.iter().enumerate() {
+                let hits = val
+                    .series
+                    .iter()
+                    .filter(|s| {
+                        let at = s.iter().rev().find(|(t, _)| *t <= r.t_hours + 1e-9).map(|p| p.1);
+                        at.is_some_and(|x| (x - r.published_share).abs() <= WITHIN)
+                    })
+                    .count();
+                assert_eq!(d.per_point[k], hits, "{}", r.utc);
+            }
+            let row = format!("| `{}` | {} |", val.preset.key(), study::by_points_text(&d, n));
             assert!(text.contains(&row), "{row}\n{text}");
             let best = *d.per_seed.iter().max().unwrap();
-            if best < val.rows.len() {
-                assert!(text.contains(&format!("no seed puts all {} points", val.rows.len())), "{text}");
-                assert!(
-                    text.contains(&format!("puts {best} of {}", val.rows.len()))
-                        || text.contains(&format!("put {best} of {}", val.rows.len())),
-                    "{text}"
+            let named = (0..d.per_seed.len())
+                .filter(|&i| d.per_seed[i] == best)
+                .min_by(|&a, &b| d.mean[a].total_cmp(&d.mean[b]))
+                .unwrap();
+            if best < n {
+                let line = format!(
+                    "no run puts all {n} points within the target. The run with the most, seed {}",
+                    val.seeds[named]
                 );
+                assert!(text.contains(&line), "{line}\n{text}");
+                assert!(text.contains(&format!("puts {best} of {n} within it")), "{text}");
+            } else {
+                assert!(text.contains(&format!("put all {n} points within the target")), "{text}");
             }
         }
     }

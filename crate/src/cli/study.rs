@@ -206,8 +206,11 @@ impl Validation {
 /// outage happened once; this says how often the model draws a run as close
 /// to it, and which points its runs reach.
 pub struct Draws {
-    /// Per seed, the published points within the target as it is.
+    /// Per seed, the published points within the target as it is (the
+    /// count `validate`'s "as it is" gives; 0 for a run without samples).
     pub per_seed: Vec<usize>,
+    /// Per seed, the mean absolute difference as it is.
+    pub mean: Vec<f64>,
     /// Per published point, the seeds within the target there.
     pub per_point: Vec<usize>,
 }
@@ -222,15 +225,35 @@ impl Draws {
             .filter(|&(_, n)| n > 0)
             .collect()
     }
+
+    /// The seeds (indices) with the most points within the target.
+    pub fn most(&self) -> Vec<usize> {
+        let best = self.per_seed.iter().copied().max().unwrap_or(0);
+        (0..self.per_seed.len()).filter(|&i| self.per_seed[i] == best).collect()
+    }
+
+    /// Of [`Self::most`], the one with the lowest mean absolute difference
+    /// (the first such seed on a tie).
+    pub fn closest(&self) -> Option<usize> {
+        self.most().into_iter().min_by(|&a, &b| self.mean[a].total_cmp(&self.mean[b]))
+    }
 }
 
 impl Validation {
     pub fn draws(&self) -> Draws {
+        let points: Vec<(f64, f64)> = self.rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
+        // A move of zero: the run as it is, as `validation::held` holds it.
+        let as_is: Vec<Option<validation::Shifted>> = self
+            .series
+            .iter()
+            .map(|s| validation::best_shift(s, &points, WITHIN, 0.0, validation::SHIFT_STEP_H))
+            .collect();
         let within = |s: &[(f64, f64)], r: &Row| {
             validation::share_at(s, r.t_hours).is_some_and(|x| (x - r.published_share).abs() <= WITHIN)
         };
         Draws {
-            per_seed: self.series.iter().map(|s| self.rows.iter().filter(|r| within(s, r)).count()).collect(),
+            per_seed: as_is.iter().map(|a| a.as_ref().map_or(0, |a| a.within)).collect(),
+            mean: as_is.iter().map(|a| a.as_ref().map_or(f64::INFINITY, |a| a.mean_abs_difference)).collect(),
             per_point: self.rows.iter().map(|r| self.series.iter().filter(|s| within(s, r)).count()).collect(),
         }
     }
