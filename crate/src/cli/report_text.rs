@@ -35,6 +35,11 @@ pub fn validation_md(
     let ReportSizes { peers, phase_peers, ref flags } = *sizes;
     let mut o = String::new();
     let scale_size = scale.first().map_or(String::new(), |r| format!("{} for the scale check, ", r.large.peers));
+    let draw_size = match draws.first().map_or(0, |d| d.seeds.len()) {
+        0 => String::new(),
+        1 => format!("one seed of each outage at {} peers held against the record on its own, ", draws[0].peers),
+        n => format!("{n} seeds of each outage at {} peers, each held against the record on its own, ", draws[0].peers),
+    };
     let _ = writeln!(
         o,
         "# Validation\n\n\
@@ -44,7 +49,7 @@ pub fn validation_md(
          Everything below, numbers and figures, is written by one command:\n\n\
          ```sh\ncargo run --release -p patchstorm -- report{flags}\n```\n\n\
          This copy: {peers} peers for the historical runs ({}) and the ablations (seed 1), \
-         {scale_size}{phase_peers} peers per phase-map run with {} per cell. At the default sizes the \
+         {draw_size}{scale_size}{phase_peers} peers per phase-map run with {} per cell. At the default sizes the \
          command takes about 12 minutes on the project's 2-core machine. Figures are in `docs/figures/` as SVG \
          and PNG. \
          The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
@@ -714,7 +719,7 @@ mod tests {
     use crate::cli::study::{scale_checks, scale_runs, validation_runs};
 
     fn small_validations() -> Vec<Validation> {
-        validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2], &[]).ok().expect("valid")
+        validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2], &[], None).ok().expect("valid")
     }
 
     #[test]
@@ -728,7 +733,8 @@ mod tests {
 
     #[test]
     fn the_draws_count_every_seed_and_every_point_and_name_the_closest_seed() {
-        let v = validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2, 3], &[]).ok().expect("valid");
+        let v =
+            validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2, 3], &[], None).ok().expect("valid");
         let text = draws_text(&v);
         for val in &v {
             let d = val.draws();
@@ -796,7 +802,7 @@ mod tests {
 
     #[test]
     fn a_report_of_one_seed_names_it_and_gives_the_command_that_writes_it_again() {
-        let v = validation_runs(&[Preset::Skype2007], 1_000, &[3], &[]).ok().expect("valid");
+        let v = validation_runs(&[Preset::Skype2007], 1_000, &[3], &[], None).ok().expect("valid");
         let sizes = ReportSizes { peers: 1_000, phase_peers: 1_000, flags: " --peers 1000 --seeds 1".into() };
         let md = validation_md(&v, &v, &[], &[], &[], &[], &sizes);
         assert!(md.contains("```sh\ncargo run --release -p patchstorm -- report --peers 1000 --seeds 1\n```"), "{md}");
@@ -804,6 +810,12 @@ mod tests {
         assert!(md.contains("Seed 3; the simulated share is that run's."), "{md}");
         assert!(!md.contains("seeds 3") && !md.contains("Seeds 3"), "{md}");
         assert!(md.contains("Here seed 3 at 1000 peers is held"), "{md}");
+        assert!(
+            md.contains(
+                "the ablations (seed 1), one seed of each outage at 1000 peers held against the record on its own, "
+            ),
+            "{md}"
+        );
     }
 
     #[test]

@@ -416,7 +416,13 @@ fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -
     build_scenario(Some(preset.key()), None, &refs, None)
 }
 
-pub fn validation_runs(presets: &[Preset], peers: u32, seeds: &[u64], sets: &[String]) -> Result<Vec<Validation>> {
+pub fn validation_runs(
+    presets: &[Preset],
+    peers: u32,
+    seeds: &[u64],
+    sets: &[String],
+    counter: Option<&Counter>,
+) -> Result<Vec<Validation>> {
     let mut jobs = Vec::new();
     for &preset in presets {
         for &seed in seeds {
@@ -428,6 +434,9 @@ pub fn validation_runs(presets: &[Preset], peers: u32, seeds: &[u64], sets: &[St
         .map(|(preset, scenario)| {
             let mut sim = Simulation::new(scenario);
             sim.run();
+            if let Some(c) = counter {
+                c.tick();
+            }
             SeedRun {
                 preset: *preset,
                 rows: validation::compare(&sim),
@@ -523,7 +532,7 @@ fn rerun(base: &Validation, peers: u32, change: &str) -> Result<Validation> {
     if change.is_empty() && peers == base.peers {
         return Ok(base.clone());
     }
-    Ok(validation_runs(&[base.preset], peers, &base.seeds, &sets_of(change))?.remove(0))
+    Ok(validation_runs(&[base.preset], peers, &base.seeds, &sets_of(change), None)?.remove(0))
 }
 
 /// What the scale check repeats at the larger population besides the
@@ -661,7 +670,8 @@ pub fn validate(args: &[String]) -> Result<()> {
     }
     let mut out = String::new();
     let changed = if sets.is_empty() { String::new() } else { format!(", changed: {}", sets.join(" ")) };
-    for v in validation_runs(&presets, peers, &seeds, &sets)? {
+    let counter = Counter::new(presets.len() * seeds.len(), "validation runs");
+    for v in validation_runs(&presets, peers, &seeds, &sets, Some(&counter))? {
         let _ = writeln!(
             out,
             "preset {} ({peers} peers, {}{changed}); published record: crate/data/",
@@ -1122,9 +1132,11 @@ pub fn report(args: &[String]) -> Result<()> {
     let started = std::time::Instant::now();
     let mut notes = Vec::new();
     eprintln!("validation: skype-2007 and skype-2010 at {peers} peers");
-    let validations = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &seeds, &[])?;
+    let counter = Counter::new(2 * seeds.len(), "validation runs");
+    let validations = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &seeds, &[], Some(&counter))?;
     eprintln!("the record as one draw: {} seeds of each at {peers} peers", draw_seeds.len());
-    let draws = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &draw_seeds, &[])?;
+    let counter = Counter::new(2 * draw_seeds.len(), "runs, the record as one draw");
+    let draws = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &draw_seeds, &[], Some(&counter))?;
     let counter = Counter::new(ALTERNATIVES_2007.len(), "calibration alternatives (skype-2007)");
     let preset_2007 = validations.iter().find(|v| v.preset == Preset::Skype2007).expect("validated above");
     let alternatives = alternative_runs(preset_2007, Some(&counter))?;
