@@ -277,17 +277,20 @@ function queryWith(key, text) {
   return q.toString();
 }
 
+/** Says what was refused in the warning banner the controls share. */
+function refused(message) {
+  const p = document.createElement('p');
+  p.textContent = message;
+  banner('warn', 'control', p);
+}
+
 /** A control moved: rebuild from the new scenario (Reset semantics). */
 async function change(key, text) {
   if (dead) return;
   const error = await open(queryWith(key, text));
   if (error) {
     // Keep the scenario that runs; say what was refused, next to the control.
-    if (!advanced.error(key, error)) {
-      const p = document.createElement('p');
-      p.textContent = error;
-      banner('warn', 'control', p);
-    }
+    if (!advanced.error(key, error)) refused(error);
     return;
   }
   clearBanner('control');
@@ -462,15 +465,9 @@ function more() {
   const hours = Math.round(sim((p) => p.endMs()) / HOUR) + MORE_HOURS;
   const wasDone = sim((p) => p.done());
   try {
-    S.pg.extend(hours);
+    call(() => S.pg.extend(hours));
   } catch (e) {
-    if (e instanceof Error && e.constructor === Error) {
-      const p = document.createElement('p');
-      p.textContent = e.message;
-      banner('warn', 'control', p);
-      return;
-    }
-    fatal(e);
+    if (!(e instanceof Stopped)) refused(e.message);
     return;
   }
   S.query = sim((p) => p.query());

@@ -162,6 +162,12 @@ pub struct Simulation {
     done: bool,
 }
 
+/// Promotion buckets a run of `duration` needs: every time up to the end
+/// falls in its own bucket (`Supernodes::bucket_of` never clamps).
+fn buckets_for(duration: Millis) -> usize {
+    (duration / BUCKET) as usize + 2
+}
+
 impl Simulation {
     /// Builds the network at its start state: who is online, the supernode
     /// core sized for them, every client attached.
@@ -169,7 +175,7 @@ impl Simulation {
         let cfg = Config::new(scenario);
         let seed = cfg.seed;
         let n = cfg.peers as usize;
-        let buckets = (cfg.duration / BUCKET) as usize + 2;
+        let buckets = buckets_for(cfg.duration);
         let mut sim = Simulation {
             login: LoginServer::new(
                 cfg.login_capacity,
@@ -492,7 +498,7 @@ impl Simulation {
         // next push comes from handling that event, so none goes back in time.
         self.scenario = longer;
         self.cfg.duration = u64::from(hours) * HOUR;
-        self.sns.grow_buckets((self.cfg.duration / BUCKET) as usize + 2);
+        self.sns.grow_buckets(buckets_for(self.cfg.duration));
         self.done = false;
         Ok(())
     }

@@ -361,16 +361,7 @@ fn draws_text(draws: &[Validation]) -> String {
             let _ = writeln!(o, "- `{key}`: {} put all {n} points within the target. {each}", runs(most.len()));
             continue;
         }
-        let series = &v.series[i];
-        let missed: Vec<String> = v
-            .rows
-            .iter()
-            .filter_map(|r| {
-                let sim = validation::share_at(series, r.t_hours)?;
-                ((sim - r.published_share).abs() > WITHIN)
-                    .then(|| format!("{} ({sim:.2} against {:.2})", r.utc, r.published_share))
-            })
-            .collect();
+        let missed = study::outside_text(&v.outside(&v.series[i], 0.0));
         let tied = if most.len() > 1 {
             format!(" ({} of the runs have {best}; of them it has the lowest mean absolute difference)", most.len())
         } else {
@@ -382,7 +373,7 @@ fn draws_text(draws: &[Validation]) -> String {
              of {n} within it (mean absolute difference {:.3}) and misses {}. {each}",
             v.seeds[i],
             d.mean[i],
-            missed.join(", ")
+            missed
         );
     }
     o.push('\n');

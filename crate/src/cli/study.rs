@@ -188,18 +188,32 @@ impl Validation {
             .iter()
             .map(|s| {
                 let timing = validation::held(s, &points)?;
-                let outside = self
-                    .rows
-                    .iter()
-                    .filter_map(|r| {
-                        let sim = validation::share_at(s, r.t_hours + timing.best.hours)?;
-                        ((sim - r.published_share).abs() > WITHIN).then(|| (r.utc.clone(), sim, r.published_share))
-                    })
-                    .collect();
+                let outside = self.outside(s, timing.best.hours);
                 Some(SeedTiming { timing, outside })
             })
             .collect()
     }
+
+    /// The published points outside the target for one seed's `series`
+    /// moved `move_h` hours earlier: (UTC, simulated share there, published share).
+    pub fn outside(&self, series: &[(f64, f64)], move_h: f64) -> Vec<(String, f64, f64)> {
+        self.rows
+            .iter()
+            .filter_map(|r| {
+                let sim = validation::share_at(series, r.t_hours + move_h)?;
+                ((sim - r.published_share).abs() > WITHIN).then(|| (r.utc.clone(), sim, r.published_share))
+            })
+            .collect()
+    }
+}
+
+/// Points outside the target as a reader sees them: "UTC (0.00 against 0.38), …".
+pub fn outside_text(outside: &[(String, f64, f64)]) -> String {
+    outside
+        .iter()
+        .map(|(utc, sim, published)| format!("{utc} ({sim:.2} against {published:.2})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every seed held against the record as it is, point by point. The published
@@ -330,9 +344,7 @@ pub fn shift_text(t: &SeedTiming) -> String {
         if best.hours > 0.0 { "earlier" } else { "later" }
     );
     if !t.outside.is_empty() {
-        let list: Vec<String> =
-            t.outside.iter().map(|(utc, sim, published)| format!("{utc} ({sim:.2} against {published:.2})")).collect();
-        o += &format!("; still outside: {}", list.join(", "));
+        o += &format!("; still outside: {}", outside_text(&t.outside));
     }
     o
 }
