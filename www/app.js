@@ -29,6 +29,7 @@ const CHUNK_MS = 2.5;
 /** Parameters a preset change keeps: who is simulated, not the story. */
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 /** How much longer "+24 h" makes the run, in simulated hours. */
+/** What +24 h adds; closer than this to the longest run allowed, it adds what is left. */
 const MORE_HOURS = 24;
 
 const POLICY_TEXT = {
@@ -455,6 +456,11 @@ function mostHours() {
   return PARAMS.find((p) => p.key === 'hours').kind.max;
 }
 
+/** The hours the +24 h button adds to a run `endHours` long: 24, or what is left up to the longest run (0 there). */
+function moreHours(endHours) {
+  return Math.max(0, Math.min(MORE_HOURS, mostHours() - Math.round(endHours)));
+}
+
 /**
  * "+24 h": the run goes on where it is, 24 h longer. Nothing already run is
  * redone or changed; the link and the fingerprint become those of the
@@ -462,7 +468,10 @@ function mostHours() {
  */
 function more() {
   if (dead || !S.pg || S.building) return;
-  const hours = Math.round(sim((p) => p.endMs()) / HOUR) + MORE_HOURS;
+  const endHours = Math.round(sim((p) => p.endMs()) / HOUR);
+  const add = moreHours(endHours);
+  if (add === 0) return;
+  const hours = endHours + add;
   const wasDone = sim((p) => p.done());
   try {
     call(() => S.pg.extend(hours));
@@ -696,10 +705,10 @@ function renderStatus() {
   $('clock').textContent = clockText(unix);
   const events = sim((p) => p.events());
   let progress = `t = ${num2.format(now / HOUR)} h of ${num.format(end / HOUR)} h · ${num.format(events)} events`;
-  const longer = end / HOUR + MORE_HOURS <= mostHours();
+  const add = moreHours(end / HOUR);
   if (done) {
-    progress += longer
-      ? ` · run finished (+${MORE_HOURS} h to go on, Reset to run it again)`
+    progress += add > 0
+      ? ` · run finished (+${add} h to go on, Reset to run it again)`
       : ` · run finished (runs go up to ${num.format(mostHours())} h; Reset to run it again)`;
   }
   else if (S.playing && S.rate.shown > 0) progress += ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s`;
@@ -714,11 +723,27 @@ function renderStatus() {
   play.setAttribute('aria-pressed', S.playing ? 'true' : 'false');
   play.disabled = done;
   $('step').disabled = done;
-  $('more').disabled = !longer;
-  $('more').title = longer
-    ? `Make the run ${MORE_HOURS} simulated hours longer (${num.format(end / HOUR + MORE_HOURS)} h in all) and go on where it is; the link gets the new length`
-    : `The run is ${num.format(end / HOUR)} h long; runs go up to ${num.format(mostHours())} h`;
+  renderMore(end / HOUR, add);
   document.body.dataset.state = done ? 'done' : S.playing ? 'playing' : 'ready';
+}
+
+/**
+ * The +24 h button: its label says what it adds (less than 24 h only close
+ * to the longest run), and when it is off the reason is in visible text, not
+ * only in a tooltip a keyboard cannot reach.
+ */
+function renderMore(endHours, add) {
+  const button = $('more');
+  const label = `+${add > 0 ? add : MORE_HOURS} h`;
+  if (button.textContent !== label) button.textContent = label;
+  button.disabled = add === 0;
+  button.title = add > 0
+    ? `Make the run ${add} simulated hours longer (${num.format(endHours + add)} h in all) and go on where it is; the link gets the new length`
+    : `The run is ${num.format(endHours)} h long; runs go up to ${num.format(mostHours())} h`;
+  const hint = $('more-hint');
+  const why = add > 0 ? '' : `The run is ${num.format(endHours)} h long, the longest a run can be; it cannot be made longer.`;
+  if (hint.textContent !== why) hint.textContent = why;
+  hint.hidden = add > 0;
 }
 
 // ---------------------------------------------------------------- sharing

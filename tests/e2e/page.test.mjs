@@ -263,3 +263,20 @@ test('a historical run shows its difference from the published record at each po
   assertClean(page);
   await page.close();
 });
+
+test('+24 h on a run that ended before the last published point works the timing out again', async () => {
+  const page = await watchedPage(browser.context);
+  // 60 h passes two of the four published 2010 counts (42 h and 59.3 h).
+  await openPage(page, link('preset=skype-2010&peers=10000&hours=60'));
+  await runToEnd(page);
+  const counted = (text) => Number((text.match(/^All (\d) published points/) ?? text.match(/ of (\d) published points/) ?? [])[1]);
+  assert.equal(counted(await page.locator('#validation-timing').textContent()), 2);
+  await page.getByRole('button', { name: '+24 h' }).click();
+  await page.waitForFunction(() => /hours=84/.test(location.search));
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#validation-rows tr').length === 4);
+  const timing = await page.locator('#validation-timing').textContent();
+  assert.equal(counted(timing), 4, timing);
+  assertClean(page);
+  await page.close();
+});
