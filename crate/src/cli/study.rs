@@ -158,6 +158,7 @@ fn shape_of(after: &[(f64, f64)], recovered_h: Option<f64>) -> Shape {
 /// One seed's run of a historical preset.
 struct SeedRun {
     preset: Preset,
+    seed: u64,
     rows: Vec<Row>,
     series: Vec<(f64, f64)>,
     core: Vec<Core>,
@@ -435,15 +436,27 @@ pub fn validation_runs(
     sets: &[String],
     counter: Option<&Counter>,
 ) -> Result<Vec<Validation>> {
+    let runs = seed_runs(presets, peers, seeds, sets, counter)?;
+    Ok(validations_of(&runs, presets, peers, seeds))
+}
+
+/// One run of each preset for each seed, on all cores.
+fn seed_runs(
+    presets: &[Preset],
+    peers: u32,
+    seeds: &[u64],
+    sets: &[String],
+    counter: Option<&Counter>,
+) -> Result<Vec<SeedRun>> {
     let mut jobs = Vec::new();
     for &preset in presets {
         for &seed in seeds {
-            jobs.push((preset, validation_scenario(preset, peers, seed, sets)?));
+            jobs.push((preset, seed, validation_scenario(preset, peers, seed, sets)?));
         }
     }
-    let runs: Vec<SeedRun> = jobs
+    Ok(jobs
         .par_iter()
-        .map(|(preset, scenario)| {
+        .map(|(preset, seed, scenario)| {
             let mut sim = Simulation::new(scenario);
             sim.run();
             if let Some(c) = counter {
@@ -451,6 +464,7 @@ pub fn validation_runs(
             }
             SeedRun {
                 preset: *preset,
+                seed: *seed,
                 rows: validation::compare(&sim),
                 series: validation::shares(&sim),
                 core: core_series(&sim),
@@ -458,11 +472,22 @@ pub fn validation_runs(
                 shape: shape(&sim),
             }
         })
-        .collect();
-    Ok(presets
+        .collect())
+}
+
+/// Each preset's validation over `seeds`, from runs that hold at least those
+/// seeds (a run is looked up by preset and seed, so one set of runs can serve
+/// several selections of seeds).
+fn validations_of(runs: &[SeedRun], presets: &[Preset], peers: u32, seeds: &[u64]) -> Vec<Validation> {
+    presets
         .iter()
         .map(|&preset| {
-            let mine: Vec<&SeedRun> = runs.iter().filter(|r| r.preset == preset).collect();
+            let mine: Vec<&SeedRun> = seeds
+                .iter()
+                .map(|&seed| {
+                    runs.iter().find(|r| r.preset == preset && r.seed == seed).expect("a run for every preset and seed")
+                })
+                .collect();
             let mut rows = mine[0].rows.clone();
             let mut ranges = Vec::new();
             for (k, row) in rows.iter_mut().enumerate() {
@@ -483,7 +508,7 @@ pub fn validation_runs(
                 shapes: mine.iter().map(|r| r.shape.clone()).collect(),
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Calibration alternatives held against the 2007 record: one fitted value
@@ -1143,12 +1168,23 @@ pub fn report(args: &[String]) -> Result<()> {
 
     let started = std::time::Instant::now();
     let mut notes = Vec::new();
-    eprintln!("validation: skype-2007 and skype-2010 at {peers} peers");
-    let counter = Counter::new(2 * seeds.len(), "validation runs");
-    let validations = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &seeds, &[], Some(&counter))?;
-    eprintln!("the record as one draw: {} seeds of each at {peers} peers", draw_seeds.len());
-    let counter = Counter::new(2 * draw_seeds.len(), "runs, the record as one draw");
-    let draws = validation_runs(&[Preset::Skype2007, Preset::Skype2010], peers, &draw_seeds, &[], Some(&counter))?;
+    // The tables' seeds and the draws' seeds overlap (1-4 of 1-40 by
+    // default): each seed is run once and serves both.
+    let mut all_seeds = seeds.clone();
+    all_seeds.extend(draw_seeds.iter().filter(|s| !seeds.contains(s)));
+    let historical = [Preset::Skype2007, Preset::Skype2010];
+    eprintln!(
+        "validation: skype-2007 and skype-2010 at {peers} peers, {} seeds for the tables and {} as draws of the \
+         record ({} runs of each, as the two overlap)",
+        seeds.len(),
+        draw_seeds.len(),
+        all_seeds.len()
+    );
+    let counter = Counter::new(historical.len() * all_seeds.len(), "validation runs");
+    let runs = seed_runs(&historical, peers, &all_seeds, &[], Some(&counter))?;
+    let validations = validations_of(&runs, &historical, peers, &seeds);
+    let draws = validations_of(&runs, &historical, peers, &draw_seeds);
+    drop(runs);
     let counter = Counter::new(ALTERNATIVES_2007.len(), "calibration alternatives (skype-2007)");
     let preset_2007 = validations.iter().find(|v| v.preset == Preset::Skype2007).expect("validated above");
     let alternatives = alternative_runs(preset_2007, Some(&counter))?;
