@@ -94,7 +94,7 @@ pub fn lines(
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
-            .position(emptiest_corner(lines.iter().chain(markers), (x0, x1), y_max))
+            .position(emptiest_corner(lines.iter().chain(markers), marks, (x0, x1), y_max))
             .label_font(("sans-serif", 13))
             .draw()
             .map_err(draw_err)?;
@@ -104,19 +104,30 @@ pub fn lines(
 }
 
 /// The corner of the plot the fewest points fall in, for the legend (the
-/// lower left one when several are as empty).
+/// lower left one when several are as empty). A corner with the label of a
+/// vertical mark in it is taken only if every corner has one.
 fn emptiest_corner<'a>(
     series: impl Iterator<Item = &'a Series>,
+    marks: &[(f64, &str)],
     (x0, x1): (f64, f64),
     y_max: f64,
 ) -> SeriesLabelPosition {
     let mut counts = [0usize; 4];
     let span = (x1 - x0).max(f64::MIN_POSITIVE);
-    for &(x, y) in series.flat_map(|s| s.points.iter()) {
+    let corner = |x: f64, y: f64| {
         let (fx, fy) = ((x - x0) / span, y / y_max);
         // The legend box covers about the outer 45% across and 30% up or down.
-        if let (Some(side), Some(level)) = (outer(fx, 0.45), outer(fy, 0.3)) {
-            counts[side + 2 * level] += 1;
+        Some(outer(fx, 0.45)? + 2 * outer(fy, 0.3)?)
+    };
+    for &(x, y) in series.flat_map(|s| s.points.iter()) {
+        if let Some(k) = corner(x, y) {
+            counts[k] += 1;
+        }
+    }
+    // Mark labels are written near the top of their line.
+    for &(x, _) in marks {
+        if let Some(k) = corner(x, y_max * 0.97) {
+            counts[k] = usize::MAX;
         }
     }
     // Lower left, lower right, upper left, upper right.
@@ -318,4 +329,29 @@ pub fn write(dir: &Path, base: &str, svg: &str) -> Result<Option<String>> {
     let png_path = dir.join(format!("{base}.png"));
     std::fs::write(&png_path, png).map_err(|e| Failure::Run(format!("writing {}: {e}", png_path.display())))?;
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(points: &[(f64, f64)]) -> Series {
+        Series { name: String::new(), color: BLACK, points: points.to_vec() }
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_emptiest_corner_and_never_over_a_marks_label() {
+        // Data low on both sides and high on the right: the upper left is empty.
+        let data = series(&[(0.0, 0.1), (10.0, 0.1), (9.0, 1.0), (10.0, 1.0)]);
+        let pick = |marks: &[(f64, &str)]| emptiest_corner(std::iter::once(&data), marks, (0.0, 10.0), 1.0);
+        assert!(matches!(pick(&[]), SeriesLabelPosition::UpperLeft));
+        // A mark near the left edge writes its label in the upper left; the
+        // legend then takes the corner with the fewest points of the rest.
+        let data = series(&[(0.0, 0.1), (1.0, 0.1), (10.0, 0.1), (9.0, 0.1), (9.0, 1.0)]);
+        let pick = |marks: &[(f64, &str)]| emptiest_corner(std::iter::once(&data), marks, (0.0, 10.0), 1.0);
+        assert!(matches!(pick(&[]), SeriesLabelPosition::UpperLeft));
+        assert!(matches!(pick(&[(1.0, "trigger")]), SeriesLabelPosition::UpperRight));
+        // A mark in the middle covers no corner.
+        assert!(matches!(pick(&[(5.0, "middle")]), SeriesLabelPosition::UpperLeft));
+    }
 }

@@ -1271,7 +1271,8 @@ fn validation_figure(v: &Validation) -> Result<String> {
         title,
         "hours after the trigger",
         "online / normal",
-        1.25,
+        // Room above the runs (which end at 1.0, normal) for the legend.
+        1.5,
         &lines,
         &[published],
         &[(0.0, " trigger")],
