@@ -28,8 +28,7 @@ const MIN_SIM_MS = 4;
 const CHUNK_MS = 2.5;
 /** Parameters a preset change keeps: who is simulated, not the story. */
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
-/** How much longer "+24 h" makes the run, in simulated hours. */
-/** What +24 h adds; closer than this to the longest run allowed, it adds what is left. */
+/** Simulated hours "+24 h" adds; within a day of the longest run allowed it adds what is left. */
 const MORE_HOURS = 24;
 
 const POLICY_TEXT = {
@@ -462,7 +461,8 @@ function moreHours(endHours) {
 }
 
 /**
- * "+24 h": the run goes on where it is, 24 h longer. Nothing already run is
+ * "+24 h": the run goes on where it is, 24 h longer (or up to the longest
+ * run allowed, if that is nearer). Nothing already run is
  * redone or changed; the link and the fingerprint become those of the
  * longer run (the simulation guarantees the two are the same run).
  */
@@ -744,6 +744,9 @@ function renderMore(endHours, add) {
   const why = add > 0 ? '' : `The run is ${num.format(endHours)} h long, the longest a run can be; it cannot be made longer.`;
   if (hint.textContent !== why) hint.textContent = why;
   hint.hidden = add > 0;
+  // Described by the hint only when it says something; otherwise the title is the description.
+  if (add > 0) button.removeAttribute('aria-describedby');
+  else button.setAttribute('aria-describedby', 'more-hint');
 }
 
 // ---------------------------------------------------------------- sharing

@@ -106,6 +106,20 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 }
 
+/** What Chromium's accessibility tree gives a screen reader as the element's description. */
+export async function accessibleDescription(page, selector) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+    const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+    assert.ok(nodeId, `no element ${selector}`);
+    const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+    return nodes[0]?.description?.value ?? '';
+  } finally {
+    await cdp.detach();
+  }
+}
+
 /** Simulated hours so far, read from the progress line ("t = 12.34 h of 48 h"). */
 export async function simHours(page) {
   const text = await page.locator('#progress').textContent();

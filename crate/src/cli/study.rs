@@ -1175,7 +1175,7 @@ pub fn report(args: &[String]) -> Result<()> {
     let historical = [Preset::Skype2007, Preset::Skype2010];
     eprintln!(
         "validation: skype-2007 and skype-2010 at {peers} peers, {} seeds for the tables and {} as draws of the \
-         record ({} runs of each, as the two overlap)",
+         record ({} runs of each)",
         seeds.len(),
         draw_seeds.len(),
         all_seeds.len()
