@@ -365,8 +365,40 @@ fn ablate_prints_one_row_per_mechanism() {
         assert!(row.contains(" yes ") || row.contains(" no "), "{row}");
     }
     assert!(text.lines().any(|l| l.starts_with("nothing (the preset)")));
+    assert!(!text.contains("note:"), "{text}");
     refused(&["ablate", "--preset", "calm-day"], &["calm-day", "skype-2007"]);
     refused(&["ablate"], &["--preset"]);
+}
+
+#[test]
+fn ablate_set_changes_the_base_and_says_where_a_row_overrides_it() {
+    let row = |text: &str, name: &str| -> String {
+        text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row {name}: {text}")).to_string()
+    };
+    let base = ["ablate", "--preset", "skype-2007", "--peers", "3000"];
+    let o = patchstorm(&base);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(row(&stdout(&o), "nothing (the preset)").contains(" yes "), "the preset has its outage");
+    // Without the wave, the base itself has no outage; the change is named.
+    let mut args = base.to_vec();
+    args.extend(["--set", "wave=false", "--set", "sn_refusal_cost=0.5"]);
+    let o = patchstorm(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("ablation of skype-2007 (3000 peers, seed 1, changed: wave=false sn_refusal_cost=0.5)"),
+        "{text}"
+    );
+    assert!(row(&text, "nothing (the preset)").contains(" no "), "{text}");
+    // A row that switches off a mechanism by the same parameter wins, and says so.
+    assert!(
+        text.lines().any(|l| l
+            == "note: the row \"refusals that load a supernode like an attempt\" sets sn_refusal_cost=0.07, over --set sn_refusal_cost=0.5"),
+        "{text}"
+    );
+    assert_eq!(text.lines().filter(|l| l.starts_with("note:")).count(), 1, "{text}");
+    refused(&["ablate", "--preset", "skype-2007", "--set", "seed=3"], &["seed=3", "--seed"]);
+    refused(&["ablate", "--preset", "skype-2007", "--set", "sn_refusal_cost=7"], &["sn_refusal_cost=7", "0 to 1"]);
 }
 
 #[test]

@@ -26,7 +26,7 @@ usage:
   patchstorm bench [--peers N,N,...] [--hours H] [--preset NAME]
   patchstorm validate [--preset skype-2007|skype-2010] [--peers N] [--seed S | --seeds N]
                       [--set KEY=VALUE]...
-  patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S]
+  patchstorm ablate --preset skype-2007|skype-2010 [--peers N] [--seed S] [--set KEY=VALUE]...
   patchstorm phase [--policy NAME|all] [--peers N] [--seed S | --seeds N] [--rates R,R,...]
                    [--capacities C,C,...]
   patchstorm report [--out DIR] [--peers N] [--seeds N] [--phase-peers N] [--phase-seeds N]
@@ -38,7 +38,8 @@ params    lists every scenario parameter: key, unit, default, allowed range
 bench     times skype-2007 over 48 simulated hours at 100 k, 1 M and 10 M peers
 validate  holds skype-2007 and skype-2010 against Skype's published online counts; each run goes on
           48 h longer than the preset's, to show whether it holds (--set hours=H sets the length)
-ablate    switches off one mechanism at a time and reports depth and duration
+ablate    switches off one mechanism at a time and reports depth and duration (--set changes the
+          preset first; a row that switches off a mechanism by a parameter you set wins, and says so)
 phase     maps where the 2007 wave heals quickly, slowly or not at all, per policy
 report    runs validate (also with the 2007 calibration alternatives and again at --scale-peers,
           default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures;

@@ -45,13 +45,6 @@ impl Counter {
     }
 }
 
-fn run(query: &str) -> Simulation {
-    let scenario = Scenario::from_query(query).expect("queries built here are valid");
-    let mut sim = Simulation::new(&scenario);
-    sim.run();
-    sim
-}
-
 fn parse_list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>> {
     v.split(',')
         .map(|x| x.trim().parse::<T>())
@@ -404,20 +397,28 @@ fn core_series(sim: &Simulation) -> Vec<Core> {
 /// behind it to show that it holds.
 pub const VALIDATION_EXTRA_HOURS: i64 = 48;
 
+/// The key of a `--set KEY=VALUE` (all of it when there is no `=`; the
+/// scenario refuses that later with its own message).
+fn set_key(set: &str) -> &str {
+    set.split_once('=').map_or(set, |(k, _)| k).trim()
+}
+
+/// A study's `--set` may change any parameter but the ones its own flags give.
+fn check_study_sets(sets: &[String]) -> Result<()> {
+    match sets.iter().find(|set| matches!(set_key(set), "preset" | "peers" | "seed")) {
+        Some(set) => Err(input(format!(
+            "--set {set} is not allowed here: the preset, the size and the seeds are --preset, --peers and --seed(s)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The scenario of one validation run: the preset with `sets` applied (as
 /// `run --set` does), at the given size and seed; refused with the
 /// parameter's message when a change is out of range or conflicts.
 fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
-    let mut hours_given = false;
-    for set in sets {
-        let key = set.split_once('=').map_or(set.as_str(), |(k, _)| k).trim();
-        if matches!(key, "preset" | "peers" | "seed") {
-            return Err(input(format!(
-                "--set {set} is not allowed here: the preset, the size and the seeds are --preset, --peers and --seed(s)"
-            )));
-        }
-        hours_given |= key == "hours";
-    }
+    check_study_sets(sets)?;
+    let hours_given = sets.iter().any(|set| set_key(set) == "hours");
     let mut all: Vec<String> = sets.to_vec();
     // Only the presets with a published record; calm-day keeps its one day.
     if !hours_given && patchstorm::reference::dataset_for(preset).is_some() {
@@ -794,24 +795,56 @@ pub struct Ablation {
     pub rows: Vec<(Option<Mechanism>, Outcome)>,
 }
 
-pub fn ablation_runs(preset: Preset, peers: u32, seed: u64, counter: Option<&Counter>) -> Ablation {
+/// The preset (with `sets` applied, as `run --set` does) and then each
+/// mechanism switched off in turn. A mechanism's off switch is applied after
+/// `sets`, so it wins where both change the same parameter.
+pub fn ablation_runs(
+    preset: Preset,
+    peers: u32,
+    seed: u64,
+    sets: &[String],
+    counter: Option<&Counter>,
+) -> Result<Ablation> {
+    check_study_sets(sets)?;
     let mut variants: Vec<Option<Mechanism>> = vec![None];
     variants.extend(ablation::mechanisms(preset).iter().copied().map(Some));
-    let rows = variants
+    let mut jobs = Vec::new();
+    for m in variants {
+        let mut all: Vec<String> = sets.to_vec();
+        if let Some(m) = m {
+            all.extend(m.off.split('&').map(str::to_string));
+        }
+        all.push(format!("peers={peers}"));
+        all.push(format!("seed={seed}"));
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        jobs.push((m, build_scenario(Some(preset.key()), None, &refs, None)?));
+    }
+    let rows = jobs
         .par_iter()
-        .map(|m| {
-            let mut q = format!("preset={}&peers={peers}&seed={seed}", preset.key());
-            if let Some(m) = m {
-                q = format!("{q}&{}", m.off);
-            }
-            let outcome = ablation::outcome(&run(&q));
+        .map(|(m, scenario)| {
+            let mut sim = Simulation::new(scenario);
+            sim.run();
             if let Some(c) = counter {
                 c.tick();
             }
-            (*m, outcome)
+            (*m, ablation::outcome(&sim))
         })
         .collect();
-    Ablation { preset, rows }
+    Ok(Ablation { preset, rows })
+}
+
+/// Where a mechanism's off switch overrides a parameter the user changed to
+/// another value: one line per such pair, for below the table.
+fn overridden_sets(preset: Preset, sets: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in ablation::mechanisms(preset) {
+        for off in m.off.split('&') {
+            if let Some(set) = sets.iter().find(|set| set_key(set) == set_key(off) && set.trim() != off) {
+                out.push(format!("the row \"{}\" sets {off}, over --set {set}", m.name));
+            }
+        }
+    }
+    out
 }
 
 fn ablation_table(a: &Ablation, markdown: bool) -> String {
@@ -840,22 +873,30 @@ fn ablation_table(a: &Ablation, markdown: bool) -> String {
 
 pub fn ablate(args: &[String]) -> Result<()> {
     let (mut preset, mut peers, mut seed) = (None, 100_000u32, 1u64);
+    let mut sets: Vec<String> = Vec::new();
     let mut flags = Flags::new(args);
     while let Some(flag) = flags.next()? {
         match flag {
             "--preset" => preset = Some(historical_preset(flags.value(flag)?)?),
             "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
             "--seed" => seed = check_seed(flags.value(flag)?)?,
+            "--set" => sets.push(flags.value(flag)?.to_string()),
             other => return Err(input(format!("unknown option {other:?} for ablate"))),
         }
     }
     let preset = preset.ok_or_else(|| input("ablate needs --preset skype-2007 or --preset skype-2010"))?;
     let counter = Counter::new(ablation::mechanisms(preset).len() + 1, "ablation runs");
-    let a = ablation_runs(preset, peers, seed, Some(&counter));
-    let mut out =
-        format!("ablation of {} ({peers} peers, seed {seed}): one mechanism switched off at a time\n", preset.key());
+    let a = ablation_runs(preset, peers, seed, &sets, Some(&counter))?;
+    let changed = if sets.is_empty() { String::new() } else { format!(", changed: {}", sets.join(" ")) };
+    let mut out = format!(
+        "ablation of {} ({peers} peers, seed {seed}{changed}): one mechanism switched off at a time\n",
+        preset.key()
+    );
     out += &ablation_table(&a, false);
     out += "\noutage: online below half of normal for an hour or more after the trigger\n";
+    for line in overridden_sets(preset, &sets) {
+        let _ = writeln!(out, "note: {line}");
+    }
     emit(out.as_bytes())
 }
 
@@ -1193,7 +1234,8 @@ pub fn report(args: &[String]) -> Result<()> {
     let presets = [Preset::Skype2007, Preset::Skype2010];
     let total: usize = presets.iter().map(|p| ablation::mechanisms(*p).len() + 1).sum();
     let counter = Counter::new(total, "ablation runs");
-    let ablations: Vec<Ablation> = presets.iter().map(|&p| ablation_runs(p, peers, 1, Some(&counter))).collect();
+    let ablations: Vec<Ablation> =
+        presets.iter().map(|&p| ablation_runs(p, peers, 1, &[], Some(&counter))).collect::<Result<_>>()?;
     let maps = phase_runs(&POLICY_KEYS, &PHASE_RATES, &PHASE_CAPACITIES, phase_peers, &phase_seeds);
 
     for v in &validations {
