@@ -375,28 +375,61 @@ fn ablate_set_changes_the_base_and_says_where_a_row_overrides_it() {
     let row = |text: &str, name: &str| -> String {
         text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no row {name}: {text}")).to_string()
     };
-    let base = ["ablate", "--preset", "skype-2007", "--peers", "3000"];
-    let o = patchstorm(&base);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(row(&stdout(&o), "nothing (the preset)").contains(" yes "), "the preset has its outage");
-    // Without the wave, the base itself has no outage; the change is named.
-    let mut args = base.to_vec();
-    args.extend(["--set", "wave=false", "--set", "sn_refusal_cost=0.5"]);
-    let o = patchstorm(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = stdout(&o);
+    let ablate = |sets: &[&str]| -> String {
+        let mut args = vec!["ablate", "--preset", "skype-2007", "--peers", "3000"];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        let o = patchstorm(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let notes = |text: &str| -> Vec<String> {
+        text.lines().filter_map(|l| l.strip_prefix("note: ")).map(str::to_string).collect()
+    };
+    let preset = ablate(&[]);
+    assert!(row(&preset, "nothing (the preset)").contains(" yes "), "the preset has its outage");
+    // Without the wave, the base itself has no outage; the change is named,
+    // and the row that switches the wave off only repeats the first row.
+    let text = ablate(&["wave=false", "sn_refusal_cost=0.5"]);
     assert!(
         text.starts_with("ablation of skype-2007 (3000 peers, seed 1, changed: wave=false sn_refusal_cost=0.5)"),
         "{text}"
     );
-    assert!(row(&text, "nothing (the preset)").contains(" no "), "{text}");
-    // A row that switches off a mechanism by the same parameter wins, and says so.
-    assert!(
-        text.lines().any(|l| l
-            == "note: the row \"refusals that load a supernode like an attempt\" sets sn_refusal_cost=0.07, over --set sn_refusal_cost=0.5"),
+    assert!(row(&text, "nothing (the changed preset)").contains(" no "), "{text}");
+    assert_eq!(
+        notes(&text),
+        [
+            "the row \"the restart wave\" (wave=false) is already off in the changed preset: it repeats the first row",
+            "the row \"refusals that load a supernode like an attempt\" sets sn_refusal_cost=0.07, over \
+             sn_refusal_cost=0.5 of the changed preset",
+        ],
         "{text}"
     );
-    assert_eq!(text.lines().filter(|l| l.starts_with("note:")).count(), 1, "{text}");
+    // A row's off switch wins over the change: with slow login servers, the
+    // row that opens them is the same as on the preset, while the base is not.
+    let slow = ablate(&["login_capacity=10"]);
+    assert_eq!(row(&slow, "the login bottleneck"), row(&preset, "the login bottleneck"));
+    assert_ne!(
+        row(&slow, "nothing (the changed preset)").replace("the changed preset", "the preset"),
+        row(&preset, "nothing (the preset)")
+    );
+    // Overrides that come through a policy are noted too; a row that cannot
+    // be built on the changed preset is left out and says why.
+    let policy = ablate(&["policy=self-protect-2010"]);
+    assert!(
+        notes(&policy).iter().any(|n| n.contains("sets sn_overload=admission, over sn_overload=shutdown")),
+        "{policy}"
+    );
+    let small_cache = ablate(&["cache_size=1"]);
+    assert!(!small_cache.lines().any(|l| l.starts_with("load-blind supernode choice")), "{small_cache}");
+    assert!(
+        notes(&small_cache)
+            .iter()
+            .any(|n| n.starts_with("the row \"load-blind supernode choice\" (sn_choice=two-choices) is left out")
+                && n.contains("allowed 2 to 200")),
+        "{small_cache}"
+    );
     refused(&["ablate", "--preset", "skype-2007", "--set", "seed=3"], &["seed=3", "--seed"]);
     refused(&["ablate", "--preset", "skype-2007", "--set", "sn_refusal_cost=7"], &["sn_refusal_cost=7", "0 to 1"]);
 }

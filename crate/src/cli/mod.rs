@@ -39,7 +39,8 @@ bench     times skype-2007 over 48 simulated hours at 100 k, 1 M and 10 M peers
 validate  holds skype-2007 and skype-2010 against Skype's published online counts; each run goes on
           48 h longer than the preset's, to show whether it holds (--set hours=H sets the length)
 ablate    switches off one mechanism at a time and reports depth and duration (--set changes the
-          preset first; a row that switches off a mechanism by a parameter you set wins, and says so)
+          preset first; notes under the table say where a row's off switch overrides a changed value,
+          which rows are already off, and which cannot be built on the changed preset)
 phase     maps where the 2007 wave heals quickly, slowly or not at all, per policy
 report    runs validate (also with the 2007 calibration alternatives and again at --scale-peers,
           default 1000000, more than --peers), ablate and phase, and writes VALIDATION.md with its figures;

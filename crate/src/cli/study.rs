@@ -791,13 +791,21 @@ pub fn shape_text(sh: &Shape) -> String {
 
 pub struct Ablation {
     pub preset: Preset,
-    /// `None` for the preset as it is.
+    /// `None` for the preset as it is (with the user's changes, if any).
     pub rows: Vec<(Option<Mechanism>, Outcome)>,
+    /// The preset was changed with `--set`.
+    pub changed: bool,
+    /// What a reader of a changed preset's table needs to know about its
+    /// rows: a row left out, a row that repeats the first one, a value a row
+    /// put over the changed preset's. Empty for the preset itself.
+    pub notes: Vec<String>,
 }
 
 /// The preset (with `sets` applied, as `run --set` does) and then each
 /// mechanism switched off in turn. A mechanism's off switch is applied after
-/// `sets`, so it wins where both change the same parameter.
+/// `sets`, so it wins where both change the same parameter; the notes say
+/// where that happened, which rows repeat the first one (the mechanism is
+/// already off in the changed preset) and which could not be built.
 pub fn ablation_runs(
     preset: Preset,
     peers: u32,
@@ -806,18 +814,46 @@ pub fn ablation_runs(
     counter: Option<&Counter>,
 ) -> Result<Ablation> {
     check_study_sets(sets)?;
-    let mut variants: Vec<Option<Mechanism>> = vec![None];
-    variants.extend(ablation::mechanisms(preset).iter().copied().map(Some));
-    let mut jobs = Vec::new();
-    for m in variants {
-        let mut all: Vec<String> = sets.to_vec();
-        if let Some(m) = m {
-            all.extend(m.off.split('&').map(str::to_string));
+    let build = |extra: &[&str], with_sets: bool| {
+        let mut all: Vec<&str> = if with_sets { sets.iter().map(String::as_str).collect() } else { Vec::new() };
+        all.extend_from_slice(extra);
+        let size = [format!("peers={peers}"), format!("seed={seed}")];
+        all.extend(size.iter().map(String::as_str));
+        build_scenario(Some(preset.key()), None, &all, None)
+    };
+    let base = build(&[], true)?;
+    let plain = build(&[], false)?;
+    let mut notes = Vec::new();
+    let mut jobs = vec![(None, base.clone())];
+    for &m in ablation::mechanisms(preset) {
+        let off: Vec<&str> = m.off.split('&').collect();
+        let scenario = match build(&off, true) {
+            Ok(s) => s,
+            Err(Failure::Input(e) | Failure::Run(e)) => {
+                notes.push(format!("the row \"{}\" ({}) is left out: on the changed preset, {e}", m.name, m.off));
+                continue;
+            }
+        };
+        if scenario == base {
+            notes.push(format!(
+                "the row \"{}\" ({}) is already off in the changed preset: it repeats the first row",
+                m.name, m.off
+            ));
+        } else {
+            for key in off.iter().filter_map(|kv| kv.split_once('=').map(|(k, _)| k)) {
+                let (was, now, preset_value) =
+                    (base.value_by_key(key), scenario.value_by_key(key), plain.value_by_key(key));
+                if was != now && was != preset_value {
+                    notes.push(format!(
+                        "the row \"{}\" sets {key}={}, over {key}={} of the changed preset",
+                        m.name,
+                        value_text(key, now),
+                        value_text(key, was)
+                    ));
+                }
+            }
         }
-        all.push(format!("peers={peers}"));
-        all.push(format!("seed={seed}"));
-        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-        jobs.push((m, build_scenario(Some(preset.key()), None, &refs, None)?));
+        jobs.push((Some(m), scenario));
     }
     let rows = jobs
         .par_iter()
@@ -830,21 +866,15 @@ pub fn ablation_runs(
             (*m, ablation::outcome(&sim))
         })
         .collect();
-    Ok(Ablation { preset, rows })
+    Ok(Ablation { preset, rows, changed: !sets.is_empty(), notes })
 }
 
-/// Where a mechanism's off switch overrides a parameter the user changed to
-/// another value: one line per such pair, for below the table.
-fn overridden_sets(preset: Preset, sets: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    for m in ablation::mechanisms(preset) {
-        for off in m.off.split('&') {
-            if let Some(set) = sets.iter().find(|set| set_key(set) == set_key(off) && set.trim() != off) {
-                out.push(format!("the row \"{}\" sets {off}, over --set {set}", m.name));
-            }
-        }
+/// A parameter's value as a link writes it.
+fn value_text(key: &str, value: Option<patchstorm::scenario::Value>) -> String {
+    match (patchstorm::scenario::params::find(key), value) {
+        (Some(i), Some(v)) => patchstorm::scenario::params::format_value(&patchstorm::scenario::PARAMS[i].kind, v),
+        _ => "?".into(),
     }
-    out
 }
 
 fn ablation_table(a: &Ablation, markdown: bool) -> String {
@@ -859,7 +889,8 @@ fn ablation_table(a: &Ablation, markdown: bool) -> String {
         );
     }
     for (m, o) in &a.rows {
-        let name = m.map_or("nothing (the preset)".to_string(), |m| m.name.to_string());
+        let first = if a.changed { "nothing (the changed preset)" } else { "nothing (the preset)" };
+        let name = m.map_or(first.to_string(), |m| m.name.to_string());
         let healed = o.healed_after.map_or("never".to_string(), |h| format!("{h:.1}"));
         let outage = if o.outage { "yes" } else { "no" };
         if markdown {
@@ -894,7 +925,7 @@ pub fn ablate(args: &[String]) -> Result<()> {
     );
     out += &ablation_table(&a, false);
     out += "\noutage: online below half of normal for an hour or more after the trigger\n";
-    for line in overridden_sets(preset, &sets) {
+    for line in &a.notes {
         let _ = writeln!(out, "note: {line}");
     }
     emit(out.as_bytes())
