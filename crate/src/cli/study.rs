@@ -824,7 +824,9 @@ pub fn ablation_runs(
     let base = build(&[], true)?;
     let plain = build(&[], false)?;
     let mut notes = Vec::new();
-    let mut jobs = vec![(None, base.clone())];
+    // A row whose scenario is the base's (`None` here) takes the base's
+    // outcome instead of running the same scenario again.
+    let mut jobs: Vec<(Option<Mechanism>, Option<Scenario>)> = vec![(None, Some(base.clone()))];
     for &m in ablation::mechanisms(preset) {
         let off: Vec<&str> = m.off.split('&').collect();
         let scenario = match build(&off, true) {
@@ -839,42 +841,43 @@ pub fn ablation_runs(
                 "the row \"{}\" ({}) is already off in the changed preset: it repeats the first row",
                 m.name, m.off
             ));
-        } else {
-            for key in off.iter().filter_map(|kv| kv.split_once('=').map(|(k, _)| k)) {
-                let (was, now, preset_value) =
-                    (base.value_by_key(key), scenario.value_by_key(key), plain.value_by_key(key));
-                if was != now && was != preset_value {
-                    notes.push(format!(
-                        "the row \"{}\" sets {key}={}, over {key}={} of the changed preset",
-                        m.name,
-                        value_text(key, now),
-                        value_text(key, was)
-                    ));
-                }
+            jobs.push((Some(m), None));
+            continue;
+        }
+        for key in off.iter().filter_map(|kv| kv.split_once('=').map(|(k, _)| k)) {
+            let was = base.value_by_key(key);
+            if was != scenario.value_by_key(key) && was != plain.value_by_key(key) {
+                let text = |s: &Scenario| s.text_by_key(key).unwrap_or_default();
+                notes.push(format!(
+                    "the row \"{}\" sets {key}={}, over {key}={} of the changed preset",
+                    m.name,
+                    text(&scenario),
+                    text(&base)
+                ));
             }
         }
-        jobs.push((Some(m), scenario));
+        jobs.push((Some(m), Some(scenario)));
     }
-    let rows = jobs
+    let outcomes: Vec<Option<Outcome>> = jobs
         .par_iter()
-        .map(|(m, scenario)| {
+        .map(|(_, scenario)| {
+            let scenario = scenario.as_ref()?;
             let mut sim = Simulation::new(scenario);
             sim.run();
             if let Some(c) = counter {
                 c.tick();
             }
-            (*m, ablation::outcome(&sim))
+            Some(ablation::outcome(&sim))
         })
         .collect();
-    Ok(Ablation { preset, rows, changed: !sets.is_empty(), notes })
-}
-
-/// A parameter's value as a link writes it.
-fn value_text(key: &str, value: Option<patchstorm::scenario::Value>) -> String {
-    match (patchstorm::scenario::params::find(key), value) {
-        (Some(i), Some(v)) => patchstorm::scenario::params::format_value(&patchstorm::scenario::PARAMS[i].kind, v),
-        _ => "?".into(),
+    let base_outcome = outcomes[0].expect("the base row runs");
+    if let Some(c) = counter {
+        for _ in outcomes.iter().filter(|o| o.is_none()) {
+            c.tick();
+        }
     }
+    let rows = jobs.iter().zip(outcomes).map(|((m, _), o)| (*m, o.unwrap_or(base_outcome))).collect();
+    Ok(Ablation { preset, rows, changed: !sets.is_empty(), notes })
 }
 
 fn ablation_table(a: &Ablation, markdown: bool) -> String {
@@ -888,8 +891,8 @@ fn ablation_table(a: &Ablation, markdown: bool) -> String {
             "switched off", "outage", "depth", "hours down", "healed after h"
         );
     }
+    let first = if a.changed { "nothing (the changed preset)" } else { "nothing (the preset)" };
     for (m, o) in &a.rows {
-        let first = if a.changed { "nothing (the changed preset)" } else { "nothing (the preset)" };
         let name = m.map_or(first.to_string(), |m| m.name.to_string());
         let healed = o.healed_after.map_or("never".to_string(), |h| format!("{h:.1}"));
         let outage = if o.outage { "yes" } else { "no" };

@@ -292,6 +292,11 @@ impl Scenario {
         params::format_value(&params::param(p).kind, self.get(p))
     }
 
+    /// [`Self::value_text`] of the parameter named `key`; `None` for an unknown key.
+    pub fn text_by_key(&self, key: &str) -> Option<String> {
+        params::find(key).map(|i| params::format_value(&PARAMS[i].kind, self.values[i]))
+    }
+
     /// Sets one parameter from text. Setting `policy` resets the policy knobs
     /// to that policy's values. Cross-parameter checks wait for [`Self::validate`].
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
