@@ -39,7 +39,7 @@ fn json_summary_has_exactly_the_documented_fields() {
     got.sort_unstable();
     expected.sort_unstable();
     assert_eq!(got, expected);
-    assert_eq!(v["scenario"], "v=1&preset=skype-2007&peers=2000&hours=20");
+    assert_eq!(v["scenario"], "v=2&preset=skype-2007&peers=2000&hours=20");
     assert_eq!(v["digest"].as_str().unwrap().len(), 16);
     assert!(v["digest"].as_str().unwrap().chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(v["peers"], 2000);
@@ -58,6 +58,32 @@ fn the_same_run_twice_prints_the_same_digest() {
     let b = digest(&["run", "--preset", "skype-2007", "--set", "peers=2000", "--hours", "20"]);
     assert_eq!(a, b, "the same scenario, given two ways");
     assert_ne!(a, digest(&["run", "--scenario", SMALL, "--set", "seed=2"]));
+}
+
+/// Links of format 1 were made before the 2007 world was recalibrated (link
+/// format 2). The digests below are the ones the last build of format 1
+/// (commit 6c5e4f0) printed for these links; a `v=1` link must still replay
+/// that run. If a change to the simulation itself moves them, old links no
+/// longer replay what they showed, and the change needs a new link format.
+#[test]
+fn a_format_1_link_replays_the_run_it_was_made_with() {
+    for (query, digest) in [
+        ("v=1&preset=skype-2007&peers=3000&hours=40", "21442c0c2cfa5938"),
+        ("v=1&preset=skype-2007&policy=resilient&peers=3000&hours=40", "8bbbef79897d8ced"),
+        ("v=1&preset=resilient-2007&policy=legacy-2007&peers=3000&hours=40", "21442c0c2cfa5938"),
+        ("v=1&preset=calm-day&peers=3000&hours=20", "c134ff710fc47c10"),
+        ("v=1&preset=skype-2010&peers=3000&hours=60", "771612b8a6869b79"),
+        ("v=1&preset=skype-2010&policy=legacy-2007&peers=3000&hours=60", "90789f3d2835b60c"),
+    ] {
+        let o = patchstorm(&["run", "--scenario", query]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["digest"], digest, "{query}");
+        assert!(v["scenario"].as_str().unwrap().starts_with("v=2&"), "{query} is written in this build's format");
+    }
+    // The same link in this build's format is the recalibrated run.
+    let o = patchstorm(&["run", "--scenario", "v=2&preset=skype-2007&peers=3000&hours=40"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_ne!(v["digest"], "21442c0c2cfa5938");
 }
 
 /// The tool's allocator asks Linux for huge pages on allocations of 8 MiB or
