@@ -14,6 +14,9 @@ pub const CASES: &[&str] = &[
     "preset=skype-2010&peers=5000&hours=48",
     "preset=resilient-2007&peers=3000&hours=36&seed=9",
     "preset=calm-day&peers=2000&hours=12",
+    // A link of format 1 replays the run it was made with: this digest is
+    // the one the first case had before format 2 recalibrated 2007.
+    "v=1&preset=skype-2007&peers=5000&hours=40",
 ];
 
 fn digest_of(query: &str) -> String {
