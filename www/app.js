@@ -149,6 +149,46 @@ function banner(kind, id, body, action, dismissable = true) {
   return div;
 }
 
+/**
+ * A link of format 1 (`v=1`) was made before the 2007 world was recalibrated.
+ * The core reads it with the values it was made with (`V1_WORLD` in
+ * scenario/mod.rs), which the canonical link now names; say so, so that a
+ * reader does not take them for changes someone made on purpose.
+ */
+function formatOneNote(asked) {
+  const given = new URLSearchParams(asked);
+  if (given.get('v') !== '1') return;
+  const now = new URLSearchParams(S.query);
+  const kept = [...now.keys()].filter((k) => k !== 'v' && !given.has(k));
+  if (!kept.length) return;
+  const body = document.createElement('div');
+  body.className = 'banner-body';
+  const p1 = document.createElement('p');
+  p1.innerHTML = '<strong>This link was made before the 2007 model was recalibrated</strong> (link format 1). ';
+  p1.append('It replays the run it showed then, with the values of that time: ');
+  kept.forEach((k, i) => {
+    const code = document.createElement('code');
+    code.textContent = `${k}=${now.get(k)}`;
+    p1.append(i ? ', ' : '', code);
+  });
+  p1.append('.');
+  const p2 = document.createElement('p');
+  p2.textContent = 'The address bar holds the same run in the current link format.';
+  body.append(p1, p2);
+  const action = document.createElement('button');
+  action.type = 'button';
+  action.textContent = 'Open it recalibrated';
+  action.title = 'The same link read in the current format: without the values of that time';
+  action.addEventListener('click', async () => {
+    if (dead) return;
+    given.delete('v');
+    const error = await open(given.toString());
+    if (error) refused(error);
+    else clearBanner('format');
+  });
+  banner('warn', 'format', body, action);
+}
+
 function clearBanner(id) {
   document.querySelector(`.banner[data-id="${id}"]`)?.remove();
 }
@@ -263,8 +303,9 @@ async function open(query) {
 /** The query after setting one control, before validation. */
 function queryWith(key, text) {
   if (key === 'preset') {
-    const next = new URLSearchParams({ v: '1', preset: text });
+    // The current link's format: this build's, as the core writes it.
     const now = new URLSearchParams(S.query);
+    const next = new URLSearchParams({ v: now.get('v'), preset: text });
     for (const k of KEPT_ACROSS_PRESETS) if (now.has(k)) next.set(k, now.get(k));
     return next.toString();
   }
@@ -865,6 +906,8 @@ async function start() {
       body.append(p3);
     }
     banner('warn', 'link', body);
+  } else {
+    formatOneNote(asked);
   }
   document.body.dataset.ready = 'true';
   requestAnimationFrame(frame);

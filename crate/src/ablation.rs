@@ -28,7 +28,7 @@ pub const SKYPE_2007: &[Mechanism] = &[
     m("wave", "the restart wave", "wave=false", "no Patch Tuesday restarts"),
     m("bunching", "time-zone bunching of the restarts", "bunching=false", "restarts spread evenly over the same hours"),
     m("sn_reboot", "supernodes rebooting with their hosts", "wave_hits_sn=false", "supernode hosts skip the wave"),
-    m("login", "the login bottleneck", "login_capacity=100000", "login servers 1600 times larger"),
+    m("login", "the login bottleneck", "login_capacity=100000", "login servers about 940 times larger"),
     m(
         "fast_retry",
         "fast retries",
@@ -54,12 +54,6 @@ pub const SKYPE_2007: &[Mechanism] = &[
         "allocation blind to overload",
         "promote_counts=answering",
         "overloaded supernodes count for what they answer",
-    ),
-    m(
-        "costly_refusals",
-        "refusals that load a supernode like an attempt",
-        "sn_refusal_cost=0.07",
-        "a refusal by a supernode that is not overloaded costs 0.07 of an attempt",
     ),
     m(
         "stale_cache",

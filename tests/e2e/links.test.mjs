@@ -123,12 +123,39 @@ test('changing the preset and the policy rebuilds and keeps peers and seed', asy
   await page.getByLabel('Preset').selectOption('skype-2010');
   await page.waitForFunction(() => /preset=skype-2010/.test(location.search));
   const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('v'), '2', "the new preset's link is of this build's format");
   assert.equal(q.get('peers'), '20000');
   assert.equal(q.get('seed'), '3');
   assert.equal(q.get('policy'), null, "the preset's own policy applies");
   assert.equal(await page.getByLabel('Allocation policy').inputValue(), 'self-protect-2010');
   assert.match(await page.locator('#clock').textContent(), /2010/);
   await screenshot(page, '13-preset-changed');
+  assertClean(page);
+  await page.close();
+});
+
+test('a link of format 1 replays the run it was made with, says so, and opens recalibrated on request', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('v=1&preset=skype-2007&peers=3000&hours=40'));
+  const note = page.locator('.banner[data-id="format"]');
+  await note.waitFor();
+  const text = await note.textContent();
+  for (const kept of ['sn_attempt_capacity=3', 'sn_refusal_cost=1', 'attach_timeout_s=10', 'login_capacity=60', 'promote_rate=0.25']) {
+    assert.ok(text.includes(kept), `the note names ${kept}: ${text}`);
+  }
+  const q = new URL(page.url()).searchParams;
+  assert.equal(q.get('v'), '2');
+  assert.equal(q.get('sn_attempt_capacity'), '3', 'the address holds the values of that time');
+  await screenshot(page, '15-format-1-link');
+  await runToEnd(page);
+  // The digest the last build of format 1 gave this link (tests/cli.rs pins it natively).
+  assert.equal(await fingerprint(page), '21442c0c2cfa5938');
+
+  await note.getByRole('button', { name: 'Open it recalibrated' }).click();
+  await page.waitForFunction(() => location.search === '?v=2&preset=skype-2007&peers=3000&hours=40');
+  assert.equal(await note.count(), 0, 'the note goes with the old values');
+  await runToEnd(page);
+  assert.notEqual(await fingerprint(page), '21442c0c2cfa5938');
   assertClean(page);
   await page.close();
 });

@@ -56,8 +56,9 @@ pub const PRESETS: &[PresetInfo] = &[
                 flood the login servers and the few supernodes left; the legacy allocation policy promotes \
                 replacements only after a day of uptime and at the slow pace of normal churn, and clients \
                 retry fast and blind to load, so overloaded supernodes shed clients that load the others. The \
-                network collapses within hours; it climbs back and relapses more than once, and holds only \
-                about two and a half days after the collapse.",
+                network collapses within hours and limps along at a fraction of normal through the next day; \
+                it climbs back late on Aug 17 (UTC), about a day and a half after the collapse, once the \
+                slowly rebuilt core can hold everyone who needs it.",
     },
     PresetInfo {
         preset: Preset::Skype2010,
