@@ -80,6 +80,21 @@ fn a_format_1_link_replays_the_run_it_was_made_with() {
         assert_eq!(v["digest"], digest, "{query}");
         assert!(v["scenario"].as_str().unwrap().starts_with("v=2&"), "{query} is written in this build's format");
     }
+    // A policy given with --set gets its knobs of the link's format, as one in the link does.
+    for policy in ["legacy-2007", "self-protect-2010"] {
+        let o = patchstorm(&[
+            "run",
+            "--scenario",
+            "v=1&preset=skype-2007&peers=3000&hours=40",
+            "--set",
+            &format!("policy={policy}"),
+        ]);
+        let linked =
+            patchstorm(&["run", "--scenario", &format!("v=1&preset=skype-2007&peers=3000&hours=40&policy={policy}")]);
+        let digest = |o: &Output| serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["digest"].clone();
+        assert_eq!(digest(&o), digest(&linked), "{policy}");
+    }
+    refused(&["run", "--set", "v=1"], &["--set v=1", "--scenario"]);
     // The same link in this build's format is the recalibrated run.
     let o = patchstorm(&["run", "--scenario", "v=2&preset=skype-2007&peers=3000&hours=40"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();

@@ -157,9 +157,9 @@ function banner(kind, id, body, action, dismissable = true) {
  */
 function formatOneNote(asked) {
   const given = new URLSearchParams(asked);
-  if (given.get('v') !== '1') return;
+  if (Number(given.get('v')) !== 1) return;
   const now = new URLSearchParams(S.query);
-  const kept = [...now.keys()].filter((k) => k !== 'v' && !given.has(k));
+  const kept = [...now.keys()].filter((k) => k !== 'v' && k !== 'preset' && !given.has(k));
   if (!kept.length) return;
   const body = document.createElement('div');
   body.className = 'banner-body';
@@ -181,8 +181,10 @@ function formatOneNote(asked) {
   action.title = 'The same link read in the current format: without the values of that time';
   action.addEventListener('click', async () => {
     if (dead) return;
-    given.delete('v');
-    const error = await open(given.toString());
+    // The current link (it may have been made longer since) without the values of that time.
+    const q = new URLSearchParams(S.query);
+    for (const k of kept) q.delete(k);
+    const error = await open(q.toString());
     if (error) refused(error);
     else clearBanner('format');
   });
@@ -303,9 +305,9 @@ async function open(query) {
 /** The query after setting one control, before validation. */
 function queryWith(key, text) {
   if (key === 'preset') {
-    // The current link's format: this build's, as the core writes it.
+    // Without v: a link without it is read in this build's format.
     const now = new URLSearchParams(S.query);
-    const next = new URLSearchParams({ v: now.get('v'), preset: text });
+    const next = new URLSearchParams({ preset: text });
     for (const k of KEPT_ACROSS_PRESETS) if (now.has(k)) next.set(k, now.get(k));
     return next.toString();
   }
@@ -335,6 +337,8 @@ async function change(key, text) {
     return;
   }
   clearBanner('control');
+  // A changed scenario is no longer the run a format-1 link showed.
+  clearBanner('format');
 }
 
 // ---------------------------------------------------------------- controls

@@ -49,21 +49,20 @@ fn check_2007(peers: u32, seed: u32, heal: std::ops::Range<f64>) {
     // Americas' mornings about 20 h after; the collapse comes within them.
     let collapse = first_below(&r, 0.1).expect("the network collapses");
     assert!((6.0..24.0).contains(&collapse), "collapse {collapse} h after the trigger");
-    assert!(r.summary.online_min < 0.05 * r.summary.online_normal, "{:?}", r.summary);
+    assert!(r.summary.online_min < 0.1 * r.summary.online_normal, "{:?}", r.summary);
     let healed = r.summary.recovered_after_hours.expect("it heals within the run, with no input from outside");
     assert!(heal.contains(&healed), "{peers} peers, seed {seed}: healed after {healed} h");
 }
 
 #[test]
 fn skype_2007_collapses_within_hours_and_takes_about_two_days_to_heal() {
-    // Most seeds heal on the evening of the second day after the trigger
-    // (52-58 h) and some on the third (about 76-78 h): at 10 k peers 52-78 h
-    // over seeds 1-10, at 100 k and 1 M peers three of seeds 1-4 at 54-57 h
-    // and the fourth at 77-78 h.
+    // The seeds heal late on Aug 17 or early on Aug 18 (UTC): 57.8-60.3 h
+    // after the trigger at 100 k peers (seeds 1-8), 53.5-54.2 h at 1 M
+    // (seeds 1-16). At 10 k peers the seeds spread over 33-76 h and some
+    // never fall below a tenth of normal, so the test runs at 100 k.
     for seed in [1, 2, 3] {
-        check_2007(10_000, seed, 24.0..96.0);
+        check_2007(100_000, seed, 50.0..66.0);
     }
-    check_2007(100_000, 1, 44.0..66.0);
 }
 
 #[test]
@@ -170,14 +169,16 @@ fn lowest_after_first_climb(r: &Run) -> f64 {
     lowest_ratio(r, climb, f64::INFINITY)
 }
 
-/// In 2007 a full supernode core tips over: the clients it refuses search on
-/// every 2 s and their attempts overload it. When a refusal by a supernode
-/// that is not overloaded costs it little (`sn_refusal_cost`), the core
-/// holds what it can and the network climbs as the core grows.
+/// In the 2007 calibration of link format 1, where a refusal costs a
+/// supernode as much as an attempt, a full supernode core tips over: the
+/// clients it refuses search on every 2 s and their attempts overload it.
+/// When a refusal by a supernode that is not overloaded costs it little
+/// (`sn_refusal_cost`), the core holds what it can and the network climbs
+/// as the core grows.
 #[test]
 fn a_full_core_tips_over_unless_its_refusals_are_cheap() {
     for seed in [1, 2] {
-        let q = format!("preset=skype-2007&peers=20000&seed={seed}");
+        let q = format!("v=1&preset=skype-2007&peers=20000&seed={seed}");
         let costly = lowest_after_first_climb(&run(&q));
         assert!(costly < 0.1, "seed {seed}: refusals as costly as attempts, lowest {costly} after the first climb");
         let cheap = lowest_after_first_climb(&run(&format!("{q}&sn_refusal_cost=0.07")));

@@ -123,13 +123,16 @@ test('changing the preset and the policy rebuilds and keeps peers and seed', asy
   await page.getByLabel('Preset').selectOption('skype-2010');
   await page.waitForFunction(() => /preset=skype-2010/.test(location.search));
   const q = new URL(page.url()).searchParams;
-  assert.equal(q.get('v'), '2', "the new preset's link is of this build's format");
   assert.equal(q.get('peers'), '20000');
   assert.equal(q.get('seed'), '3');
   assert.equal(q.get('policy'), null, "the preset's own policy applies");
   assert.equal(await page.getByLabel('Allocation policy').inputValue(), 'self-protect-2010');
   assert.match(await page.locator('#clock').textContent(), /2010/);
   await screenshot(page, '13-preset-changed');
+  // Back to skype-2007: its own values, not those of an older link format.
+  await page.getByLabel('Preset').selectOption('skype-2007');
+  await page.waitForFunction(() => /preset=skype-2007/.test(location.search));
+  assert.equal(new URL(page.url()).search, '?v=2&preset=skype-2007&peers=20000&seed=3');
   assertClean(page);
   await page.close();
 });
@@ -151,11 +154,22 @@ test('a link of format 1 replays the run it was made with, says so, and opens re
   // The digest the last build of format 1 gave this link (tests/cli.rs pins it natively).
   assert.equal(await fingerprint(page), '21442c0c2cfa5938');
 
+  // +24 h keeps the note (the run is the same, only longer); the button keeps the longer run.
+  await page.getByRole('button', { name: '+24 h' }).click();
+  await page.waitForFunction(() => /hours=64/.test(location.search));
   await note.getByRole('button', { name: 'Open it recalibrated' }).click();
-  await page.waitForFunction(() => location.search === '?v=2&preset=skype-2007&peers=3000&hours=40');
+  await page.waitForFunction(() => location.search === '?v=2&preset=skype-2007&peers=3000&hours=64');
   assert.equal(await note.count(), 0, 'the note goes with the old values');
   await runToEnd(page);
   assert.notEqual(await fingerprint(page), '21442c0c2cfa5938');
+
+  // Any other change also ends the note: the run is no longer the one the link showed.
+  await openPage(page, link('v=1&preset=skype-2007&peers=3000&hours=40'));
+  await note.waitFor();
+  await page.getByLabel('Preset').selectOption('calm-day');
+  await page.waitForFunction(() => /preset=calm-day/.test(location.search));
+  assert.equal(await note.count(), 0);
+  assert.equal(new URL(page.url()).searchParams.get('sn_attempt_capacity'), null);
   assertClean(page);
   await page.close();
 });

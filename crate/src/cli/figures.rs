@@ -16,6 +16,7 @@ pub const GREEN: RGBColor = RGBColor(0, 158, 115);
 pub const VERMILION: RGBColor = RGBColor(213, 94, 0);
 pub const GREY: RGBColor = RGBColor(120, 120, 120);
 pub const SKY: RGBColor = RGBColor(86, 180, 233);
+pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
 
 const W: u32 = 900;
 const H: u32 = 420;

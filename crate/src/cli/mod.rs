@@ -54,7 +54,8 @@ patchstorm --version (or -V) prints the version.
 A scenario is a preset plus changes, as in a playground link:
   patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'
   patchstorm run --preset skype-2010 --set peers=1000000 --format csv --out run.csv
-  patchstorm validate --preset skype-2007 --set login_capacity=30   (a calibration alternative)";
+  patchstorm validate --preset skype-2007 --set sn_refusal_cost=0.6   (a calibration alternative)
+  patchstorm run --scenario 'v=1&preset=skype-2007'   (a link of format 1: the 2007 calibration before 2026-11)";
 
 /// Bad input (exit 2) or a failure while running (exit 1).
 pub enum Failure {
@@ -166,17 +167,36 @@ pub fn build_scenario(
         q.push_str(extra);
     }
     let bad = |e: patchstorm::ScenarioError| input(e.to_string());
-    let mut s = Scenario::parse_query(&q).map_err(bad)?;
     let mut pairs = Vec::new();
     for set in sets {
         let (k, v) = set
             .split_once('=')
             .ok_or_else(|| input(format!("--set {set:?} is not KEY=VALUE (for example --set peers=1000000)")))?;
+        if matches!(k, "v" | "preset") {
+            return Err(input(format!(
+                "--set {set} is not allowed: {k} is not a parameter; give it with --scenario ('{k}=…'){}",
+                if k == "preset" {
+                    " or --preset"
+                } else {
+                    ", where v=1 replays a link made before the 2007 recalibration"
+                }
+            )));
+        }
         pairs.push((k, v));
     }
-    // As in a link: a policy first, so the knobs given with it are kept.
-    pairs.sort_by_key(|&(k, _)| k != "policy");
-    for (k, v) in pairs {
+    // As in a link: a policy first, so the knobs given with it are kept. It
+    // goes into the query, so that a link of format 1 gets its policy's
+    // knobs of that format.
+    if let Some(&(_, policy)) = pairs.iter().rev().find(|&&(k, _)| k == "policy") {
+        let kept: Vec<&str> = q.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("policy=")).collect();
+        q = kept.join("&");
+        if !q.is_empty() {
+            q.push('&');
+        }
+        q.push_str(&format!("policy={policy}"));
+    }
+    let mut s = Scenario::parse_query(&q).map_err(bad)?;
+    for (k, v) in pairs.into_iter().filter(|&(k, _)| k != "policy") {
         s.set(k, v).map_err(bad)?;
     }
     if let Some(h) = hours {

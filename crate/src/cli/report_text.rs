@@ -166,34 +166,9 @@ pub fn validation_md(
             nights; the model gives every PC the later one. Why the collapse came on the 16th and not on the 15th \
             is not published.\n\
           - Region weights and the hourly on/off rates of the daily rhythm: the published trough/peak range and \
-            the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n\
-          - Five values of the 2007 world, fitted together to the nine published 2007 points: the `legacy-2007` \
-            promotion pace (0.52 per minute per million peers), the supernode attempt capacity (4.772/s), the \
-            share of an attempt a refusal costs a supernode that is not overloaded (0.106), the time a client \
-            waits on a host-cache entry that does not answer (39.4 s) and the login capacity (106 logins/s per \
-            million peers). One value at a time had not fitted the climb (each change left the sawtooth of the \
-            calibration before, or removed the collapse). So twelve fitted values were drawn at once, at random \
-            and log-uniform within wide ranges (login capacity 15-120, attempt capacity 1.5-10, accept rate 1-20/s, \
-            keep-alive 10-180 s, stale-entry timeout 2-40 s, promotion pace 0.1-1, promotion uptime 6-24 h, \
-            refusal cost 0.03-1, cooldown 10-240 min, login timeout 10-120 s, login queue 5-120 s, capable share \
-            0.06-0.3), and each draw was held against the record at 30 000 peers with four seeds. Of 392 draws \
-            one put 7 of 9 points within the target with its seeds in agreement, in a regime no calibration \
-            before had shown: the network carries a quarter to a third of normal through the morning of Aug 17 \
-            and climbs back in the evening. Putting its twelve values back one at a time showed that five carry \
-            it; the other seven went back to the values before. The last step moved the promotion pace from \
-            0.492 to 0.52, the best fit at 1 M peers, the size nearest the real network's (section 1's scale \
-            check has both). The fit is not exact to the digit: the five values rounded (100, 5, 40, 0.5, 0.1) \
-            bring the 100 k runs a few hours early, a smooth shift in time, not a different regime. A day \
-            without a trigger is unharmed (the table below).\n\
-          - The calibration before this one, which links of format 1 (`v=1`) still replay: promotion pace 0.25, \
-            attempt capacity 3/s, refusals that cost a supernode as much as an attempt, a 10-s stale-entry \
-            timeout, and 60 logins/s per million peers. It collapses and heals about two days after the trigger \
-            too, but through a sawtooth of climbs and relapses whose hours differ by up to a day between seeds.\n\
-          - `legacy-2007` uptime gate (24 h) and the other supernode values, capacity 400, target load 250, \
-            accept rate 5/s: a collapse within hours of the 2007 trigger and none in a normal day, at every \
-            scale. 2010 keeps the values its fit was made with: attempt capacity 0.25/s for its self-protection \
-            threshold, 300 logins/s per million peers, the 10-s stale-entry timeout and refusals that cost as \
-            much as an attempt.\n\
+            the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n";
+    o += &fitted_2007_text(alternatives);
+    o += "\
           - 2010: the delay before an overloaded supernode shuts itself down (mean 20 min), the mega-supernodes' \
             start (18 h after the crash) and ramp (8 h), a crashing client crashing again on reconnect while the \
             crash window (3 h) lasts: the four published 2010 points; the minutes until a user restarts a crashed \
@@ -249,6 +224,59 @@ pub fn validation_md(
     o
 }
 
+/// Section 2's bullets on the fitted 2007 world, the calibration before it
+/// and the values 2010 keeps, with the values read from the presets.
+fn fitted_2007_text(alternatives: &[Alternative]) -> String {
+    let y = Scenario::preset(Preset::Skype2007);
+    let t = Scenario::preset(Preset::Skype2010);
+    let calm = alternatives.first().filter(|a| a.change.is_empty()).map_or(String::new(), |a| {
+        format!(" In a day without a trigger online stays at {:.3} of normal or more (the table below).", a.calm_min)
+    });
+    let format_1 = alternatives
+        .iter()
+        .find(|a| a.change == study::FORMAT_1_2007)
+        .map_or(String::new(), |a| format!(" With the seeds of section 1, {}.", heal_and_relapse_text(&a.validation)));
+    format!(
+        "- Five values of the 2007 world, fitted together to the nine published 2007 points: the `legacy-2007` \
+           promotion pace ({} per minute per million peers), the supernode attempt capacity ({}/s), the share \
+           of an attempt a refusal costs a supernode that is not overloaded ({}), the time a client waits on a \
+           host-cache entry that does not answer ({} s) and the login capacity ({} logins/s per million peers). \
+           One value at a time had not fitted the climb (each change left the sawtooth of the calibration \
+           before, or removed the collapse). So twelve fitted values were drawn at once, at random and \
+           log-uniform within wide ranges (login capacity 15-120, attempt capacity 1.5-10, accept rate 1-20/s, \
+           keep-alive 10-180 s, stale-entry timeout 2-40 s, promotion pace 0.1-1, promotion uptime 6-24 h, \
+           refusal cost 0.03-1, cooldown 10-240 min, login timeout 10-120 s, login queue 5-120 s, capable share \
+           0.06-0.3), and each draw was held against the record at 30 000 peers with four seeds. Of 392 draws \
+           one put 7 of 9 points within the target with its seeds in agreement, in a regime no calibration \
+           before had shown: the network carries a quarter to a third of normal through the morning of Aug 17 \
+           and climbs back in the evening. Putting its twelve values back one at a time showed that five carry \
+           it; the other seven went back to the values before. The last step moved the promotion pace from \
+           0.492 to {}, the best fit at 1 M peers, the size nearest the real network's (section 1's scale check \
+           has both). The fit is not exact to the digit: the five values rounded (100, 5, 40, 0.5, 0.1) bring \
+           the 100 k runs a few hours early, a smooth shift in time, not a different regime.{calm}\n\
+         - The calibration before this one, which links of format 1 (`v=1`) still replay: `{}`.{format_1}\n\
+         - `legacy-2007` uptime gate ({} h) and the other supernode values, capacity {}, target load {}, accept \
+           rate {}/s: a collapse within hours of the 2007 trigger and none in a normal day, at every scale. 2010 \
+           keeps the values its fit was made with: attempt capacity {}/s for its self-protection threshold, {} \
+           logins/s per million peers, a {}-s stale-entry timeout and refusals that cost {} of an attempt.\n",
+        y.value_text(P::PromoteRate),
+        y.value_text(P::SnAttemptCapacity),
+        y.value_text(P::SnRefusalCost),
+        y.value_text(P::AttachTimeoutS),
+        y.value_text(P::LoginCapacity),
+        y.value_text(P::PromoteRate),
+        study::FORMAT_1_2007,
+        y.int(P::PromoteUptimeMin) / 60,
+        y.value_text(P::SnCapacity),
+        y.value_text(P::SnTarget),
+        y.value_text(P::SnAcceptRate),
+        t.value_text(P::SnAttemptCapacity),
+        t.value_text(P::LoginCapacity),
+        t.value_text(P::AttachTimeoutS),
+        t.value_text(P::SnRefusalCost),
+    )
+}
+
 /// Seeds whose healing hours lie within this many hours of each other
 /// climb back "at about the same hour".
 const SAME_HOUR: f64 = 3.0;
@@ -258,59 +286,60 @@ const SAME_HOUR: f64 = 3.0;
 /// report ran it.
 fn climb_text(v: &Validation, format_1: Option<&Validation>) -> String {
     let n = v.shapes.len();
+    let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
     let relapsing = v.shapes.iter().filter(|s| !s.relapses.is_empty()).count();
     let mut o = " The legacy policy rebuilds the supernode core at its fixed pace, and the network climbs back when \
                  the core has grown large enough to take the searching clients' connection attempts without being \
                  overloaded (the next figure)."
         .to_string();
-    if let Some(r) = healed_range(v).filter(|_| n > 1) {
-        let when = format!("healed {} h after the trigger, {}", study::range_text(r, 1), utc_range(v.preset, r));
-        let _ = write!(
-            o,
-            "{}",
-            if r.1 - r.0 <= SAME_HOUR {
+    match healed_range(v) {
+        Some(r) if n > 1 && healed == n => {
+            let when = format!("healed {} h after the trigger, {}", study::range_text(r, 1), utc_range(v.preset, r));
+            o += &if r.1 - r.0 <= SAME_HOUR {
                 format!(" Because that pace is a clock, not a chance, the seeds climb back at about the same hour ({when}).")
             } else {
                 format!(" The seeds climb back {:.1} h apart ({when}).", r.1 - r.0)
-            }
-        );
+            };
+        }
+        _ if healed < n => {
+            let _ = write!(o, " {} of the {n} seeds heal within the run.", healed);
+        }
+        _ => {}
     }
-    o += &if relapsing == 0 {
-        format!(
-            " {} after climbing back above 80% of normal, so the published relapse \
-             at 23:00 UTC on Aug 17 (from about 6 M to 0.6 M, the time approximate) is a point the model misses. \
-             Once the core has cleared it has room to spare, and nothing in the model tips it over again. A fall to a tenth of normal within the hour, after the network was back, would need a second \
-             trigger or a mechanism the published accounts do not describe: Skype did not say what caused it.",
+    if healed == n && relapsing == 0 {
+        let _ = write!(
+            o,
+            " {} after climbing back above 80% of normal.",
             if n == 1 { "The seed does not relapse".to_string() } else { format!("None of the {n} seeds relapses") }
-        )
-    } else {
-        format!(
+        );
+        // The published relapse is the record's last point.
+        if v.rows.last().is_some_and(|r| r.difference.abs() > WITHIN) {
+            o += " So the published relapse at 23:00 UTC on Aug 17 (from about 6 M to 0.6 M, the time approximate) \
+                  is a point the model misses.";
+        }
+        if study::core_crossing(v).is_some_and(|c| c.spare_at_end > 1.0) {
+            o += " Once the core has cleared it has room to spare (the next figure), and nothing in the model tips \
+                  it over again.";
+        }
+        o += " A fall to a tenth of normal within the hour, after the network was back, would need a second \
+              trigger or a mechanism the published accounts do not describe: Skype did not say what caused it.";
+    } else if relapsing > 0 {
+        let _ = write!(
+            o,
             " {relapsing} of the {n} seeds {} after climbing back above 80% of normal (the shape above says \
              when). The relapses are not scripted; they come when demand rises faster than the core can absorb.",
             if relapsing == 1 { "relapses" } else { "relapse" }
-        )
-    };
+        );
+    }
     if let Some(f) = format_1 {
-        let relapsing = f.shapes.iter().filter(|s| !s.relapses.is_empty()).count();
         let _ = write!(
             o,
             " The calibration before this one (links of format 1, section 2) puts {} of {} points within the target \
-             with the same seeds (mean absolute difference {:.3}); {relapsing} of its {} {}, and {} {}.",
+             with the same seeds (mean absolute difference {:.3}); {}.",
             f.within(),
             f.rows.len(),
             validation::mean_abs_difference(&f.rows).unwrap_or(f64::NAN),
-            f.shapes.len(),
-            match (f.shapes.len(), relapsing) {
-                (1, _) => "seed relapses",
-                (_, 1) => "seeds relapses",
-                _ => "seeds relapse",
-            },
-            if f.shapes.len() == 1 { "it heals" } else { "they heal" },
-            heal_cell(f)
-                .split("; ")
-                .map(|part| if part.contains("never") { part.to_string() } else { format!("{part} h after the trigger") })
-                .collect::<Vec<_>>()
-                .join(", ")
+            heal_and_relapse_text(f)
         );
     }
     o += " The recovery was unstable for users: between 13:00 and 15:00 UTC on Aug 17 one could log in for about \
@@ -319,6 +348,34 @@ fn climb_text(v: &Validation, format_1: Option<&Validation>) -> String {
           article that gave the 16:00 UTC count). Single users' reports cannot tell whether the whole network \
           swung.\n";
     o
+}
+
+/// How many of `v`'s seeds relapse and heal, and when they heal: "2 of its
+/// 4 seeds relapse, and all 4 heal, 54.0-78.0 h after the trigger".
+fn heal_and_relapse_text(v: &Validation) -> String {
+    let n = v.shapes.len();
+    let relapsing = v.shapes.iter().filter(|s| !s.relapses.is_empty()).count();
+    let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
+    let seeds = if n == 1 { "its one seed".to_string() } else { format!("{relapsing} of its {n} seeds") };
+    let verb = if n == 1 && relapsing == 0 {
+        "does not relapse"
+    } else if relapsing == 1 || n == 1 {
+        "relapses"
+    } else {
+        "relapse"
+    };
+    let heal = match healed_range(v) {
+        None => "none heals within the run".to_string(),
+        Some(r) => {
+            let when = format!("{} h after the trigger", study::range_text(r, 1));
+            match (n, healed) {
+                (1, _) => format!("it heals {when}"),
+                (n, h) if h == n => format!("all {n} heal, {when}"),
+                (n, h) => format!("{h} of {n} heal, {when}"),
+            }
+        }
+    };
+    format!("{seeds} {verb}, and {heal}")
 }
 
 /// The first seed's online count over normal at the last sample at or
@@ -345,7 +402,8 @@ fn core_text(v: &Validation) -> String {
          When the network climbs back, in seed {seed} ({from:.0} to {to:.0} h after the trigger; every count over \
          the online count the daily rhythm alone gives at that moment): the green line is the number of clients \
          the live supernodes can hold, the orange one the peers that need a place on them (connected and \
-         searching). "
+         searching), the purple one the connection attempts per second per live supernode over what a typical \
+         supernode handles (above 1, a typical supernode is overloaded). "
     );
     if let Some(c) = study::core_crossing(v) {
         let _ = write!(
@@ -362,9 +420,9 @@ fn core_text(v: &Validation) -> String {
             Some(calm) if calm > c.crossed_h + 1.0 => {
                 let _ = write!(
                     o,
-                    "Places are not enough, though: the searching clients' connection attempts, shared over the live \
-                     supernodes, reach {:.1} times what a typical supernode handles, so most of them are overloaded, \
-                     and an overloaded supernode takes no new clients. As promotion adds supernodes and each one that \
+                    "Places are not enough, though: after that the searching clients' connection attempts, shared \
+                     over the live supernodes, still reach {:.1} times what a typical supernode handles, so most of \
+                     them are overloaded, and an overloaded supernode takes no new clients. As promotion adds supernodes and each one that \
                      clears takes clients who stop searching, that load comes down; it falls to what a typical \
                      supernode handles {calm:.1} h after the trigger ({}), {:.1} h after the places passed the \
                      demand. ",
@@ -376,13 +434,13 @@ fn core_text(v: &Validation) -> String {
                 let (before, after) = (online_at(v, t0 + calm - 1.0), online_at(v, t0 + calm + 1.0));
                 if let (Some(a), Some(b)) = (before, after) {
                     let _ = write!(o, "Online goes from {a:.2} of normal an hour before that to {b:.2} an hour after");
-                    o += &healed.map_or(". ".to_string(), |h| {
+                    o += &healed.filter(|&h| h >= calm).map_or(". ".to_string(), |h| {
                         format!(", and is back to 95% of normal {:.1} h after it. ", h - calm)
                     });
                 }
             }
             _ => {
-                if let Some(h) = healed {
+                if let Some(h) = healed.filter(|&h| h >= c.crossed_h) {
                     let _ = write!(o, "The network is back to 95% of normal {:.1} h later. ", h - c.crossed_h);
                 }
             }
@@ -526,7 +584,7 @@ fn alternatives_text(alts: &[Alternative]) -> String {
     let mut o = format!(
         "### How much the 2007 fit hangs on each value\n\n\
          The same comparison with fitted values changed (`patchstorm validate --preset skype-2007 --set \
-         KEY=VALUE`, {seeds}), and the lowest online share of normal in a day without a trigger (preset \
+         KEY=VALUE`, one `--set` per value, {seeds}), and the lowest online share of normal in a day without a trigger (preset \
          `calm-day`, seed 1, same change), which a calibration has to keep near 1. The rows: the calibration \
          before this one (links of format 1), each of the five fitted values put back to its value there on its \
          own, and values near the fit.\n\n\
@@ -1006,7 +1064,13 @@ mod tests {
                     online: if h < 40.0 { 0.3 } else { 0.9 },
                     demand: 1.0,
                     slots: if h < 20.0 || (22.0..25.0).contains(&h) { 0.5 } else { 1.25 },
-                    attempts: if h < 10.0 { 9.0 } else if h < 40.0 { 3.0 } else { 0.5 },
+                    attempts: if h < 10.0 {
+                        9.0
+                    } else if h < 40.0 {
+                        3.0
+                    } else {
+                        0.5
+                    },
                 }
             })
             .collect();
@@ -1026,14 +1090,36 @@ mod tests {
     }
 
     #[test]
+    fn the_format_1_alternative_is_what_a_format_1_link_replays() {
+        let mut s = Scenario::preset(Preset::Skype2007);
+        for set in study::FORMAT_1_2007.split_whitespace() {
+            let (k, v) = set.split_once('=').expect("KEY=VALUE");
+            s.set(k, v).expect("valid");
+        }
+        assert_eq!(Scenario::from_query("v=1&preset=skype-2007").expect("valid"), s);
+    }
+
+    #[test]
     fn the_climb_says_whether_the_seeds_relapse_and_what_the_calibration_before_gives() {
         let mut v = small_validations().remove(0);
-        v.shapes.iter_mut().for_each(|s| s.relapses.clear());
+        v.shapes.iter_mut().for_each(|s| {
+            s.relapses.clear();
+            s.recovered_h = Some(50.0);
+        });
         let mut before = v.clone();
         before.shapes[1].relapses = vec![50.0];
         let text = climb_text(&v, Some(&before));
         assert!(text.contains("None of the 2 seeds relapses after climbing back above 80% of normal"), "{text}");
-        assert!(text.contains("1 of its 2 seeds relapses"), "{text}");
+        assert!(text.contains("1 of its 2 seeds relapses, and all 2 heal, 50.0 h after the trigger"), "{text}");
+        assert!(text.contains("the seeds climb back at about the same hour (healed 50.0 h after"), "{text}");
+        // A seed that never heals: nothing is said about relapses it could not have.
+        v.shapes[1].recovered_h = None;
+        let unhealed = climb_text(&v, None);
+        assert!(
+            unhealed.contains("1 of the 2 seeds heal within the run") && !unhealed.contains("relapse"),
+            "{unhealed}"
+        );
+        v.shapes[1].recovered_h = Some(50.0);
         assert!(text.contains(&format!("puts {} of {} points within the target", before.within(), before.rows.len())));
         v.shapes[0].relapses = vec![60.0];
         let text = climb_text(&v, None);

@@ -583,10 +583,7 @@ fn rerun(base: &Validation, peers: u32, change: &str) -> Result<Validation> {
 /// step of the 2007 fit moved the promotion pace from 0.492, the value the
 /// random search found at 30 k peers, to 0.52 at 1 M (VALIDATION.md).
 pub const SCALE_CHANGES_2007: &[(&str, &str)] = &[
-    (
-        FORMAT_1_2007,
-        "the calibration before this one (links of format 1), whose runs climb back and relapse in a sawtooth",
-    ),
+    (FORMAT_1_2007, "the calibration before this one (links of format 1)"),
     (
         "promote_rate=0.492",
         "the promotion pace the random search found at 30000 peers, before the last step of the fit moved it to \
@@ -1378,7 +1375,11 @@ fn core_figure(v: &Validation) -> Result<String> {
         line("client places on live supernodes (overloaded ones too)", figures::GREEN, |c| c.slots),
         line("peers that need a supernode (connected + searching)", figures::ORANGE, |c| c.demand),
         line("online", figures::BLUE, |c| c.online),
+        line("connection attempts per live supernode / what a typical one handles", figures::PURPLE, |c| c.attempts),
     ];
+    // Room for the attempts, which can reach several times what a supernode handles.
+    let top = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(0.0, f64::max);
+    let y_max = ((top * 1.1 * 4.0).ceil() / 4.0).max(1.75);
     let published = Series {
         name: "published online".into(),
         color: figures::VERMILION,
@@ -1392,8 +1393,8 @@ fn core_figure(v: &Validation) -> Result<String> {
     figures::lines(
         &format!("August 2007, seed {}: the supernode core and the peers it must carry", v.seeds[0]),
         "hours after the trigger",
-        "count / normal online count",
-        1.75,
+        "count / normal online count (attempts: / capacity)",
+        y_max,
         &lines,
         &[published],
         &[],
@@ -1409,8 +1410,9 @@ pub struct CoreCrossing {
     /// Hours after the trigger when the places pass the demand for good
     /// (for the rest of the run).
     pub crossed_h: f64,
-    /// The most connection attempts per live supernode reach after the
-    /// collapse, over what a typical supernode handles.
+    /// The most connection attempts per live supernode reach between the
+    /// crossing and `calm_h` (after the collapse, if they calm before the
+    /// crossing), over what a typical supernode handles.
     pub peak_attempts: f64,
     /// Hours after the trigger when that load comes down to what a typical
     /// supernode handles, for good; `None` if it does not within the run.
@@ -1428,15 +1430,22 @@ pub fn core_crossing(v: &Validation) -> Option<CoreCrossing> {
     let last_short = after.iter().rposition(|c| c.demand > c.slots)?;
     let crossed = after.get(last_short + 1)?;
     let peak_ratio = after[..=last_short].iter().map(|c| c.demand / c.slots).fold(0.0, f64::max);
-    let peak_attempts = after.iter().map(|c| c.attempts).fold(0.0, f64::max);
     let calm_h = match after.iter().rposition(|c| c.attempts > 1.0) {
         None => after.first().map(|c| c.t_hours - t0),
         Some(i) => after.get(i + 1).map(|c| c.t_hours - t0),
     };
+    let crossed_h = crossed.t_hours - t0;
+    let from = match calm_h {
+        Some(calm) if calm <= crossed_h => collapse,
+        _ => crossed_h,
+    };
+    let to = calm_h.unwrap_or(f64::INFINITY);
+    let peak_attempts =
+        after.iter().filter(|c| (from..=to).contains(&(c.t_hours - t0))).map(|c| c.attempts).fold(0.0, f64::max);
     let end = after.iter().rev().find(|c| c.t_hours - t0 <= CORE_HOURS.1)?;
     Some(CoreCrossing {
         peak_ratio,
-        crossed_h: crossed.t_hours - t0,
+        crossed_h,
         peak_attempts,
         calm_h,
         spare_at_end: if end.demand > 0.0 { end.slots / end.demand } else { f64::INFINITY },
