@@ -256,9 +256,10 @@ fn fitted_2007_text(alternatives: &[Alternative]) -> String {
            the 100 k runs a few hours early, a smooth shift in time, not a different regime.{calm}\n\
          - The calibration before this one, which links of format 1 (`v=1`) still replay: `{}`.{format_1}\n\
          - `legacy-2007` uptime gate ({} h) and the other supernode values, capacity {}, target load {}, accept \
-           rate {}/s: a collapse within hours of the 2007 trigger and none in a normal day, at every scale. 2010 \
-           keeps the values its fit was made with: attempt capacity {}/s for its self-protection threshold, {} \
-           logins/s per million peers, a {}-s stale-entry timeout and refusals that cost {} of an attempt.\n",
+           rate {}/s: a collapse within hours of the 2007 trigger and none in a normal day, at 100 k peers and \
+           more (at 10 k the seeds spread widely, and some do not fall below a tenth of normal). 2010 keeps the \
+           values its fit was made with: attempt capacity {}/s for its self-protection threshold, {} logins/s \
+           per million peers, a {}-s stale-entry timeout and a refusal cost of {} attempt.\n",
         y.value_text(P::PromoteRate),
         y.value_text(P::SnAttemptCapacity),
         y.value_text(P::SnRefusalCost),
