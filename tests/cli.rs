@@ -432,9 +432,9 @@ fn ablate_set_changes_the_base_and_says_where_a_row_overrides_it() {
     assert!(row(&preset, "nothing (the preset)").contains(" yes "), "the preset has its outage");
     // Without the wave, the base itself has no outage; the change is named,
     // and the row that switches the wave off only repeats the first row.
-    let text = ablate(&["wave=false", "sn_refusal_cost=0.5"]);
+    let text = ablate(&["wave=false", "attach_timeout_s=5"]);
     assert!(
-        text.starts_with("ablation of skype-2007 (3000 peers, seed 1, changed: wave=false sn_refusal_cost=0.5)"),
+        text.starts_with("ablation of skype-2007 (3000 peers, seed 1, changed: wave=false attach_timeout_s=5)"),
         "{text}"
     );
     assert!(row(&text, "nothing (the changed preset)").contains(" no "), "{text}");
@@ -442,8 +442,8 @@ fn ablate_set_changes_the_base_and_says_where_a_row_overrides_it() {
         notes(&text),
         [
             "the row \"the restart wave\" (wave=false) is already off in the changed preset: it repeats the first row",
-            "the row \"refusals that load a supernode like an attempt\" sets sn_refusal_cost=0.07, over \
-             sn_refusal_cost=0.5 of the changed preset",
+            "the row \"stale host-cache entries costing a timeout\" sets attach_timeout_s=0.5, over \
+             attach_timeout_s=5 of the changed preset",
         ],
         "{text}"
     );

@@ -157,6 +157,8 @@ test('a link of format 1 replays the run it was made with, says so, and opens re
   // +24 h keeps the note (the run is the same, only longer); the button keeps the longer run.
   await page.getByRole('button', { name: '+24 h' }).click();
   await page.waitForFunction(() => /hours=64/.test(location.search));
+  // A finished run plays on: let it end, so the rebuilt run does not play on its own.
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
   await note.getByRole('button', { name: 'Open it recalibrated' }).click();
   await page.waitForFunction(() => location.search === '?v=2&preset=skype-2007&peers=3000&hours=64');
   assert.equal(await note.count(), 0, 'the note goes with the old values');
