@@ -139,8 +139,9 @@ pub fn validation_md(
                 collapse_and_heal(val)
             );
             let format_1 = alternatives.iter().find(|a| a.change == study::FORMAT_1_2007).map(|a| &a.validation);
-            o += &climb_text(val, format_1);
-            o += &core_text(val);
+            let crossing = study::core_crossing(val);
+            o += &climb_text(val, crossing, format_1);
+            o += &core_text(val, crossing);
         }
         o.push('\n');
     }
@@ -285,7 +286,7 @@ const SAME_HOUR: f64 = 3.0;
 /// The 2007 climb and the published relapse, for the seeds of `v`;
 /// `format_1` is the comparison with the calibration before, when the
 /// report ran it.
-fn climb_text(v: &Validation, format_1: Option<&Validation>) -> String {
+fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: Option<&Validation>) -> String {
     let n = v.shapes.len();
     let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
     let relapsing = v.shapes.iter().filter(|s| !s.relapses.is_empty()).count();
@@ -318,7 +319,7 @@ fn climb_text(v: &Validation, format_1: Option<&Validation>) -> String {
             o += " So the published relapse at 23:00 UTC on Aug 17 (from about 6 M to 0.6 M, the time approximate) \
                   is a point the model misses.";
         }
-        if study::core_crossing(v).is_some_and(|c| c.spare_at_end > 1.0) {
+        if crossing.is_some_and(|c| c.spare_at_end > 1.0) {
             o += " Once the core has cleared it has room to spare (the next figure), and nothing in the model tips \
                   it over again.";
         }
@@ -379,12 +380,6 @@ fn heal_and_relapse_text(v: &Validation) -> String {
     format!("{seeds} {verb}, and {heal}")
 }
 
-/// The first seed's online count over normal at the last sample at or
-/// before `t_hours` (hours from the start).
-fn online_at(v: &Validation, t_hours: f64) -> Option<f64> {
-    v.core.iter().take_while(|c| c.t_hours <= t_hours + 1e-9).last().map(|c| c.online)
-}
-
 /// `range` (hours after the trigger) as UTC times.
 fn utc_range(preset: Preset, (lo, hi): (f64, f64)) -> String {
     let (a, b) = (utc_after_trigger(preset, lo), utc_after_trigger(preset, hi));
@@ -395,7 +390,8 @@ fn utc_range(preset: Preset, (lo, hi): (f64, f64)) -> String {
     }
 }
 
-fn core_text(v: &Validation) -> String {
+/// `crossing` is [`study::core_crossing`] of `v`.
+fn core_text(v: &Validation, crossing: Option<study::CoreCrossing>) -> String {
     let (from, to) = study::CORE_HOURS;
     let seed = v.seeds[0];
     let mut o = format!(
@@ -406,7 +402,7 @@ fn core_text(v: &Validation) -> String {
          searching), the purple one the connection attempts per second per live supernode over what a typical \
          supernode handles (above 1, a typical supernode is overloaded). "
     );
-    if let Some(c) = study::core_crossing(v) {
+    if let Some(c) = crossing {
         let _ = write!(
             o,
             "After the collapse the peers that need a supernode reach {:.1} times the places on the core. The core \
@@ -432,7 +428,8 @@ fn core_text(v: &Validation) -> String {
                     calm - c.crossed_h
                 );
                 let t0 = v.trigger_h;
-                let (before, after) = (online_at(v, t0 + calm - 1.0), online_at(v, t0 + calm + 1.0));
+                let online_at = |h: f64| validation::share_at(&v.series[0], t0 + h);
+                let (before, after) = (online_at(calm - 1.0), online_at(calm + 1.0));
                 if let (Some(a), Some(b)) = (before, after) {
                     let _ = write!(o, "Online goes from {a:.2} of normal an hour before that to {b:.2} an hour after");
                     o += &healed.filter(|&h| h >= calm).map_or(". ".to_string(), |h| {
@@ -1075,11 +1072,13 @@ mod tests {
                 }
             })
             .collect();
+        // The same online shares as the seed's series, which the text reads.
+        v.series[0] = v.core.iter().map(|c| (c.t_hours, c.online)).collect();
         let c = study::core_crossing(&v).expect("it crosses");
         assert_eq!((c.crossed_h, c.peak_ratio, c.calm_h), (25.0, 2.0, Some(40.0)));
         assert_eq!(c.peak_attempts, 3.0, "only after the collapse");
         assert_eq!(c.spare_at_end, 1.25, "at the figure's end, 64 h");
-        let text = core_text(&v);
+        let text = core_text(&v, Some(c));
         assert!(text.contains("reach 3.0 times what a typical supernode handles"), "{text}");
         assert!(text.contains("40.0 h after the trigger"), "{text}");
         assert!(text.contains("15.0 h after the places passed the demand"), "{text}");
@@ -1109,13 +1108,13 @@ mod tests {
         });
         let mut before = v.clone();
         before.shapes[1].relapses = vec![50.0];
-        let text = climb_text(&v, Some(&before));
+        let text = climb_text(&v, study::core_crossing(&v), Some(&before));
         assert!(text.contains("None of the 2 seeds relapses after climbing back above 80% of normal"), "{text}");
         assert!(text.contains("1 of its 2 seeds relapses, and all 2 heal, 50.0 h after the trigger"), "{text}");
         assert!(text.contains("the seeds climb back at about the same hour (healed 50.0 h after"), "{text}");
         // A seed that never heals: nothing is said about relapses it could not have.
         v.shapes[1].recovered_h = None;
-        let unhealed = climb_text(&v, None);
+        let unhealed = climb_text(&v, study::core_crossing(&v), None);
         assert!(
             unhealed.contains("1 of the 2 seeds heal within the run") && !unhealed.contains("relapse"),
             "{unhealed}"
@@ -1123,7 +1122,7 @@ mod tests {
         v.shapes[1].recovered_h = Some(50.0);
         assert!(text.contains(&format!("puts {} of {} points within the target", before.within(), before.rows.len())));
         v.shapes[0].relapses = vec![60.0];
-        let text = climb_text(&v, None);
+        let text = climb_text(&v, study::core_crossing(&v), None);
         assert!(text.contains("1 of the 2 seeds relapses after climbing back"), "{text}");
         assert!(!text.contains("calibration before"), "{text}");
     }
