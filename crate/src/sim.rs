@@ -436,6 +436,9 @@ impl Simulation {
             Some(_) => {}
         }
         let e = self.queue.pop().expect("an event was just seen");
+        if let Some(next) = self.queue.next_peer_hint() {
+            self.peers.prefetch(next);
+        }
         self.now = e.time;
         self.events += 1;
         self.by_kind[kind_index(e.kind)] += 1;
