@@ -670,6 +670,9 @@ function renderValidation() {
   const hasRecord = charts.run.published.some((p) => p.published != null);
   box.hidden = !hasRecord;
   if (!hasRecord || !v) return;
+  const size = $('validation-size');
+  size.hidden = !v.size_caveat;
+  if (size.textContent !== (v.size_caveat ?? '')) size.textContent = v.size_caveat ?? '';
   // Final once it appears (the run has passed its last point by 6 h), so asked for until then.
   if (box.dataset.timing !== 'shown') renderTiming(sim((p) => p.validationTiming()));
   const key = v.rows.length;

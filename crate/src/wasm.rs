@@ -159,8 +159,10 @@ impl Playground {
 
     /// The run against the published record, at every published point the
     /// run has reached: `{rows: [{utc, t_hours, published_share,
-    /// simulated_share, difference, note}], mean_abs_difference}`
-    /// (`mean_abs_difference` null before the first point).
+    /// simulated_share, difference, note}], mean_abs_difference, size_caveat}`
+    /// (`mean_abs_difference` null before the first point; `size_caveat` a
+    /// sentence when the network is smaller than its preset was fitted at,
+    /// else null: `validation::size_caveat`).
     pub fn validation(&self) -> Result<JsValue, JsError> {
         let rows = crate::validation::compare(&self.sim);
         let mean = crate::validation::mean_abs_difference(&rows);
@@ -177,7 +179,9 @@ impl Playground {
                 })
             })
             .collect();
-        to_js(&serde_json::json!({ "rows": rows, "mean_abs_difference": mean }))
+        let caveat =
+            crate::validation::size_caveat(self.sim.scenario().preset_id(), u64::from(self.sim.config().peers));
+        to_js(&serde_json::json!({ "rows": rows, "mean_abs_difference": mean, "size_caveat": caveat }))
     }
 
     /// The run at its own best move in time (`validation::timing`):

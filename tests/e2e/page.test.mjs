@@ -120,6 +120,8 @@ test('in a narrow window the network and the charts follow the Run panel; on a p
   // table (under the charts) is the next stop after the Run panel, not Share.
   await runToEnd(page);
   assert.ok((await page.locator('#validation-rows tr').count()) > 0);
+  // 20 000 peers is below the size the 2007 world was fitted at: the page says so.
+  assert.match(await page.locator('#validation-size').textContent(), /^This network has 20 000 peers, fewer than the 100 000/);
   await page.locator('#speed').focus();
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.className), 'table-scroll');
@@ -236,6 +238,7 @@ test('a historical run shows its difference from the published record at each po
   assert.match(await page.locator('#validation-summary').textContent(), /not reached the first published point/);
   assert.equal(await page.locator('#validation-rows tr').count(), 0);
   assert.ok(await page.locator('#validation-timing').isHidden(), 'no timing before the run has passed its points');
+  assert.ok(await page.locator('#validation-size').isHidden(), 'the 2010 fit needs no size caveat at 10 000 peers');
   await runToEnd(page);
   // The four published 2010 counts fall between 42 h and 67 h of this run.
   await page.waitForFunction(() => document.querySelectorAll('#validation-rows tr').length === 4);

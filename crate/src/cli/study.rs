@@ -720,6 +720,9 @@ pub fn validate(args: &[String]) -> Result<()> {
             seeds_label(&v.seeds)
         );
         out += &validation_table(&v, false);
+        if let Some(caveat) = validation::size_caveat(v.preset, u64::from(peers)) {
+            let _ = writeln!(out, "note: {caveat}");
+        }
         for (seed, sh) in v.seeds.iter().zip(&v.shapes) {
             let _ = writeln!(out, "seed {seed}: {}", shape_text(sh));
         }
