@@ -159,8 +159,8 @@ impl Peers {
     }
 
     /// Asks the CPU to start loading peer `p`'s record and region, so that
-    /// an event handled next finds them in cache. A hint only: it reads and
-    /// changes nothing (no-op off x86-64, and for `NONE` or an id out of range).
+    /// an event handled next finds them in cache. A hint only: it changes no
+    /// state (no-op off x86-64, and for `NONE` or an id out of range).
     #[inline]
     pub fn prefetch(&self, p: u32) {
         #[cfg(target_arch = "x86_64")]

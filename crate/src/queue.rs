@@ -282,22 +282,30 @@ mod tests {
     #[test]
     fn the_peer_hint_names_the_next_event_or_nothing() {
         // After a pop, the hint (when it gives one) is the peer the next pop
-        // returns if nothing is pushed in between; it is given whenever the
-        // next event is within the 1 ms wheel's window.
+        // returns if nothing is pushed in between, or only events at the
+        // current time (they come after everything due now, and before any
+        // later slot, even when the slot being drained is used up); it is
+        // given whenever the next event is within the 1 ms wheel's window.
         let mut q = EventQueue::new();
         let mut rng = Rng::new(9, Stream::Engine);
         for i in 0..2_000 {
             q.push(ev(rng.below(50_000) as u64 * rng.below(200) as u64, i));
         }
-        let (mut hinted, mut popped) = (0, 0);
+        let (mut hinted, mut drained_pushes, mut popped) = (0, 0, 0);
         while let Some(e) = q.pop() {
             popped += 1;
-            let hint = q.next_peer_hint();
-            if popped % 3 == 0 && popped < 20_000 {
-                // A push in between may come first: the hint is then only a hint.
-                q.push(ev(e.time + rng.below(20_000) as u64, e.peer));
+            if popped < 6_000 && rng.below(4) == 0 {
+                // A later push may come before the hinted event: skip the check.
+                q.push(ev(e.time + 1 + rng.below(20_000) as u64, e.peer));
                 continue;
             }
+            if popped < 6_000 && rng.below(3) == 0 {
+                // With the slot being drained used up, the hint must find
+                // this event back in the wheel.
+                drained_pushes += usize::from(q.cursor == q.batch.len());
+                q.push(ev(e.time, 100_000 + popped));
+            }
+            let hint = q.next_peer_hint();
             let next_time = q.next_time();
             if next_time.is_some_and(|t| t >> BITS == e.time >> BITS) {
                 assert!(hint.is_some(), "no hint though the next event is in the 1 ms wheel");
@@ -308,7 +316,10 @@ mod tests {
                 popped += 1;
             }
         }
-        assert!(hinted > 100, "only {hinted} hints in {popped} pops");
+        assert!(
+            hinted > 800 && drained_pushes > 300,
+            "{hinted} hints and {drained_pushes} pushes at the current time after a drained slot in {popped} pops"
+        );
         assert_eq!(q.next_peer_hint(), None);
     }
 

@@ -125,31 +125,42 @@ pub fn timing(sim: &Simulation) -> Option<Timing> {
     held(&shares(sim), &points)
 }
 
-/// The smallest network the 2007 world was fitted and checked at
-/// (VALIDATION.md, section 2 and the scale check).
-pub const FITTED_PEERS_2007: u64 = 100_000;
+/// The network size at which VALIDATION.md holds the 2007 world against the
+/// record (section 1; its scale check adds 1 M and 10 M peers).
+pub const VALIDATED_PEERS_2007: u64 = 100_000;
 
 /// What a reader of a `skype-2007` comparison should know when the network
-/// is smaller than the calibration was fitted at; None otherwise, and for
-/// other presets. The figures are
-/// `validate --peers N --seeds 8` runs of 2026-11-27 (link format 2).
+/// is smaller than VALIDATION.md holds it at; None otherwise, and for other
+/// presets. The figures are those of the preset as it is (link format 2),
+/// from `validate --peers N --seeds 8` runs of 2026-11-27. Numbers are
+/// grouped with no-break spaces, so the sentence never wraps inside one.
 pub fn size_caveat(preset: Preset, peers: u64) -> Option<String> {
-    (preset == Preset::Skype2007 && peers < FITTED_PEERS_2007).then(|| {
-        // Grouped by thousands, as the figures after it: 20 000.
-        let digits = peers.to_string();
-        let grouped: Vec<&str> = (0..digits.len())
-            .rev()
-            .step_by(3)
-            .map(|end| &digits[end.saturating_sub(2)..=end])
-            .collect();
-        let shown = grouped.into_iter().rev().collect::<Vec<_>>().join(" ");
+    (preset == Preset::Skype2007 && peers < VALIDATED_PEERS_2007).then(|| {
         format!(
-            "This network has {shown} peers, fewer than the 100 000 to 10 000 000 the 2007 world was fitted and checked at. \
-             Its runs vary more from seed to seed than a larger network's: in 8 seeds each at 10 000, 20 000 \
-             and 50 000 peers, one never fell below a tenth of normal, and the others healed 49-76 h after the trigger, against 57.8-60.3 h at 100 000 peers \
-             and 53.5-54.2 h at 1 000 000."
+            "This network has {} peers, fewer than the {} at which VALIDATION.md holds the 2007 world against \
+             the record (its scale check adds {} and {}). At this size the preset's runs vary more from seed to \
+             seed: in 8 seeds of the skype-2007 preset as it is (link format 2) at each of {}, {} and {} peers, \
+             one seed per size never fell below a tenth of normal, and the others healed 49-76 h after the \
+             trigger, against 57.8-60.3 h at {} peers and 53.5-54.2 h at {}.",
+            grouped(peers),
+            grouped(VALIDATED_PEERS_2007),
+            grouped(1_000_000),
+            grouped(10_000_000),
+            grouped(10_000),
+            grouped(20_000),
+            grouped(50_000),
+            grouped(100_000),
+            grouped(1_000_000),
         )
     })
+}
+
+/// A whole number in groups of three digits joined by no-break spaces: 20\u{a0}000.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let groups: Vec<&str> =
+        (0..digits.len()).rev().step_by(3).map(|end| &digits[end.saturating_sub(2)..=end]).collect();
+    groups.into_iter().rev().collect::<Vec<_>>().join("\u{a0}")
 }
 
 /// Mean absolute difference between simulated and published shares.
@@ -227,13 +238,28 @@ mod tests {
 
     #[test]
     fn small_2007_networks_get_a_caveat_with_their_size() {
-        let at = |preset, peers| size_caveat(preset, peers);
-        assert!(at(Preset::Skype2007, 99_999).unwrap().starts_with("This network has 99 999 peers, fewer than"));
+        let at = |preset, peers| size_caveat(preset, peers).map(|s| s.replace('\u{a0}', " "));
+        assert!(at(Preset::Skype2007, 99_999)
+            .unwrap()
+            .starts_with("This network has 99 999 peers, fewer than the 100 000 at"));
         assert!(at(Preset::Skype2007, 1_000).unwrap().starts_with("This network has 1 000 peers,"));
         assert!(at(Preset::Skype2007, 500).unwrap().starts_with("This network has 500 peers,"));
-        assert_eq!(at(Preset::Skype2007, FITTED_PEERS_2007), None);
+        assert_eq!(at(Preset::Skype2007, VALIDATED_PEERS_2007), None);
         assert_eq!(at(Preset::Skype2010, 10_000), None);
         assert_eq!(at(Preset::Resilient2007, 10_000), None);
+        // No plain space inside a number, so the sentence never wraps in one.
+        assert!(!size_caveat(Preset::Skype2007, 20_000).unwrap().contains("20 000"));
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        let g = |n| grouped(n).replace('\u{a0}', " ");
+        assert_eq!(g(0), "0");
+        assert_eq!(g(7), "7");
+        assert_eq!(g(999), "999");
+        assert_eq!(g(1_000), "1 000");
+        assert_eq!(g(123_456_789), "123 456 789");
+        assert_eq!(g(u64::MAX), "18 446 744 073 709 551 615");
     }
 
     #[cfg(not(target_arch = "wasm32"))]
