@@ -161,8 +161,8 @@ impl Playground {
     /// run has reached: `{rows: [{utc, t_hours, published_share,
     /// simulated_share, difference, note}], mean_abs_difference, size_caveat}`
     /// (`mean_abs_difference` null before the first point; `size_caveat` a
-    /// sentence when the network is smaller than its preset was fitted at,
-    /// else null: `validation::size_caveat`).
+    /// sentence when a skype-2007 network is smaller than VALIDATION.md holds
+    /// it at, else null: `validation::size_caveat`).
     pub fn validation(&self) -> Result<JsValue, JsError> {
         let rows = crate::validation::compare(&self.sim);
         let mean = crate::validation::mean_abs_difference(&rows);
