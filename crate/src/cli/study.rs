@@ -589,6 +589,11 @@ pub const SCALE_CHANGES_2007: &[(&str, &str)] = &[
         "the promotion pace the random search found at 30000 peers, before the last step of the fit moved it to \
          the 0.52 that fits best at 1000000",
     ),
+    (
+        "sn_refusal_cost=0.6",
+        "a refusal cost that fits as well as the preset's 0.106 at 100000 peers (the alternatives table), to show \
+         whether that holds at the larger size",
+    ),
 ];
 
 /// One comparison at the report's population and at a larger one.
