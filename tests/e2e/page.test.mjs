@@ -268,6 +268,31 @@ test('a historical run shows its difference from the published record at each po
   await page.close();
 });
 
+test('the size caveat follows the network size as it is changed in Advanced', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('preset=skype-2007&peers=20000'));
+  const size = page.locator('#validation-size');
+  // Shown before the run reaches a published point: it is about the network, not the run.
+  await size.waitFor({ state: 'visible' });
+  assert.match(await size.textContent(), /^This network has 20\u00a0000 peers,/);
+  await page.getByText('Advanced', { exact: true }).click();
+  const peers = page.getByLabel('Peers', { exact: true });
+  const setPeers = async (n) => {
+    await peers.fill(String(n));
+    await peers.press('Enter');
+    await page.waitForFunction((n) => (new URLSearchParams(location.search).get('peers') ?? '100000') === String(n), n);
+  };
+  await setPeers(100000);
+  // The element itself is hidden, not only emptied.
+  await page.waitForFunction(() => document.getElementById('validation-size').hidden);
+  assert.ok(await page.locator('#validation').isVisible(), 'the comparison itself stays');
+  await setPeers(50000);
+  await size.waitFor({ state: 'visible' });
+  assert.match(await size.textContent(), /^This network has 50\u00a0000 peers,/);
+  assertClean(page);
+  await page.close();
+});
+
 test('+24 h on a run that ended before the last published point works the timing out again', async () => {
   const page = await watchedPage(browser.context);
   // 60 h passes two of the four published 2010 counts (42 h and 59.3 h).
