@@ -288,8 +288,8 @@ const SAME_HOUR: f64 = 3.0;
 /// report ran it.
 fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: Option<&Validation>) -> String {
     let n = v.shapes.len();
-    let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
-    let relapsing = v.shapes.iter().filter(|s| !s.relapses.is_empty()).count();
+    let healed = v.healed();
+    let relapsing = v.relapsing();
     let mut o = " The legacy policy rebuilds the supernode core at its fixed pace, and the network climbs back when \
                  the core has grown large enough to take the searching clients' connection attempts without being \
                  overloaded (the next figure)."
@@ -356,8 +356,8 @@ fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: O
 /// 4 seeds relapse, and all 4 heal, 54.0-78.0 h after the trigger".
 fn heal_and_relapse_text(v: &Validation) -> String {
     let n = v.shapes.len();
-    let relapsing = v.shapes.iter().filter(|s| !s.relapses.is_empty()).count();
-    let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
+    let relapsing = v.relapsing();
+    let healed = v.healed();
     let seeds = if n == 1 { "its one seed".to_string() } else { format!("{relapsing} of its {n} seeds") };
     let verb = if n == 1 && relapsing == 0 {
         "does not relapse"
@@ -663,7 +663,7 @@ fn alternatives_text(alts: &[Alternative]) -> String {
 fn collapse_and_heal(v: &Validation) -> String {
     let n = v.shapes.len();
     let in_a_day = v.shapes.iter().filter(|s| s.collapse_h.is_some_and(|h| h <= 24.0)).count();
-    let healed = v.shapes.iter().filter(|s| s.recovered_h.is_some()).count();
+    let healed = v.healed();
     let span = |range| format!("{} h", study::range_text(range, 1));
     // The published "about two days" runs from when the problems began, so
     // the time from each seed's own collapse is given too.
@@ -792,7 +792,7 @@ fn change_cell(change: &str) -> String {
 
 /// A table cell: when the seeds heal, and how many never do.
 fn heal_cell(v: &Validation) -> String {
-    let never = v.shapes.iter().filter(|s| s.recovered_h.is_none()).count();
+    let never = v.shapes.len() - v.healed();
     let mut heal = healed_range(v).map_or(String::new(), |range| study::range_text(range, 1));
     if never > 0 {
         heal += &format!("{}{never} of {} never", if heal.is_empty() { "" } else { "; " }, v.shapes.len());

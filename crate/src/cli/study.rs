@@ -174,6 +174,16 @@ impl Validation {
         self.rows.iter().filter(|r| r.difference.abs() <= WITHIN).count()
     }
 
+    /// Seeds that heal within the run.
+    pub fn healed(&self) -> usize {
+        self.shapes.iter().filter(|s| s.recovered_h.is_some()).count()
+    }
+
+    /// Seeds that relapse after climbing back.
+    pub fn relapsing(&self) -> usize {
+        self.shapes.iter().filter(|s| !s.relapses.is_empty()).count()
+    }
+
     /// Per seed, the run held against the published points as it is and at
     /// its best move in time (`validation::held`).
     pub fn shifts(&self) -> Vec<Option<SeedTiming>> {
