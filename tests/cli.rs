@@ -39,7 +39,7 @@ fn json_summary_has_exactly_the_documented_fields() {
     got.sort_unstable();
     expected.sort_unstable();
     assert_eq!(got, expected);
-    assert_eq!(v["scenario"], "v=2&preset=skype-2007&peers=2000&hours=20");
+    assert_eq!(v["scenario"], "v=3&preset=skype-2007&peers=2000&hours=20");
     assert_eq!(v["digest"].as_str().unwrap().len(), 16);
     assert!(v["digest"].as_str().unwrap().chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(v["peers"], 2000);
@@ -78,7 +78,10 @@ fn a_format_1_link_replays_the_run_it_was_made_with() {
         let o = patchstorm(&["run", "--scenario", query]);
         let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         assert_eq!(v["digest"], digest, "{query}");
-        assert!(v["scenario"].as_str().unwrap().starts_with("v=2&"), "{query} is written in this build's format");
+        assert!(
+            v["scenario"].as_str().unwrap().starts_with("v=2&"),
+            "{query} is written in format 2, whose engine it replays"
+        );
     }
     // A policy given with --set gets its knobs of the link's format, as one in the link does.
     for policy in ["legacy-2007", "self-protect-2010"] {
@@ -96,7 +99,7 @@ fn a_format_1_link_replays_the_run_it_was_made_with() {
     }
     refused(&["run", "--set", "v=1"], &["--set v=1", "--scenario"]);
     // The same link in this build's format is the recalibrated run.
-    let o = patchstorm(&["run", "--scenario", "v=2&preset=skype-2007&peers=3000&hours=40"]);
+    let o = patchstorm(&["run", "--scenario", "preset=skype-2007&peers=3000&hours=40"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_ne!(v["digest"], "21442c0c2cfa5938");
 }

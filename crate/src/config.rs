@@ -1,6 +1,7 @@
 //! The scenario resolved into the units the engine works in: milliseconds,
 //! absolute counts and rates for this population, typed policy knobs.
 
+use crate::login::Failures;
 use crate::policy::{Overload, Retry, RetryKind, SnChoice, Supply};
 use crate::scenario::{Scenario, P};
 use crate::time::{Millis, HOUR, MINUTE, SECOND};
@@ -42,6 +43,9 @@ pub struct Config {
     /// Queue limit in requests.
     pub login_queue: u64,
     pub login_admission: bool,
+    /// Which waiting clients failed each second: as links of format 1 and 2
+    /// counted them, or as this build does.
+    pub login_failures: Failures,
 
     pub retry: Retry,
     pub promote_uptime: Millis,
@@ -123,6 +127,7 @@ impl Config {
             login_timeout: ms(s.float(P::LoginTimeoutS)),
             login_queue: libm::ceil(login_capacity * s.float(P::LoginQueueS)) as u64,
             login_admission: s.flag(P::LoginAdmission),
+            login_failures: if s.format() < 3 { Failures::ServedShare } else { Failures::Counted },
             retry: Retry { kind: retry_kind, base: s.float(P::RetryBaseS), cap: s.float(P::RetryCapS) },
             promote_uptime: s.int(P::PromoteUptimeMin) as Millis * MINUTE,
             promote_rate: s.float(P::PromoteRate) * per_million,

@@ -184,6 +184,7 @@ impl Simulation {
                 cfg.login_queue,
                 cfg.login_admission,
                 cfg.retry,
+                cfg.login_failures,
             ),
             rules: WalkRules { waits: Waits::new(&cfg.retry), timeout: cfg.attach_timeout, rtt: cfg.rtt },
             offsets: std::array::from_fn(|r| REGIONS[r].offset_ms(cfg.month)),

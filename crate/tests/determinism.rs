@@ -17,7 +17,25 @@ pub const CASES: &[&str] = &[
     // A link of format 1 replays the run it was made with: this digest is
     // the one the first case had before format 2 recalibrated 2007.
     "v=1&preset=skype-2007&peers=5000&hours=40",
+    // Links of format 2 count failed logins as they did (`login::Failures`).
+    "v=2&preset=skype-2007&peers=5000&hours=40",
 ];
+
+/// Links of format 2 replay the runs they were made with: these digests are
+/// the ones the fixture's first four cases had in the last build of format
+/// 2 (commit a78616f), before format 3 changed how the login servers count
+/// failed clients.
+#[test]
+fn a_format_2_link_replays_the_run_it_was_made_with() {
+    for (query, digest) in [
+        ("v=2&preset=skype-2007&peers=5000&hours=40", "2a1c71b51dfd810e"),
+        ("v=2&preset=skype-2010&peers=5000&hours=48", "dc82f4b7ff98433c"),
+        ("v=2&preset=resilient-2007&peers=3000&hours=36&seed=9", "de717e900c437601"),
+        ("v=2&preset=calm-day&peers=2000&hours=12", "9be494212779403e"),
+    ] {
+        assert_eq!(digest_of(query), digest, "{query}");
+    }
+}
 
 fn digest_of(query: &str) -> String {
     let mut sim = Simulation::new(&Scenario::from_query(query).unwrap());

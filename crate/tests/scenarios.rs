@@ -56,10 +56,10 @@ fn check_2007(peers: u32, seed: u32, heal: std::ops::Range<f64>) {
 
 #[test]
 fn skype_2007_collapses_within_hours_and_takes_about_two_days_to_heal() {
-    // The seeds heal late on Aug 17 or early on Aug 18 (UTC): 57.8-60.3 h
-    // after the trigger at 100 k peers (seeds 1-8), 53.5-54.2 h at 1 M
-    // (seeds 1-16). At 10 k peers the seeds spread over 33-76 h and some
-    // never fall below a tenth of normal, so the test runs at 100 k.
+    // The seeds heal late on Aug 17 (UTC): 52.7-54.9 h after the trigger
+    // at 100 k peers (15 of seeds 1-16; one heals at 36.0 h), 53.4-54.1 h
+    // at 1 M (seeds 1-16). At 10 k peers the seeds spread over 23-72 h and
+    // some never fall below a tenth of normal, so the test runs at 100 k.
     for seed in [1, 2, 3] {
         check_2007(100_000, seed, 50.0..66.0);
     }
@@ -67,7 +67,11 @@ fn skype_2007_collapses_within_hours_and_takes_about_two_days_to_heal() {
 
 #[test]
 fn resilient_2007_dips_shallowly_and_is_back_soon_after_the_wave() {
-    let r = run("preset=resilient-2007&peers=10000");
+    // At 10 k peers there are about 25 supernodes, and one whose PC
+    // restarts late in the wave sends about 5% of those online searching
+    // for a minute (0.949 of normal 30 h after the trigger, seed 1); at
+    // 30 k the runs stay above 0.98 of normal then.
+    let r = run("preset=resilient-2007&peers=30000");
     let lowest = lowest_ratio(&r, r.trigger_h, f64::INFINITY);
     assert!(lowest > 0.85, "a shallow dip, lowest {lowest}");
     // The wave's last restarts come about 22 h after the patch (the

@@ -237,6 +237,40 @@ fn fitted_2007_text(alternatives: &[Alternative]) -> String {
         .iter()
         .find(|a| a.change == study::FORMAT_1_2007)
         .map_or(String::new(), |a| format!(" With the seeds of section 1, {}.", heal_and_relapse_text(&a.validation)));
+    let login_count = match (
+        alternatives.first().filter(|a| a.change.is_empty()),
+        alternatives.iter().find(|a| a.change == study::OLD_LOGIN_COUNT),
+    ) {
+        (Some(now), Some(old)) => {
+            let said = |v: &Validation| {
+                let never = v.shapes.len() - v.healed();
+                let heal = match healed_range(v) {
+                    Some(range) if never == 0 => format!("healed {} h after the trigger", study::range_text(range, 1)),
+                    Some(range) => format!(
+                        "healed {} h after the trigger, {never} of {} never",
+                        study::range_text(range, 1),
+                        v.shapes.len()
+                    ),
+                    None => "none healed".to_string(),
+                };
+                format!(
+                    "{} of {} points within the target (mean absolute difference {:.3}; {heal})",
+                    v.within(),
+                    v.rows.len(),
+                    validation::mean_abs_difference(&v.rows).unwrap_or(f64::NAN),
+                )
+            };
+            format!(
+                " At {} peers with the seeds of section 1, the old count (the row `{}` in the table below) puts {}, \
+                 this build's {}; section 1's scale check has both at a larger size.",
+                now.validation.peers,
+                study::OLD_LOGIN_COUNT,
+                said(&old.validation),
+                said(&now.validation)
+            )
+        }
+        _ => String::new(),
+    };
     format!(
         "- Five values of the 2007 world, fitted together to the nine published 2007 points: the `legacy-2007` \
            promotion pace ({} per minute per million peers), the supernode attempt capacity ({}/s), the share \
@@ -255,7 +289,18 @@ fn fitted_2007_text(alternatives: &[Alternative]) -> String {
            0.492 to {}, the best fit at 1 M peers, the size nearest the real network's (section 1's scale check \
            has both). The fit is not exact to the digit: the five values rounded (100, 5, 40, 0.5, 0.1) bring \
            the 100 k runs a few hours early, a smooth shift in time, not a different regime.{calm}\n\
-         - The calibration before this one, which links of format 1 (`v=1`) still replay: `{}`.{format_1}\n\
+         - The calibration before this one, whose values links of format 1 (`v=1`) still replay: `{}`. The rows \
+           here run it with this build's count of failed logins (below); a `v=1` link keeps the count it was \
+           made with.{format_1}\n\
+         - How the login servers count the clients whose login failed (link format 3). Through format 2 the \
+           servers took, each second, one minus the ratio of requests served in time to requests sent as the \
+           share of waiting clients that had failed. At 100 k peers they do about 11 logins a second, so that \
+           ratio of small counts swung widely and overstated success on average, and the seconds with more \
+           served than sent left a debt of negative failures that the seconds with refusals paid off: refused \
+           clients seldom retried, the login storm of the second evening did not form, and the network climbed \
+           back about 3 h earlier than at 300 k peers and more. Format 3 counts the requests refused, or served \
+           after their client gave up: each is a client that failed. The fitted values above were kept.{login_count} \
+           Links of formats 1 and 2 keep the old count and replay the runs they were made with.\n\
          - `legacy-2007` uptime gate ({} h) and the other supernode values, capacity {}, target load {}, accept \
            rate {}/s: a collapse within hours of the 2007 trigger and none in a normal day, at 100 k peers and \
            more (at 10 k the seeds spread widely, and some do not fall below a tenth of normal). 2010 keeps the \
@@ -336,8 +381,8 @@ fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: O
     if let Some(f) = format_1 {
         let _ = write!(
             o,
-            " The calibration before this one (links of format 1, section 2) puts {} of {} points within the target \
-             with the same seeds (mean absolute difference {:.3}); {}.",
+            " The values of the calibration before this one (links of format 1, section 2) put {} of {} points \
+             within the target with the same seeds (mean absolute difference {:.3}); {}.",
             f.within(),
             f.rows.len(),
             validation::mean_abs_difference(&f.rows).unwrap_or(f64::NAN),
@@ -584,8 +629,9 @@ fn alternatives_text(alts: &[Alternative]) -> String {
          The same comparison with fitted values changed (`patchstorm validate --preset skype-2007 --set \
          KEY=VALUE`, one `--set` per value, {seeds}), and the lowest online share of normal in a day without a trigger (preset \
          `calm-day`, seed 1, same change), which a calibration has to keep near 1. The rows: the calibration \
-         before this one (links of format 1), each of the five fitted values put back to its value there on its \
-         own, and values near the fit.\n\n\
+         before this one (links of format 1; its values, with this build's login count), each of the five fitted \
+         values put back to its value there on its own, the preset read as a link of format 2 (`v=2`: the login \
+         servers' count of failed clients before format 3, with this build's values), and values near the fit.\n\n\
          | change | points within {WITHIN} | mean absolute difference | mean range over seeds | healed, h after \
          the trigger | calm day: lowest online / normal |\n|---|---:|---:|---:|---:|---:|\n"
     );
@@ -906,6 +952,7 @@ fn range_width(v: &Validation) -> f64 {
 mod tests {
     use super::*;
     use crate::cli::study::{scale_checks, scale_runs, validation_runs};
+    use patchstorm::scenario::FORMAT_VERSION;
 
     fn small_validations() -> Vec<Validation> {
         validation_runs(&[Preset::Skype2007, Preset::Skype2010], 1_000, &[1, 2], &[], None).ok().expect("valid")
@@ -1096,7 +1143,12 @@ mod tests {
             let (k, v) = set.split_once('=').expect("KEY=VALUE");
             s.set(k, v).expect("valid");
         }
-        assert_eq!(Scenario::from_query("v=1&preset=skype-2007").expect("valid"), s);
+        // The same values; the link keeps the login count of its format
+        // (format 2 in its canonical form), the report's row this build's.
+        let v1 = Scenario::from_query("v=1&preset=skype-2007").expect("valid");
+        assert_eq!((v1.format(), s.format()), (2, FORMAT_VERSION));
+        let values = |q: String| q.split_once('&').expect("v=N&preset=...").1.to_string();
+        assert_eq!(values(v1.to_query()), values(s.to_query()));
     }
 
     #[test]
@@ -1120,7 +1172,7 @@ mod tests {
             "{unhealed}"
         );
         v.shapes[1].recovered_h = Some(50.0);
-        assert!(text.contains(&format!("puts {} of {} points within the target", before.within(), before.rows.len())));
+        assert!(text.contains(&format!("put {} of {} points within the target", before.within(), before.rows.len())));
         v.shapes[0].relapses = vec![60.0];
         let text = climb_text(&v, study::core_crossing(&v), None);
         assert!(text.contains("1 of the 2 seeds relapses after climbing back"), "{text}");

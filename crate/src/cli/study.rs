@@ -430,7 +430,8 @@ fn check_study_sets(sets: &[String]) -> Result<()> {
 /// The scenario of one validation run: the preset with `sets` applied (as
 /// `run --set` does), at the given size and seed; refused with the
 /// parameter's message when a change is out of range or conflicts.
-fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
+/// `link`: a link format to read the scenario in (`v=2`), or None for this build's.
+fn validation_scenario(link: Option<&str>, preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
     check_study_sets(sets)?;
     let hours_given = sets.iter().any(|set| set_key(set) == "hours");
     let mut all: Vec<String> = sets.to_vec();
@@ -441,7 +442,7 @@ fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -
     all.push(format!("peers={peers}"));
     all.push(format!("seed={seed}"));
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    build_scenario(Some(preset.key()), None, &refs, None)
+    build_scenario(Some(preset.key()), link, &refs, None)
 }
 
 pub fn validation_runs(
@@ -451,12 +452,25 @@ pub fn validation_runs(
     sets: &[String],
     counter: Option<&Counter>,
 ) -> Result<Vec<Validation>> {
-    let runs = seed_runs(presets, peers, seeds, sets, counter)?;
+    validation_runs_in(None, presets, peers, seeds, sets, counter)
+}
+
+/// [`validation_runs`] with the scenarios read in link format `link` (`v=2`).
+fn validation_runs_in(
+    link: Option<&str>,
+    presets: &[Preset],
+    peers: u32,
+    seeds: &[u64],
+    sets: &[String],
+    counter: Option<&Counter>,
+) -> Result<Vec<Validation>> {
+    let runs = seed_runs(link, presets, peers, seeds, sets, counter)?;
     Ok(validations_of(&runs, presets, peers, seeds))
 }
 
 /// One run of each preset for each seed, on all cores.
 fn seed_runs(
+    link: Option<&str>,
     presets: &[Preset],
     peers: u32,
     seeds: &[u64],
@@ -466,7 +480,7 @@ fn seed_runs(
     let mut jobs = Vec::new();
     for &preset in presets {
         for &seed in seeds {
-            jobs.push((preset, seed, validation_scenario(preset, peers, seed, sets)?));
+            jobs.push((preset, seed, validation_scenario(link, preset, peers, seed, sets)?));
         }
     }
     Ok(jobs
@@ -532,6 +546,7 @@ fn validations_of(runs: &[SeedRun], presets: &[Preset], peers: u32, seeds: &[u64
 /// own, and near neighbours of the fit, to show how much it hangs on each.
 pub const ALTERNATIVES_2007: &[&str] = &[
     "",
+    OLD_LOGIN_COUNT,
     FORMAT_1_2007,
     "login_capacity=60",
     "sn_attempt_capacity=3",
@@ -544,8 +559,13 @@ pub const ALTERNATIVES_2007: &[&str] = &[
     "promote_rate=0.55",
 ];
 
-/// The 2007 calibration before format 2, as `--set` values: what a `v=1`
-/// link of `skype-2007` replays (`scenario::V1_WORLD`).
+/// The preset read as a link of format 2: the login servers' count of
+/// failed clients before format 3 (`login::Failures`), with this build's values.
+pub const OLD_LOGIN_COUNT: &str = "v=2";
+
+/// The 2007 calibration before format 2, as `--set` values: the values a
+/// `v=1` link of `skype-2007` replays (`scenario::V1_WORLD`); here with this
+/// build's login count, which a `v=1` link does not have.
 pub const FORMAT_1_2007: &str =
     "login_capacity=60 sn_attempt_capacity=3 attach_timeout_s=10 sn_refusal_cost=1 promote_rate=0.25";
 
@@ -563,7 +583,8 @@ pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> R
     let mut out = Vec::new();
     for &change in ALTERNATIVES_2007 {
         let validation = rerun(preset_run, peers, change)?;
-        let mut sim = Simulation::new(&validation_scenario(Preset::CalmDay, peers, 1, &sets_of(change))?);
+        let (link, sets) = sets_of(change);
+        let mut sim = Simulation::new(&validation_scenario(link, Preset::CalmDay, peers, 1, &sets)?);
         sim.run();
         let calm_min = sim.series().iter().map(|s| s.online_share / s.normal_share).fold(f64::INFINITY, f64::min);
         out.push(Alternative { change, validation, calm_min });
@@ -574,9 +595,12 @@ pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> R
     Ok(out)
 }
 
-/// A change written as `KEY=VALUE KEY=VALUE`, as `--set` values.
-fn sets_of(change: &str) -> Vec<String> {
-    change.split_whitespace().map(str::to_string).collect()
+/// A change written as `KEY=VALUE KEY=VALUE`, as `--set` values, after
+/// the link format to read the preset in if it starts with one (`v=2`).
+fn sets_of(change: &str) -> (Option<&str>, Vec<String>) {
+    let mut words = change.split_whitespace().peekable();
+    let link = words.next_if(|w| w.starts_with("v="));
+    (link, words.map(str::to_string).collect())
 }
 
 /// `base`'s comparison (same preset and seeds) with `change` applied, at
@@ -585,7 +609,8 @@ fn rerun(base: &Validation, peers: u32, change: &str) -> Result<Validation> {
     if change.is_empty() && peers == base.peers {
         return Ok(base.clone());
     }
-    Ok(validation_runs(&[base.preset], peers, &base.seeds, &sets_of(change), None)?.remove(0))
+    let (link, sets) = sets_of(change);
+    Ok(validation_runs_in(link, &[base.preset], peers, &base.seeds, &sets, None)?.remove(0))
 }
 
 /// What the scale check repeats at the larger population besides the
@@ -593,7 +618,12 @@ fn rerun(base: &Validation, peers: u32, change: &str) -> Result<Validation> {
 /// step of the 2007 fit moved the promotion pace from 0.492, the value the
 /// random search found at 30 k peers, to 0.52 at 1 M (VALIDATION.md).
 pub const SCALE_CHANGES_2007: &[(&str, &str)] = &[
-    (FORMAT_1_2007, "the calibration before this one (links of format 1)"),
+    (
+        OLD_LOGIN_COUNT,
+        "the login servers' count of failed clients before link format 3, which counted fewer at small sizes \
+         (section 2)",
+    ),
+    (FORMAT_1_2007, "the values of the calibration before this one (links of format 1)"),
     (
         "promote_rate=0.492",
         "the promotion pace the random search found at 30000 peers, before the last step of the fit moved it to \
@@ -1277,7 +1307,7 @@ pub fn report(args: &[String]) -> Result<()> {
         all_seeds.len()
     );
     let counter = Counter::new(historical.len() * all_seeds.len(), "validation runs");
-    let runs = seed_runs(&historical, peers, &all_seeds, &[], Some(&counter))?;
+    let runs = seed_runs(None, &historical, peers, &all_seeds, &[], Some(&counter))?;
     let validations = validations_of(&runs, &historical, peers, &seeds);
     let draws = validations_of(&runs, &historical, peers, &draw_seeds);
     drop(runs);

@@ -15,8 +15,15 @@ use std::fmt;
 pub use params::{Group, Kind, Param, Value, P, PARAMS};
 
 /// The query format this build writes. Links without `v` are read as this
-/// version. Version 2 recalibrated the 2007 world (see [`V1_WORLD`]).
-pub const FORMAT_VERSION: u32 = 2;
+/// version. Version 2 recalibrated the 2007 world (see [`V1_WORLD`]);
+/// version 3 changed how the login servers count failed clients
+/// (`login::Failures`), which links of format 1 and 2 keep: a scenario
+/// remembers the format it replays ([`Scenario::format`]).
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest format a scenario is written in: a link of format 1 is
+/// written as format 2 with the values it had named ([`V1_WORLD`]), since
+/// the engine of the two formats is the same.
+const OLDEST_WRITTEN: u32 = 2;
 
 /// The values links of format 1 had where format 2 changed them: the 2007
 /// world before its recalibration to the published record. A `v=1` link
@@ -244,6 +251,8 @@ impl std::error::Error for ScenarioError {}
 pub struct Scenario {
     preset: Preset,
     values: Vec<Value>,
+    /// The link format whose engine this scenario replays (2 or 3).
+    format: u32,
 }
 
 impl Default for Scenario {
@@ -254,7 +263,7 @@ impl Default for Scenario {
 
 impl Scenario {
     pub fn preset(preset: Preset) -> Self {
-        let mut s = Scenario { preset, values: PARAMS.iter().map(|p| p.default).collect() };
+        let mut s = Scenario { preset, values: PARAMS.iter().map(|p| p.default).collect(), format: FORMAT_VERSION };
         for &(p, v) in preset.overrides() {
             s.values[p as usize] = v;
         }
@@ -264,6 +273,13 @@ impl Scenario {
 
     pub fn preset_id(&self) -> Preset {
         self.preset
+    }
+
+    /// The link format this scenario replays and is written in: this
+    /// build's, or 2 for a link of format 1 or 2, whose runs keep the login
+    /// servers' old count of failed clients.
+    pub fn format(&self) -> u32 {
+        self.format
     }
 
     fn apply_policy_knobs(&mut self) {
@@ -383,6 +399,7 @@ impl Scenario {
             })?,
         };
         let mut s = Scenario::preset(preset);
+        s.format = version.max(OLDEST_WRITTEN);
         if let Some(v) = lookup("policy") {
             s.set("policy", v)?;
         }
@@ -423,7 +440,7 @@ impl Scenario {
     /// Canonical query: the version, the preset, then every parameter that
     /// differs from the preset (policy first), in table order.
     pub fn to_query(&self) -> String {
-        let mut out = format!("v={FORMAT_VERSION}&preset={}", self.preset.key());
+        let mut out = format!("v={}&preset={}", self.format, self.preset.key());
         let preset = Scenario::preset(self.preset);
         if self.get(P::Policy) != preset.get(P::Policy) {
             out.push_str(&format!("&policy={}", self.value_text(P::Policy)));
@@ -463,7 +480,7 @@ impl Scenario {
             values.insert(p.key.into(), v);
         }
         serde_json::json!({
-            "v": FORMAT_VERSION,
+            "v": self.format,
             "preset": self.preset.key(),
             "query": self.to_query(),
             "params": values,
@@ -603,7 +620,7 @@ mod tests {
     fn presets_round_trip() {
         for info in PRESETS {
             let s = Scenario::preset(info.preset);
-            assert_eq!(s.to_query(), format!("v=2&preset={}", info.key));
+            assert_eq!(s.to_query(), format!("v=3&preset={}", info.key));
             assert_eq!(Scenario::from_query(&s.to_query()).unwrap(), s);
         }
     }
@@ -614,23 +631,23 @@ mod tests {
         assert_eq!(s.int(P::Peers), 200_000);
         assert_eq!(s.choice(P::Policy), 2);
         assert_eq!(s.choice(P::SnChoice), 1, "the resilient policy's knobs apply");
-        assert_eq!(s.to_query(), "v=2&preset=skype-2007&policy=resilient&peers=200000&seed=7");
+        assert_eq!(s.to_query(), "v=3&preset=skype-2007&policy=resilient&peers=200000&seed=7");
     }
 
     #[test]
     fn knobs_mix_with_a_policy() {
         let s = Scenario::from_query("preset=skype-2007&sn_choice=two-choices&policy=legacy-2007").unwrap();
         assert_eq!(s.choice(P::SnChoice), 1);
-        assert_eq!(s.to_query(), "v=2&preset=skype-2007&sn_choice=two-choices");
+        assert_eq!(s.to_query(), "v=3&preset=skype-2007&sn_choice=two-choices");
     }
 
     #[test]
     fn a_format_1_link_keeps_the_values_it_was_made_with() {
         let old = "&login_capacity=60&sn_attempt_capacity=3&attach_timeout_s=10&sn_refusal_cost=1";
         let v1 = Scenario::from_query("v=1&preset=skype-2007&seed=3").unwrap();
-        assert_eq!(v1, Scenario::from_query(&format!("preset=skype-2007&seed=3{old}&promote_rate=0.25")).unwrap());
+        assert_eq!(v1, Scenario::from_query(&format!("v=2&preset=skype-2007&seed=3{old}&promote_rate=0.25")).unwrap());
         assert_ne!(v1, Scenario::from_query("v=2&preset=skype-2007&seed=3").unwrap());
-        // Its canonical link is of this build's format and names the old values.
+        // Its canonical link is of format 2, whose engine it replays, and names the old values.
         assert_eq!(
             v1.to_query(),
             "v=2&preset=skype-2007&seed=3&sn_attempt_capacity=3&sn_refusal_cost=1&attach_timeout_s=10\
@@ -647,10 +664,36 @@ mod tests {
         assert_eq!(v1.float(P::AttachTimeoutS), 10.0);
         assert_eq!(
             Scenario::from_query("v=1&preset=calm-day").unwrap(),
-            Scenario::from_query(&format!("preset=calm-day{old}&promote_rate=0.25")).unwrap()
+            Scenario::from_query(&format!("v=2&preset=calm-day{old}&promote_rate=0.25")).unwrap()
         );
-        // skype-2010 overrides every changed key itself, so nothing changes.
-        assert_eq!(Scenario::from_query("v=1&preset=skype-2010").unwrap(), Scenario::preset(Preset::Skype2010));
+        // skype-2010 overrides every changed key itself, so only the format differs.
+        assert_eq!(
+            Scenario::from_query("v=1&preset=skype-2010").unwrap(),
+            Scenario::from_query("v=2&preset=skype-2010").unwrap()
+        );
+    }
+
+    #[test]
+    fn a_link_keeps_its_format() {
+        // Format 2 links keep the login servers' old count of failed
+        // clients, so they are written back as format 2 with the same values.
+        let v2 = Scenario::from_query("v=2&preset=skype-2007&seed=3").unwrap();
+        assert_eq!(v2.format(), 2);
+        assert_eq!(v2.to_query(), "v=2&preset=skype-2007&seed=3");
+        assert_eq!(Scenario::from_query(&v2.to_query()).unwrap(), v2);
+        assert_eq!(v2.to_json()["v"], 2);
+        let mut changed = v2.clone();
+        changed.set("peers", "20000").unwrap();
+        assert_eq!(changed.to_query(), "v=2&preset=skype-2007&peers=20000&seed=3");
+        // Without v, and for a preset's own scenario, this build's format.
+        let now = Scenario::from_query("preset=skype-2007&seed=3").unwrap();
+        assert_eq!(now.format(), FORMAT_VERSION);
+        assert_eq!(Scenario::preset(Preset::Skype2007).format(), FORMAT_VERSION);
+        assert_eq!(now.to_query(), format!("v={FORMAT_VERSION}&preset=skype-2007&seed=3"));
+        assert_ne!(now, v2);
+        assert_eq!(Scenario::from_query("v=1&preset=skype-2007").unwrap().format(), 2);
+        let e = Scenario::from_query("v=4&preset=skype-2007").unwrap_err().to_string();
+        assert!(e.contains("v=4") && e.contains("from 1 to 3"), "{e}");
     }
 
     #[test]
