@@ -150,40 +150,62 @@ function banner(kind, id, body, action, dismissable = true) {
 }
 
 /**
- * A link of format 1 (`v=1`) was made before the 2007 world was recalibrated.
- * The core reads it with the values it was made with (`V1_WORLD` in
- * scenario/mod.rs), which the canonical link now names; say so, so that a
- * reader does not take them for changes someone made on purpose.
+ * A link of an older format replays the run it showed when it was made.
+ * Format 1 (`v=1`) was made before the 2007 world was recalibrated: the core
+ * reads it with the values it was made with (`V1_WORLD` in scenario/mod.rs),
+ * which the canonical link now names. Formats 1 and 2 count the clients
+ * whose login failed as the engine did then (`login::Failures`), so their
+ * canonical link stays of format 2. Say so, so that a reader does not take
+ * the old run for this build's, or the old values for changes someone made
+ * on purpose.
  */
-function formatOneNote(asked) {
+function formatNote(asked, changed = false) {
   const given = new URLSearchParams(asked);
-  if (Number(given.get('v')) !== 1) return;
+  const v = Number(given.get('v'));
+  if (!given.has('v') || v >= wasm.formatVersion()) return;
   const now = new URLSearchParams(S.query);
-  const kept = [...now.keys()].filter((k) => k !== 'v' && k !== 'preset' && !given.has(k));
-  if (!kept.length) return;
+  const kept = v === 1 ? [...now.keys()].filter((k) => k !== 'v' && k !== 'preset' && !given.has(k)) : [];
+  const p1 = document.createElement('p');
   const body = document.createElement('div');
   body.className = 'banner-body';
-  const p1 = document.createElement('p');
-  p1.innerHTML = '<strong>This link was made before the 2007 model was recalibrated</strong> (link format 1). ';
-  p1.append('It replays the run it showed then, with the values of that time: ');
-  kept.forEach((k, i) => {
-    const code = document.createElement('code');
-    code.textContent = `${k}=${now.get(k)}`;
-    p1.append(i ? ', ' : '', code);
-  });
-  p1.append('.');
+  if (changed) {
+    // Changed since: no longer the run the link showed, but still of its format.
+    p1.innerHTML = '<strong>This run is read in link format 2</strong>, as the link it was changed from was. ';
+    p1.append('It counts failed logins as the model did before that count was corrected.');
+  } else if (v === 1) {
+    p1.innerHTML = '<strong>This link was made before the 2007 model was recalibrated</strong> (link format 1). ';
+    if (kept.length) {
+      p1.append('It replays the run it showed then, with the values of that time: ');
+      kept.forEach((k, i) => {
+        const code = document.createElement('code');
+        code.textContent = `${k}=${now.get(k)}`;
+        p1.append(i ? ', ' : '', code);
+      });
+      p1.append('.');
+    } else {
+      p1.append('It replays the run it showed then.');
+    }
+  } else {
+    p1.innerHTML = '<strong>This link was made before the login servers’ count of failed clients was corrected</strong> (link format 2). ';
+    p1.append('It replays the run it showed then.');
+  }
   const p2 = document.createElement('p');
-  p2.textContent = 'The address bar holds the same run in the current link format.';
+  p2.textContent =
+    'Links of formats 1 and 2 count the clients whose login failed as the model did then; at 100 000 peers and fewer ' +
+    'that let the 2007 network climb back about 3 h early (VALIDATION.md, section 2).' +
+    (changed ? '' : ` The address bar holds the same run${v === 1 ? ' as a link of format 2' : ''}.`);
   body.append(p1, p2);
   const action = document.createElement('button');
   action.type = 'button';
-  action.textContent = 'Open it recalibrated';
-  action.title = 'The same link read in the current format: without the values of that time';
+  action.textContent = 'Open it in the current format';
+  action.title = `The same link read in the current format (${wasm.formatVersion()})${kept.length ? ': without the values of that time' : ''}`;
   action.addEventListener('click', async () => {
     if (dead) return;
-    // The current link (it may have been made longer since) without the values of that time.
+    // The current link (it may have been made longer since), in this build's
+    // format and without the values of that time.
     const q = new URLSearchParams(S.query);
     for (const k of kept) q.delete(k);
+    q.delete('v');
     const error = await open(q.toString());
     if (error) refused(error);
     else clearBanner('format');
@@ -337,8 +359,10 @@ async function change(key, text) {
     return;
   }
   clearBanner('control');
-  // A changed scenario is no longer the run a format-1 link showed.
+  // A changed scenario is no longer the run an old link showed; say so if
+  // it is still read in the old format.
   clearBanner('format');
+  formatNote(S.query, true);
 }
 
 // ---------------------------------------------------------------- controls
@@ -914,7 +938,7 @@ async function start() {
     }
     banner('warn', 'link', body);
   } else {
-    formatOneNote(asked);
+    formatNote(asked);
   }
   document.body.dataset.ready = 'true';
   requestAnimationFrame(frame);

@@ -249,6 +249,13 @@ pub fn params() -> Result<JsValue, JsError> {
     to_js(&rows)
 }
 
+/// The link format this build writes (`v`); links of older formats replay
+/// the runs they were made with.
+#[wasm_bindgen(js_name = formatVersion)]
+pub fn format_version() -> u32 {
+    crate::scenario::FORMAT_VERSION
+}
+
 /// The presets: key, title, story.
 #[wasm_bindgen]
 pub fn presets() -> Result<JsValue, JsError> {

@@ -132,12 +132,12 @@ test('changing the preset and the policy rebuilds and keeps peers and seed', asy
   // Back to skype-2007: its own values, not those of an older link format.
   await page.getByLabel('Preset').selectOption('skype-2007');
   await page.waitForFunction(() => /preset=skype-2007/.test(location.search));
-  assert.equal(new URL(page.url()).search, '?v=2&preset=skype-2007&peers=20000&seed=3');
+  assert.equal(new URL(page.url()).search, '?v=3&preset=skype-2007&peers=20000&seed=3');
   assertClean(page);
   await page.close();
 });
 
-test('a link of format 1 replays the run it was made with, says so, and opens recalibrated on request', async () => {
+test('a link of format 1 replays the run it was made with, says so, and opens in the current format on request', async () => {
   const page = await watchedPage(browser.context);
   await openPage(page, link('v=1&preset=skype-2007&peers=3000&hours=40'));
   const note = page.locator('.banner[data-id="format"]');
@@ -159,8 +159,8 @@ test('a link of format 1 replays the run it was made with, says so, and opens re
   await page.waitForFunction(() => /hours=64/.test(location.search));
   // A finished run plays on: let it end, so the rebuilt run does not play on its own.
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
-  await note.getByRole('button', { name: 'Open it recalibrated' }).click();
-  await page.waitForFunction(() => location.search === '?v=2&preset=skype-2007&peers=3000&hours=64');
+  await note.getByRole('button', { name: 'Open it in the current format' }).click();
+  await page.waitForFunction(() => location.search === '?v=3&preset=skype-2007&peers=3000&hours=64');
   assert.equal(await note.count(), 0, 'the note goes with the old values');
   await runToEnd(page);
   assert.notEqual(await fingerprint(page), '21442c0c2cfa5938');
@@ -172,6 +172,35 @@ test('a link of format 1 replays the run it was made with, says so, and opens re
   await page.waitForFunction(() => /preset=calm-day/.test(location.search));
   assert.equal(await note.count(), 0);
   assert.equal(new URL(page.url()).searchParams.get('sn_attempt_capacity'), null);
+  assertClean(page);
+  await page.close();
+});
+
+test('a link of format 2 replays the run it was made with, keeps its format when changed, and opens in the current format', async () => {
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('v=2&preset=skype-2007&peers=3000&hours=40'));
+  const note = page.locator('.banner[data-id="format"]');
+  await note.waitFor();
+  assert.match(await note.textContent(), /count of failed clients was corrected.*\(link format 2\).*replays the run it showed then/s);
+  assert.equal(new URL(page.url()).search, '?v=2&preset=skype-2007&peers=3000&hours=40');
+  await screenshot(page, '15b-format-2-link');
+  await runToEnd(page);
+  // The digest the last build of format 2 (a78616f) gave this link.
+  assert.equal(await fingerprint(page), '16ec870e7e01487f');
+
+  // A change keeps the link's format, and the note says the run is read in it.
+  await page.getByText('Advanced', { exact: true }).click();
+  const seed = page.getByLabel('Seed', { exact: true });
+  await seed.fill('2');
+  await seed.press('Enter');
+  await page.waitForFunction(() => /seed=2/.test(location.search));
+  assert.equal(new URL(page.url()).search, '?v=2&preset=skype-2007&peers=3000&seed=2&hours=40');
+  await note.waitFor();
+  assert.match(await note.textContent(), /This run is read in link format 2/);
+
+  await note.getByRole('button', { name: 'Open it in the current format' }).click();
+  await page.waitForFunction(() => location.search === '?v=3&preset=skype-2007&peers=3000&seed=2&hours=40');
+  assert.equal(await note.count(), 0, 'the note goes with the old format');
   assertClean(page);
   await page.close();
 });
