@@ -131,26 +131,27 @@ pub const VALIDATED_PEERS_2007: u64 = 100_000;
 
 /// What a reader of a `skype-2007` comparison should know when the network
 /// is smaller than VALIDATION.md holds it at; None otherwise, and for other
-/// presets. The figures are those of the preset as it is (link format 2),
-/// from `validate --peers N --seeds 8` runs of 2026-11-27. Numbers are
-/// grouped with no-break spaces, so the sentence never wraps inside one.
+/// presets. The figures are those of the preset as it is (link format 3),
+/// from `validate --peers N --seeds 8` runs (16 seeds at 100 k and 1 M) of
+/// 2026-11-27. Numbers are grouped with no-break spaces, so the sentence
+/// never wraps inside one.
 pub fn size_caveat(preset: Preset, peers: u64) -> Option<String> {
     (preset == Preset::Skype2007 && peers < VALIDATED_PEERS_2007).then(|| {
         format!(
             "This network has {} peers, fewer than the {} at which VALIDATION.md holds the 2007 world against \
-             the record (its scale check adds {} and {}). At this size the preset's runs vary more from seed to \
-             seed: in 8 seeds of the skype-2007 preset as it is (link format 2) at each of {}, {} and {} peers, \
-             one seed per size never fell below a tenth of normal, and the others healed 49-76 h after the \
-             trigger, against 57.8-60.3 h at {} peers and 53.5-54.2 h at {}.",
+             the record (its scale check adds {} and {}). In 8 seeds each of the skype-2007 preset as it is (link \
+             format 3), 14 of the 16 at {} and {} peers fell below a tenth of normal and healed 51-55 h after the \
+             trigger, as 14 of 16 did at {} (53-55 h) and all 16 at {} (53-54 h); at {} peers the seeds spread: \
+             one never fell below a tenth of normal, and the others healed 56-72 h after the trigger.",
             grouped(peers),
             grouped(VALIDATED_PEERS_2007),
             grouped(1_000_000),
             grouped(10_000_000),
-            grouped(10_000),
             grouped(20_000),
             grouped(50_000),
             grouped(100_000),
             grouped(1_000_000),
+            grouped(10_000),
         )
     })
 }
