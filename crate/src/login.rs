@@ -57,6 +57,18 @@ pub enum Failures {
     Counted,
 }
 
+/// Requests that arrived in the same second and wait in the queue.
+#[derive(Clone, Copy, Debug)]
+struct Batch {
+    /// Second of arrival.
+    at: u64,
+    requests: u64,
+    /// How many of them are first requests (level 0's), in proportion to
+    /// that second's arrivals, so that a first request served after its
+    /// client gave up moves its client off level 0.
+    firsts: f64,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LoginStats {
     pub requests: u64,
@@ -76,8 +88,8 @@ pub struct LoginServer {
     admission: bool,
     retry: Retry,
     failures: Failures,
-    /// (second of arrival, requests) in arrival order.
-    queue: VecDeque<(u64, u64)>,
+    /// Requests in arrival order, by the second they arrived.
+    queue: VecDeque<Batch>,
     queued: u64,
     service_carry: f64,
     arrival_carry: f64,
@@ -202,7 +214,8 @@ impl LoginServer {
         let admitted = arrivals.min(room);
         let refused = arrivals - admitted;
         if admitted > 0 {
-            self.queue.push_back((now_s, admitted));
+            let firsts = admitted as f64 * first as f64 / arrivals as f64;
+            self.queue.push_back(Batch { at: now_s, requests: admitted, firsts });
             self.queued += admitted;
         }
 
@@ -213,26 +226,32 @@ impl LoginServer {
         }
         let mut fresh = 0;
         let mut expired = 0;
+        // Of the expired requests, how many were first requests.
+        let mut expired_firsts = 0.0;
         while budget >= 1.0 {
             let Some(front) = self.queue.front_mut() else { break };
-            let stale = (now_s - front.0) as f64 > self.timeout_s;
+            let stale = (now_s - front.at) as f64 > self.timeout_s;
             if stale && self.admission {
                 // Deadline-aware servers drop expired requests unserved.
-                expired += front.1;
-                self.queued -= front.1;
+                expired += front.requests;
+                expired_firsts += front.firsts;
+                self.queued -= front.requests;
                 self.queue.pop_front();
                 continue;
             }
-            let n = front.1.min(libm::floor(budget) as u64);
-            front.1 -= n;
+            let n = front.requests.min(libm::floor(budget) as u64);
+            let firsts = front.firsts * n as f64 / front.requests as f64;
+            front.requests -= n;
+            front.firsts -= firsts;
             self.queued -= n;
             budget -= n as f64;
             if stale {
                 expired += n;
+                expired_firsts += firsts;
             } else {
                 fresh += n;
             }
-            if front.1 == 0 {
+            if front.requests == 0 {
                 self.queue.pop_front();
             }
         }
@@ -272,14 +291,29 @@ impl LoginServer {
         let refused_share = if arrivals > 0 { refused as f64 / arrivals as f64 } else { 0.0 };
         self.refused = 0.9 * self.refused + 0.1 * refused_share;
         let success = if arrivals > 0 { fresh as f64 / arrivals as f64 } else { 1.0 };
-        let failed = (refused + expired) as f64;
-        let sent = first as f64 + rates[1..].iter().sum::<f64>();
+        let refused_now = refused as f64;
+        let retrying = rates[1..].iter().sum::<f64>();
+        let sent = first as f64 + retrying;
+        // Expired requests were sent earlier: first requests among them are
+        // counted in their batches, the rest are shared by the retry rates.
+        let expired_retries = (expired as f64 - expired_firsts).max(0.0);
         for n in (0..self.levels.len() - 1).rev() {
             let moving = match self.failures {
                 Failures::ServedShare => rates[n] * (1.0 - success),
-                // Level 0 sent this second's first requests; level n its retries.
-                Failures::Counted if sent > 0.0 => failed * if n == 0 { first as f64 } else { rates[n] } / sent,
-                Failures::Counted => 0.0,
+                // Refused this second: level 0 sent the first requests, level n its retries.
+                Failures::Counted => {
+                    let refused_here = if sent > 0.0 {
+                        refused_now * if n == 0 { first as f64 } else { rates[n] } / sent
+                    } else {
+                        0.0
+                    };
+                    let expired_here = match n {
+                        0 => expired_firsts,
+                        _ if retrying > 0.0 => expired_retries * rates[n] / retrying,
+                        _ => 0.0,
+                    };
+                    refused_here + expired_here
+                }
             };
             let expected = self.move_carry[n] + moving;
             let moves = (libm::floor(expected) as usize).min(self.levels[n].len());
@@ -360,21 +394,27 @@ mod tests {
         assert!(won >= 5_000, "{won}");
     }
 
-    /// Joins `pattern[t % len]` new clients each second for `seconds`.
-    fn run_joins(mut s: LoginServer, pattern: &[u32], seconds: u64) -> LoginServer {
+    /// Joins `pattern[t % len]` new clients each second for `seconds`; also
+    /// gives the share of waiting clients backing off, averaged over the
+    /// second half of the run.
+    fn run_joins(mut s: LoginServer, pattern: &[u32], seconds: u64) -> (LoginServer, f64) {
         let total: u32 = (0..seconds).map(|t| pattern[t as usize % pattern.len()]).sum();
         let mut peers = Peers::with_len(total as usize);
         let mut rng = Rng::new(1, Stream::Engine);
         let mut winners = Vec::new();
         let mut next = 0;
+        let mut shares = 0.0;
         for t in 0..seconds {
             for _ in 0..pattern[t as usize % pattern.len()] {
                 s.join(next, &mut peers);
                 next += 1;
             }
             s.tick(t, &mut peers, &mut rng, &mut winners);
+            if t >= seconds / 2 {
+                shares += s.backing_off() as f64 / s.waiting().max(1) as f64;
+            }
         }
-        s
+        (s, shares / (seconds - seconds / 2) as f64)
     }
 
     #[test]
@@ -387,15 +427,31 @@ mod tests {
             let retry = Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 };
             LoginServer::new(10.0, 30_000, 300, 1_200, false, retry, failures)
         };
-        let s = run_joins(plain(Failures::Counted), &pattern, 600);
+        let (s, _) = run_joins(plain(Failures::Counted), &pattern, 600);
         assert_eq!((s.stats.rejected, s.stats.timed_out), (0, 0));
         assert_eq!(s.backing_off(), 0);
         assert_eq!(s.stats.retries, 0);
         // The count of links of format 1 and 2 took a second that served
         // fewer requests than arrived for one in which clients failed.
-        let old = run_joins(plain(Failures::ServedShare), &pattern, 600);
+        let (old, _) = run_joins(plain(Failures::ServedShare), &pattern, 600);
         assert_eq!((old.stats.rejected, old.stats.timed_out), (0, 0));
         assert!(old.stats.retries > 0);
+    }
+
+    #[test]
+    fn a_first_request_served_too_late_moves_its_client_off_level_0() {
+        // A queue of 120 s of work, a timeout of 30 s, no admission control:
+        // of 2 000 first requests 800 are refused, 300 are served in time
+        // and 900 are served after their clients gave up (and retries after
+        // them). The clients of the 1 700 that failed move up and retry; at most the 300
+        // served in time can leave clients at level 0 (a winner is drawn
+        // from the whole pool, so it may be a retrying client instead).
+        // Shared out by the second they were served in, when no first
+        // requests arrive, the 900 would have left their clients there.
+        let retry = Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 };
+        let (s, _) = run(LoginServer::new(10.0, 30_000, 300, 1_200, false, retry, Failures::Counted), 2_000, 150);
+        assert!(s.stats.rejected >= 800 && s.stats.timed_out >= 900, "{:?}", s.stats);
+        assert!(s.levels[0].len() <= 300, "{} clients still at level 0", s.levels[0].len());
     }
 
     #[test]
@@ -403,7 +459,7 @@ mod tests {
         // 5% more arrivals than capacity into a queue of 20 s, at two
         // sizes, arrivals drawn at random (so that a small server's seconds
         // vary more, relatively, than a large one's): the share of waiting
-        // clients that have failed and back off is about the same. The
+        // clients that have failed and back off (over the last 300 s) is about the same. The
         // count of formats 1 and 2 put far fewer there at the small size.
         let share = |scale: u32, failures| {
             const JOIN: u32 = 21;
@@ -414,13 +470,13 @@ mod tests {
             let capacity = 10.0 * scale as f64;
             let retry = Retry { kind: RetryKind::Fixed, base: 2.0, cap: 2.0 };
             let server = LoginServer::new(capacity, 30_000, 300, (capacity * 20.0) as u64, false, retry, failures);
-            let s = run_joins(server, &pattern, SECS as u64);
+            let (s, share) = run_joins(server, &pattern, SECS as u64);
             assert!(s.stats.rejected > 0);
-            s.backing_off() as f64 / s.waiting() as f64
+            share
         };
         let (small, large) = (share(1, Failures::Counted), share(10, Failures::Counted));
         let (old_small, old_large) = (share(1, Failures::ServedShare), share(10, Failures::ServedShare));
-        assert!(small > 0.5 && (small - large).abs() < 0.1, "small {small}, large {large}");
+        assert!(small > 0.1 && (small - large).abs() < 0.1, "small {small}, large {large}");
         assert!(old_large - old_small > 0.2, "format 2: small {old_small}, large {old_large}");
     }
 

@@ -135,14 +135,26 @@ pub const VALIDATED_PEERS_2007: u64 = 100_000;
 /// from `validate --peers N --seeds 8` runs (16 seeds at 100 k and 1 M) of
 /// 2026-11-27. Numbers are grouped with no-break spaces, so the sentence
 /// never wraps inside one.
-pub fn size_caveat(preset: Preset, peers: u64) -> Option<String> {
+///
+/// `format` is the link format the run is read in: for formats 1 and 2 a
+/// sentence says that the figures are of format 3.
+pub fn size_caveat(preset: Preset, peers: u64, format: u32) -> Option<String> {
     (preset == Preset::Skype2007 && peers < VALIDATED_PEERS_2007).then(|| {
+        let old = if format < crate::scenario::FORMAT_VERSION {
+            format!(
+                " This run is read in link format {format}, whose login servers undercount failed clients at \
+                 small sizes: under that count 2007 runs of {} peers and fewer climbed back about 3 h early.",
+                grouped(100_000)
+            )
+        } else {
+            String::new()
+        };
         format!(
             "This network has {} peers, fewer than the {} at which VALIDATION.md holds the 2007 world against \
              the record (its scale check adds {} and {}). In 8 seeds each of the skype-2007 preset as it is (link \
              format 3), 14 of the 16 at {} and {} peers fell below a tenth of normal and healed 51-55 h after the \
              trigger, as 14 of 16 did at {} (53-55 h) and all 16 at {} (53-54 h); at {} peers the seeds spread: \
-             one never fell below a tenth of normal, and the others healed 56-72 h after the trigger.",
+             one never fell below a tenth of normal, and the others healed 56-72 h after the trigger.{old}",
             grouped(peers),
             grouped(VALIDATED_PEERS_2007),
             grouped(1_000_000),
@@ -239,7 +251,7 @@ mod tests {
 
     #[test]
     fn small_2007_networks_get_a_caveat_with_their_size() {
-        let at = |preset, peers| size_caveat(preset, peers).map(|s| s.replace('\u{a0}', " "));
+        let at = |preset, peers| size_caveat(preset, peers, 3).map(|s| s.replace('\u{a0}', " "));
         assert!(at(Preset::Skype2007, 99_999)
             .unwrap()
             .starts_with("This network has 99 999 peers, fewer than the 100 000 at"));
@@ -249,7 +261,15 @@ mod tests {
         assert_eq!(at(Preset::Skype2010, 10_000), None);
         assert_eq!(at(Preset::Resilient2007, 10_000), None);
         // No plain space inside a number, so the sentence never wraps in one.
-        assert!(!size_caveat(Preset::Skype2007, 20_000).unwrap().contains("20 000"));
+        assert!(!size_caveat(Preset::Skype2007, 20_000, 3).unwrap().contains("20 000"));
+        // A run of an older link format is told the figures are of format 3.
+        let old = size_caveat(Preset::Skype2007, 20_000, 2).unwrap().replace('\u{a0}', " ");
+        assert!(
+            old.ends_with("under that count 2007 runs of 100 000 peers and fewer climbed back about 3 h early."),
+            "{old}"
+        );
+        assert!(!at(Preset::Skype2007, 20_000).unwrap().contains("link format 2"));
+        assert_eq!(size_caveat(Preset::Skype2007, 100_000, 2), None);
     }
 
     #[test]

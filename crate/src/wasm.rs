@@ -179,8 +179,11 @@ impl Playground {
                 })
             })
             .collect();
-        let caveat =
-            crate::validation::size_caveat(self.sim.scenario().preset_id(), u64::from(self.sim.config().peers));
+        let caveat = crate::validation::size_caveat(
+            self.sim.scenario().preset_id(),
+            u64::from(self.sim.config().peers),
+            self.sim.scenario().format(),
+        );
         to_js(&serde_json::json!({ "rows": rows, "mean_abs_difference": mean, "size_caveat": caveat }))
     }
 

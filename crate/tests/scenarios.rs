@@ -1,5 +1,6 @@
-//! The preset outcomes the model is calibrated for, checked at small scale
-//! (10 k peers, the bottom of the calibrated range). Each check runs the
+//! The preset outcomes the model is calibrated for, checked at the
+//! smallest sizes where each holds seed after seed (10 k to 100 k peers, as
+//! each test says). Each check runs the
 //! preset through the public entry points and reads the summary and the
 //! series, as a user of the CLI would.
 #![cfg(not(target_arch = "wasm32"))]

@@ -37,7 +37,8 @@ presets   lists the presets and their stories
 params    lists every scenario parameter: key, unit, default, allowed range
 bench     times skype-2007 over 48 simulated hours at 100 k, 1 M and 10 M peers
 validate  holds skype-2007 and skype-2010 against Skype's published online counts; each run goes on
-          48 h longer than the preset's, to show whether it holds (--set hours=H sets the length)
+          48 h longer than the preset's, to show whether it holds (--set hours=H sets the length;
+          --set v=2 reads the presets as links of format 2, with the login count before format 3)
 ablate    switches off one mechanism at a time and reports depth and duration (--set changes the
           preset first; notes under the table say where a row's off switch overrides a changed value,
           which rows are already off, and which cannot be built on the changed preset)
@@ -55,7 +56,9 @@ A scenario is a preset plus changes, as in a playground link:
   patchstorm run --scenario 'preset=skype-2007&peers=200000&policy=resilient&seed=7'
   patchstorm run --preset skype-2010 --set peers=1000000 --format csv --out run.csv
   patchstorm validate --preset skype-2007 --set sn_refusal_cost=0.6   (a calibration alternative)
-  patchstorm run --scenario 'v=1&preset=skype-2007'   (a link of format 1: the 2007 calibration before 2026-11)";
+  patchstorm run --scenario 'v=1&preset=skype-2007'   (a link of format 1: the 2007 calibration before 2026-11)
+  patchstorm run --scenario 'v=2&preset=skype-2007'   (format 2: the login servers' count of failed clients
+                                                        before format 3)";
 
 /// Bad input (exit 2) or a failure while running (exit 1).
 pub enum Failure {
@@ -178,7 +181,8 @@ pub fn build_scenario(
                 if k == "preset" {
                     " or --preset"
                 } else {
-                    ", where v=1 replays a link made before the 2007 recalibration"
+                    ", where v=1 replays a link made before the 2007 recalibration and v=2 one made before \
+                     the login count of format 3"
                 }
             )));
         }

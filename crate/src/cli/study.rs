@@ -433,6 +433,12 @@ fn check_study_sets(sets: &[String]) -> Result<()> {
 /// `link`: a link format to read the scenario in (`v=2`), or None for this build's.
 fn validation_scenario(link: Option<&str>, preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
     check_study_sets(sets)?;
+    // `--set v=N` (validate's own, or the report's `v=2` rows) reads the
+    // preset as a link of that format.
+    let given = sets.iter().find(|set| set_key(set) == "v").map(String::as_str);
+    let link = link.or(given);
+    let sets: Vec<String> = sets.iter().filter(|set| set_key(set) != "v").cloned().collect();
+    let sets = &sets[..];
     let hours_given = sets.iter().any(|set| set_key(set) == "hours");
     let mut all: Vec<String> = sets.to_vec();
     // Only the presets with a published record; calm-day keeps its one day.
@@ -765,7 +771,13 @@ pub fn validate(args: &[String]) -> Result<()> {
             seeds_label(&v.seeds)
         );
         out += &validation_table(&v, false);
-        if let Some(caveat) = validation::size_caveat(v.preset, u64::from(peers)) {
+        // The link format the runs were read in (`--set v=N`); 1 and 2 run the same engine.
+        let format = sets
+            .iter()
+            .find(|set| set_key(set) == "v")
+            .and_then(|set| set.split_once('=')?.1.trim().parse::<u32>().ok())
+            .map_or(patchstorm::scenario::FORMAT_VERSION, |v| v.max(2));
+        if let Some(caveat) = validation::size_caveat(v.preset, u64::from(peers), format) {
             let _ = writeln!(out, "note: {caveat}");
         }
         for (seed, sh) in v.seeds.iter().zip(&v.shapes) {
