@@ -170,8 +170,7 @@ function formatNote(asked, changed = false) {
   body.className = 'banner-body';
   if (changed) {
     // Changed since: no longer the run the link showed, but still of its format.
-    p1.innerHTML = '<strong>This run is read in link format 2</strong>, as the link it was changed from was. ';
-    p1.append('It counts failed logins as the model did before that count was corrected.');
+    p1.innerHTML = '<strong>This run is read in link format 2</strong>, as the link it was changed from was.';
   } else if (v === 1) {
     p1.innerHTML = '<strong>This link was made before the 2007 model was recalibrated</strong> (link format 1). ';
     if (kept.length) {
@@ -191,8 +190,9 @@ function formatNote(asked, changed = false) {
   }
   const p2 = document.createElement('p');
   p2.textContent =
-    'Links of formats 1 and 2 count the clients whose login failed as the model did then; at 100 000 peers and fewer ' +
-    'that let the 2007 network climb back about 3 h early (VALIDATION.md, section 2).' +
+    'Links of formats 1 and 2 count the clients whose login failed as the model did then, which undercounted them ' +
+    'in small networks: at 100 000 peers and fewer the 2007 outage climbed back about 3 h early (VALIDATION.md, ' +
+    'section 2).' +
     (changed ? '' : ` The address bar holds the same run${v === 1 ? ' as a link of format 2' : ''}.`);
   body.append(p1, p2);
   const action = document.createElement('button');
@@ -360,9 +360,10 @@ async function change(key, text) {
   }
   clearBanner('control');
   // A changed scenario is no longer the run an old link showed; say so if
-  // it is still read in the old format.
+  // it is still read in the old format and the note was not dismissed.
+  const noted = document.querySelector('.banner[data-id="format"]') !== null;
   clearBanner('format');
-  formatNote(S.query, true);
+  if (noted) formatNote(S.query, true);
 }
 
 // ---------------------------------------------------------------- controls

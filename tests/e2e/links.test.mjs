@@ -165,7 +165,8 @@ test('a link of format 1 replays the run it was made with, says so, and opens in
   await runToEnd(page);
   assert.notEqual(await fingerprint(page), '21442c0c2cfa5938');
 
-  // Any other change also ends the note: the run is no longer the one the link showed.
+  // A change of preset ends the note: the new preset's link is of the current format.
+  // (Other changes keep the link's format and say so: the format-2 test below.)
   await openPage(page, link('v=1&preset=skype-2007&peers=3000&hours=40'));
   await note.waitFor();
   await page.getByLabel('Preset').selectOption('calm-day');
@@ -201,6 +202,16 @@ test('a link of format 2 replays the run it was made with, keeps its format when
   await note.getByRole('button', { name: 'Open it in the current format' }).click();
   await page.waitForFunction(() => location.search === '?v=3&preset=skype-2007&peers=3000&seed=2&hours=40');
   assert.equal(await note.count(), 0, 'the note goes with the old format');
+
+  // A dismissed note stays dismissed when a control changes.
+  await openPage(page, link('v=2&preset=skype-2007&peers=3000&hours=40'));
+  await note.waitFor();
+  await note.getByRole('button', { name: 'Dismiss' }).click();
+  await page.getByText('Advanced', { exact: true }).click();
+  await seed.fill('3');
+  await seed.press('Enter');
+  await page.waitForFunction(() => /seed=3/.test(location.search));
+  assert.equal(await note.count(), 0);
   assertClean(page);
   await page.close();
 });
