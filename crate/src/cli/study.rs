@@ -430,13 +430,11 @@ fn check_study_sets(sets: &[String]) -> Result<()> {
 /// The scenario of one validation run: the preset with `sets` applied (as
 /// `run --set` does), at the given size and seed; refused with the
 /// parameter's message when a change is out of range or conflicts.
-/// `link`: a link format to read the scenario in (`v=2`), or None for this build's.
-fn validation_scenario(link: Option<&str>, preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
+fn validation_scenario(preset: Preset, peers: u32, seed: u64, sets: &[String]) -> Result<Scenario> {
     check_study_sets(sets)?;
     // `--set v=N` (validate's own, or the report's `v=2` rows) reads the
     // preset as a link of that format.
-    let given = sets.iter().find(|set| set_key(set) == "v").map(String::as_str);
-    let link = link.or(given);
+    let link = sets.iter().find(|set| set_key(set) == "v").map(String::as_str);
     let sets: Vec<String> = sets.iter().filter(|set| set_key(set) != "v").cloned().collect();
     let sets = &sets[..];
     let hours_given = sets.iter().any(|set| set_key(set) == "hours");
@@ -458,25 +456,12 @@ pub fn validation_runs(
     sets: &[String],
     counter: Option<&Counter>,
 ) -> Result<Vec<Validation>> {
-    validation_runs_in(None, presets, peers, seeds, sets, counter)
-}
-
-/// [`validation_runs`] with the scenarios read in link format `link` (`v=2`).
-fn validation_runs_in(
-    link: Option<&str>,
-    presets: &[Preset],
-    peers: u32,
-    seeds: &[u64],
-    sets: &[String],
-    counter: Option<&Counter>,
-) -> Result<Vec<Validation>> {
-    let runs = seed_runs(link, presets, peers, seeds, sets, counter)?;
+    let runs = seed_runs(presets, peers, seeds, sets, counter)?;
     Ok(validations_of(&runs, presets, peers, seeds))
 }
 
 /// One run of each preset for each seed, on all cores.
 fn seed_runs(
-    link: Option<&str>,
     presets: &[Preset],
     peers: u32,
     seeds: &[u64],
@@ -486,7 +471,7 @@ fn seed_runs(
     let mut jobs = Vec::new();
     for &preset in presets {
         for &seed in seeds {
-            jobs.push((preset, seed, validation_scenario(link, preset, peers, seed, sets)?));
+            jobs.push((preset, seed, validation_scenario(preset, peers, seed, sets)?));
         }
     }
     Ok(jobs
@@ -589,8 +574,7 @@ pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> R
     let mut out = Vec::new();
     for &change in ALTERNATIVES_2007 {
         let validation = rerun(preset_run, peers, change)?;
-        let (link, sets) = sets_of(change);
-        let mut sim = Simulation::new(&validation_scenario(link, Preset::CalmDay, peers, 1, &sets)?);
+        let mut sim = Simulation::new(&validation_scenario(Preset::CalmDay, peers, 1, &sets_of(change))?);
         sim.run();
         let calm_min = sim.series().iter().map(|s| s.online_share / s.normal_share).fold(f64::INFINITY, f64::min);
         out.push(Alternative { change, validation, calm_min });
@@ -601,12 +585,10 @@ pub fn alternative_runs(preset_run: &Validation, counter: Option<&Counter>) -> R
     Ok(out)
 }
 
-/// A change written as `KEY=VALUE KEY=VALUE`, as `--set` values, after
-/// the link format to read the preset in if it starts with one (`v=2`).
-fn sets_of(change: &str) -> (Option<&str>, Vec<String>) {
-    let mut words = change.split_whitespace().peekable();
-    let link = words.next_if(|w| w.starts_with("v="));
-    (link, words.map(str::to_string).collect())
+/// A change written as `KEY=VALUE KEY=VALUE`, as `--set` values (`v=N`
+/// among them reads the preset as a link of that format).
+fn sets_of(change: &str) -> Vec<String> {
+    change.split_whitespace().map(str::to_string).collect()
 }
 
 /// `base`'s comparison (same preset and seeds) with `change` applied, at
@@ -615,8 +597,7 @@ fn rerun(base: &Validation, peers: u32, change: &str) -> Result<Validation> {
     if change.is_empty() && peers == base.peers {
         return Ok(base.clone());
     }
-    let (link, sets) = sets_of(change);
-    Ok(validation_runs_in(link, &[base.preset], peers, &base.seeds, &sets, None)?.remove(0))
+    Ok(validation_runs(&[base.preset], peers, &base.seeds, &sets_of(change), None)?.remove(0))
 }
 
 /// What the scale check repeats at the larger population besides the
@@ -771,12 +752,8 @@ pub fn validate(args: &[String]) -> Result<()> {
             seeds_label(&v.seeds)
         );
         out += &validation_table(&v, false);
-        // The link format the runs were read in (`--set v=N`); 1 and 2 run the same engine.
-        let format = sets
-            .iter()
-            .find(|set| set_key(set) == "v")
-            .and_then(|set| set.split_once('=')?.1.trim().parse::<u32>().ok())
-            .map_or(patchstorm::scenario::FORMAT_VERSION, |v| v.max(2));
+        // The link format the runs were read in (`--set v=N`).
+        let format = validation_scenario(v.preset, peers, v.seeds[0], &sets)?.format();
         if let Some(caveat) = validation::size_caveat(v.preset, u64::from(peers), format) {
             let _ = writeln!(out, "note: {caveat}");
         }
@@ -1319,7 +1296,7 @@ pub fn report(args: &[String]) -> Result<()> {
         all_seeds.len()
     );
     let counter = Counter::new(historical.len() * all_seeds.len(), "validation runs");
-    let runs = seed_runs(None, &historical, peers, &all_seeds, &[], Some(&counter))?;
+    let runs = seed_runs(&historical, peers, &all_seeds, &[], Some(&counter))?;
     let validations = validations_of(&runs, &historical, peers, &seeds);
     let draws = validations_of(&runs, &historical, peers, &draw_seeds);
     drop(runs);
