@@ -128,7 +128,7 @@ fn the_tool_with_its_own_allocator_computes_what_the_library_computes() {
     let scenario = patchstorm::scenario::Scenario::from_query(query).unwrap();
     let mut sim = patchstorm::sim::Simulation::new(&scenario);
     sim.run();
-    let lib = patchstorm::summary::summarize(&sim, 0.0);
+    let lib = patchstorm::summary::summarize(&patchstorm::Run::of(&sim), 0.0);
     assert_eq!((tool["digest"].as_str().unwrap(), tool["events"].as_u64().unwrap()), (lib.digest.as_str(), lib.events));
 }
 
@@ -413,7 +413,7 @@ fn ablate_prints_one_row_per_mechanism() {
     for column in ["outage", "depth", "hours down", "healed after h"] {
         assert!(header.contains(column), "{header}");
     }
-    for m in patchstorm::ablation::SKYPE_2010 {
+    for m in patchstorm::evidence::ablation::SKYPE_2010 {
         let row = text.lines().find(|l| l.starts_with(m.name)).unwrap_or_else(|| panic!("no row for {}", m.name));
         assert!(row.contains(" yes ") || row.contains(" no "), "{row}");
     }

@@ -2,7 +2,7 @@
 //! absolute counts and rates for this population, typed policy knobs.
 
 use crate::login::Failures;
-use crate::policy::{Overload, Retry, RetryKind, SnChoice, Supply};
+use crate::policy::{Overload, Retry, SnChoice, Supply};
 use crate::scenario::{Scenario, P};
 use crate::time::{Millis, HOUR, MINUTE, SECOND};
 use crate::trigger::{self, WavePlan};
@@ -92,11 +92,6 @@ impl Config {
         let per_million = peers as f64 / 1e6;
         let start = s.time(P::Start);
         let trigger = (s.time(P::Trigger) - start).max(0) as Millis * SECOND;
-        let retry_kind = match s.choice(P::Retry) {
-            0 => RetryKind::Fixed,
-            1 => RetryKind::Exponential,
-            _ => RetryKind::Jitter,
-        };
         let login_capacity = s.float(P::LoginCapacity) * per_million;
         // At least one if any are asked for: a small network still gets its
         // operator response.
@@ -128,18 +123,14 @@ impl Config {
             login_queue: libm::ceil(login_capacity * s.float(P::LoginQueueS)) as u64,
             login_admission: s.flag(P::LoginAdmission),
             login_failures: if s.format() < 3 { Failures::ServedShare } else { Failures::Counted },
-            retry: Retry { kind: retry_kind, base: s.float(P::RetryBaseS), cap: s.float(P::RetryCapS) },
+            retry: Retry { kind: s.pick(P::Retry), base: s.float(P::RetryBaseS), cap: s.float(P::RetryCapS) },
             promote_uptime: s.int(P::PromoteUptimeMin) as Millis * MINUTE,
             promote_rate: s.float(P::PromoteRate) * per_million,
-            promote_counts: if s.choice(P::PromoteCounts) == 0 { Supply::All } else { Supply::Answering },
-            sn_choice: if s.choice(P::SnChoice) == 0 { SnChoice::Blind } else { SnChoice::TwoChoices },
-            sn_overload: match s.choice(P::SnOverload) {
-                0 => Overload::Stall,
-                1 => Overload::Shutdown,
-                _ => Overload::Admission,
-            },
+            promote_counts: s.pick(P::PromoteCounts),
+            sn_choice: s.pick(P::SnChoice),
+            sn_overload: s.pick(P::SnOverload),
             trigger,
-            wave: s.flag(P::Wave).then(|| trigger::plan_wave(s)),
+            wave: s.flag(P::Wave).then(|| trigger::plan_wave(&s.wave_spec())),
             reboot: ms(s.float(P::RebootMin) * 60.0),
             crash: s.flag(P::Crash).then(|| Crash {
                 prob: s.float(P::CrashProb),

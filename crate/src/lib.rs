@@ -9,18 +9,24 @@
 //! `patchstorm` command-line tool.
 //!
 //! ```
-//! use patchstorm::{Scenario, Simulation, summary};
+//! use patchstorm::{summary, Run, Scenario, Simulation};
 //!
 //! let scenario = Scenario::from_query("preset=calm-day&peers=5000&hours=6").unwrap();
 //! let mut sim = Simulation::new(&scenario);
 //! sim.run();
-//! let s = summary::summarize(&sim, 0.0);
+//! let run = Run::of(&sim); // the finished run, as a value
+//! let s = summary::summarize(&run, 0.0);
 //! assert_eq!(s.peers, 5000);
 //! assert_eq!(s.digest.len(), 16);
 //! ```
+//!
+//! Layers: `scenario` (the link, validated once) -> `config` -> `sim` (the
+//! engine and its domain modules) -> `evidence::run::Run` (a finished run as
+//! a value) -> `evidence` (the run against the published record, its shape,
+//! seeds, ablation, phase cells) and `summary`.
 
-pub mod ablation;
 pub mod config;
+pub mod evidence;
 pub mod fenwick;
 pub mod hostcache;
 pub mod login;
@@ -28,7 +34,6 @@ pub mod metrics;
 pub mod peer;
 pub mod policy;
 pub mod queue;
-pub mod reference;
 pub mod region;
 pub mod render;
 pub mod rhythm;
@@ -39,10 +44,10 @@ pub mod summary;
 pub mod supernode;
 pub mod time;
 pub mod trigger;
-pub mod validation;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+pub use evidence::run::Run;
 pub use scenario::{Preset, Scenario, ScenarioError};
 pub use sim::Simulation;

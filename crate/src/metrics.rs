@@ -102,6 +102,43 @@ impl Spread {
     }
 }
 
+/// FNV-1a offset basis: the digest of nothing.
+pub const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One FNV-1a step over the bytes of `x`.
+pub fn fnv(mut h: u64, x: u64) -> u64 {
+    for b in x.to_le_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// FNV-1a over every value of one sample, continuing `h`: the engine keeps
+/// the series' hash up to date this way as it samples.
+pub fn hash_sample(mut h: u64, s: &Sample) -> u64 {
+    for v in s.values() {
+        h = fnv(h, v.to_bits());
+    }
+    h
+}
+
+/// The run digest (the page's "run fingerprint"): FNV-1a over every sample
+/// of the series (`series_hash`, from [`hash_sample`]), then the event count
+/// and the state counts, so any change in the run's outcome changes it.
+pub fn digest(series_hash: u64, events: u64, state_counts: &[u64]) -> u64 {
+    let mut h = fnv(series_hash, events);
+    for &c in state_counts {
+        h = fnv(h, c);
+    }
+    h
+}
+
+/// A digest as the page and the CLI show it: 16 hex digits.
+pub fn digest_text(digest: u64) -> String {
+    format!("{digest:016x}")
+}
+
 /// Writes the series as CSV with a header; the first column is `t_hours`.
 pub fn write_csv(series: &[Sample], out: &mut impl std::io::Write) -> std::io::Result<()> {
     writeln!(out, "{}", COLUMNS.join(","))?;

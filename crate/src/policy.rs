@@ -10,8 +10,8 @@
 //!
 //! * `legacy-2007` [H]. Promotion needs a day of uptime (so the supernodes
 //!   that rebooted in the wave, and everyone else who rebooted, cannot step
-//!   in) and is paced for normal churn, 0.25 promotions per minute per
-//!   million peers however short the core runs ("ignores a shortage"); it
+//!   in) and is paced for normal churn (`promote_rate`, fitted) however
+//!   short the core runs ("ignores a shortage"); it
 //!   counts an overloaded supernode as a working one. Clients pick
 //!   supernodes blind to load and retry every 2 s; login servers queue
 //!   everything; an overloaded supernode answers only part of its traffic,
@@ -39,11 +39,83 @@
 
 use crate::rng::Rng;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetryKind {
-    Fixed,
-    Exponential,
-    Jitter,
+/// A scenario choice: a closed set of options, each with its key in links,
+/// on the command line and in the page's menus, in the order of `KEYS`.
+pub trait Choice: Copy + Sized + 'static {
+    /// Every option, in order; a scenario stores the index.
+    const ALL: &'static [Self];
+    /// The options' keys, in the same order.
+    const KEYS: &'static [&'static str];
+
+    /// The option stored as `index`; the scenario's parser only stores
+    /// indices of `KEYS`.
+    fn from_index(index: u8) -> Self {
+        *Self::ALL.get(index as usize).expect("a choice holds the index of one of its options")
+    }
+    fn index(self) -> u8;
+    fn key(self) -> &'static str {
+        Self::KEYS[self.index() as usize]
+    }
+}
+
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $key:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum $name { $($(#[$vmeta])* $variant),* }
+
+        impl Choice for $name {
+            const ALL: &'static [$name] = &[$($name::$variant),*];
+            const KEYS: &'static [&'static str] = &[$($key),*];
+            fn index(self) -> u8 {
+                self as u8
+            }
+        }
+    };
+}
+
+choice! {
+    /// The named allocation policies; each sets the policy knobs
+    /// (`scenario::policy_knobs`).
+    Policy {
+        Legacy2007 => "legacy-2007",
+        SelfProtect2010 => "self-protect-2010",
+        Resilient => "resilient",
+    }
+}
+
+impl Policy {
+    /// What the policy does, for a reader choosing one (the page's help).
+    pub fn description(self) -> &'static str {
+        match self {
+            Policy::Legacy2007 => {
+                "Our hypothesis for the 2007 bug: replacements are promoted only after a day of uptime and at the \
+                 slow pace of normal churn, however short the core runs, and overloaded supernodes still count as \
+                 working; clients retry every 2 s blind to load, login servers queue everything, and an overloaded \
+                 supernode stalls: it answers only part of its traffic and loses clients."
+            }
+            Policy::SelfProtect2010 => {
+                "The 2007 fix is in (promotion reacts to a shortage, login servers refuse what they cannot serve, \
+                 clients back off exponentially), but an overloaded supernode takes itself offline, as in December \
+                 2010."
+            }
+            Policy::Resilient => {
+                "Capable peers are promoted within minutes when supernodes run short, clients pick the less loaded \
+                 of two supernodes and back off with full jitter, and supernodes and login servers cheaply refuse \
+                 what they cannot serve."
+            }
+        }
+    }
+}
+
+choice! {
+    /// How a client waits between failed attempts.
+    RetryKind {
+        Fixed => "fixed",
+        Exponential => "exponential",
+        Jitter => "jitter",
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -168,35 +240,38 @@ impl Waits {
     }
 }
 
-/// What the allocation algorithm counts as supernode capacity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Supply {
-    /// Every live supernode, overloaded or not: blind to overload [H: legacy].
-    All,
-    /// Each supernode weighted by the share of requests it answers.
-    Answering,
+choice! {
+    /// What the allocation algorithm counts as supernode capacity.
+    Supply {
+        /// Every live supernode, overloaded or not: blind to overload [H: legacy].
+        All => "all",
+        /// Each supernode weighted by the share of requests it answers.
+        Answering => "answering",
+    }
 }
 
-/// How a client picks a supernode from its host cache.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SnChoice {
-    /// Uniformly among the entries it tries, blind to their load.
-    Blind,
-    /// Probes two entries and takes the one with more room.
-    TwoChoices,
+choice! {
+    /// How a client picks a supernode from its host cache.
+    SnChoice {
+        /// Uniformly among the entries it tries, blind to their load.
+        Blind => "blind",
+        /// Probes two entries and takes the one with more room.
+        TwoChoices => "two-choices",
+    }
 }
 
-/// What a supernode does when connection attempts exceed what it handles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Overload {
-    /// Answers only the share of requests it can handle (capacity / load),
-    /// takes no new clients, and loses clients whose keep-alives go
-    /// unanswered; it stays a supernode [H: legacy-2007].
-    Stall,
-    /// Takes itself offline to protect its host [P: 2010 post-mortem].
-    Shutdown,
-    /// Refuses what it cannot handle, cheaply, and keeps serving.
-    Admission,
+choice! {
+    /// What a supernode does when connection attempts exceed what it handles.
+    Overload {
+        /// Answers only the share of requests it can handle (capacity / load),
+        /// takes no new clients, and loses clients whose keep-alives go
+        /// unanswered; it stays a supernode [H: legacy-2007].
+        Stall => "stall",
+        /// Takes itself offline to protect its host [P: 2010 post-mortem].
+        Shutdown => "shutdown",
+        /// Refuses what it cannot handle, cheaply, and keeps serving.
+        Admission => "admission",
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! published Aug 17 2007 counts (about 6 M at 22:00 against a usual 8 M at
 //! 16:00) require. Users average about 2 sessions a day.
 
+use crate::region::REGIONS;
 use crate::rng::Rng;
 use crate::time::{Millis, DAY, HOUR, MINUTE};
 
@@ -31,6 +32,7 @@ pub const OFF_RATE: [f64; 24] = [
     0.10, 0.08, 0.08, 0.10, 0.12, 0.12, 0.10, 0.10, 0.12, 0.20, 0.35, 0.50,
 ];
 
+#[derive(Clone, Debug)]
 pub struct Rhythm {
     /// Expected share online of peers that are not always on, per local minute.
     occupancy: Vec<f64>,
@@ -76,6 +78,38 @@ impl Rhythm {
     /// Delay until an online user ends the session.
     pub fn delay_to_end(&self, local_ms: u64, rng: &mut Rng) -> Millis {
         sample(&OFF_RATE, local_ms, rng)
+    }
+}
+
+/// The "normal day" of one population: the online share the daily rhythm
+/// alone gives at any run time, in closed form from who lives where and
+/// who is always on. A finished run keeps it, so the published record can
+/// be placed on its clock without the engine.
+#[derive(Clone, Debug)]
+pub struct NormalDay {
+    pub start_unix_ms: i64,
+    /// UTC offset of each region in the run's month.
+    pub offsets: [i64; REGIONS.len()],
+    /// Always-on and other peers per region.
+    pub counts: [(u32, u32); REGIONS.len()],
+    pub peers: u32,
+    rhythm: Rhythm,
+}
+
+impl NormalDay {
+    /// A population with nobody in it yet; the engine counts peers in as it builds them.
+    pub fn new(start_unix_ms: i64, offsets: [i64; REGIONS.len()], peers: u32) -> NormalDay {
+        NormalDay { start_unix_ms, offsets, counts: [(0, 0); REGIONS.len()], peers, rhythm: Rhythm::new() }
+    }
+
+    /// Online share the daily rhythm alone gives at run time `t`.
+    pub fn share(&self, t: Millis) -> f64 {
+        let mut online = 0.0;
+        for (r, &(always, others)) in self.counts.iter().enumerate() {
+            let local = local_ms(self.start_unix_ms, t, self.offsets[r]);
+            online += always as f64 + others as f64 * self.rhythm.occupancy(local);
+        }
+        online / self.peers as f64
     }
 }
 

@@ -17,61 +17,62 @@
 use crate::config::Config;
 use crate::hostcache::{self, attempt_odds, Odds, WalkEnd, WalkRules};
 use crate::login::LoginServer;
-use crate::metrics::{Sample, Spread};
+use crate::metrics::{self, Sample, Spread};
 use crate::peer::{flags, minute_stamp, traits, Peers, State, NONE, STATES, UPTIME_BASE_MIN};
 use crate::policy::{Overload, SnChoice, Supply, Waits};
 use crate::queue::{Event, EventQueue};
 use crate::region::{self, REGIONS};
-use crate::rhythm::{local_ms, Rhythm};
+use crate::rhythm::{local_ms, NormalDay, Rhythm};
 use crate::rng::{hash_unit, Rng, Stream};
-use crate::scenario::{params, Scenario, ScenarioError, P};
+use crate::scenario::{params, Scenario, ScenarioError, Value, P};
 use crate::supernode::{class_factor, Supernodes, BUCKET, CLASSES, MEGA_CLASS};
 use crate::time::{Millis, HOUR, MINUTE, SECOND};
 use crate::trigger::{COUNTDOWN, INSTALL_AFTER_BOOT};
 
-/// Event kinds, by name, for `events_by_kind`.
-pub const KIND_NAMES: [&str; 15] = [
-    "session_start",
-    "session_end",
-    "wave_check",
-    "restart_begin",
-    "restart_end",
-    "crash",
-    "walk",
-    "attach",
-    "exhausted",
-    "second",
-    "allocate",
-    "sample",
-    "bucket",
-    "take_down",
-    "mega",
-];
+macro_rules! kinds {
+    ($($kind:ident => $name:literal),* $(,)?) => {
+        /// What an event does when it comes up. Activity events (a restart
+        /// ending, a step of a host-cache walk, an attach, a walk that ran out
+        /// of entries) carry their peer's epoch and are dropped when it moved on.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Kind { $($kind),* }
 
-fn kind_index(k: u8) -> usize {
-    if k >= kind::SECOND {
-        (k - kind::SECOND) as usize + 9
-    } else {
-        k as usize
-    }
+        impl Kind {
+            /// Every kind, in the order of `events_by_kind`.
+            pub const ALL: [Kind; [$($name),*].len()] = [$(Kind::$kind),*];
+
+            /// Its name in counts and profiles: `session_start`, `walk`, ...
+            pub fn name(self) -> &'static str {
+                match self { $(Kind::$kind => $name),* }
+            }
+        }
+    };
 }
 
-mod kind {
-    pub const SESSION_START: u8 = 0;
-    pub const SESSION_END: u8 = 1;
-    pub const WAVE_CHECK: u8 = 2;
-    pub const RESTART_BEGIN: u8 = 3;
-    pub const RESTART_END: u8 = 4;
-    pub const CRASH: u8 = 5;
-    pub const WALK: u8 = 6;
-    pub const ATTACH: u8 = 7;
-    pub const EXHAUSTED: u8 = 8;
-    pub const SECOND: u8 = 100;
-    pub const ALLOCATE: u8 = 101;
-    pub const SAMPLE: u8 = 102;
-    pub const BUCKET: u8 = 103;
-    pub const TAKE_DOWN: u8 = 104;
-    pub const MEGA: u8 = 105;
+kinds! {
+    SessionStart => "session_start",
+    SessionEnd => "session_end",
+    WaveCheck => "wave_check",
+    RestartBegin => "restart_begin",
+    RestartEnd => "restart_end",
+    Crash => "crash",
+    Walk => "walk",
+    Attach => "attach",
+    Exhausted => "exhausted",
+    Second => "second",
+    Allocate => "allocate",
+    Sample => "sample",
+    Bucket => "bucket",
+    TakeDown => "take_down",
+    Mega => "mega",
+}
+
+impl Kind {
+    /// The kind an event in the queue holds (the queue stores it as a byte).
+    fn of(code: u8) -> Kind {
+        Kind::ALL[code as usize]
+    }
 }
 
 /// Hash streams for per-peer values that are recomputed instead of stored.
@@ -86,7 +87,7 @@ const LOAD_WINDOW_S: f64 = 600.0;
 
 /// An overloaded supernode that protects itself goes offline after a
 /// random delay of this mean (it checks its load now and then) [H].
-const PROTECT_CHECK: Millis = 20 * MINUTE;
+pub const PROTECT_CHECK: Millis = 20 * MINUTE;
 
 /// How often the allocation algorithm runs.
 const ALLOCATE_EVERY: Millis = MINUTE;
@@ -130,10 +131,10 @@ pub struct Simulation {
     rng: Rng,
     now: Millis,
     events: u64,
-    by_kind: [u64; KIND_NAMES.len()],
+    by_kind: [u64; Kind::ALL.len()],
     offsets: [i64; REGIONS.len()],
-    /// Always-on and other peers per region, for the "normal day" curve.
-    region_counts: [(u32, u32); REGIONS.len()],
+    /// The "normal day" curve: the population counted by region as it is built.
+    normal: NormalDay,
     capable: Vec<u32>,
     counts: [u64; STATES.len()],
     search_backoff: u64,
@@ -188,6 +189,11 @@ impl Simulation {
             ),
             rules: WalkRules { waits: Waits::new(&cfg.retry), timeout: cfg.attach_timeout, rtt: cfg.rtt },
             offsets: std::array::from_fn(|r| REGIONS[r].offset_ms(cfg.month)),
+            normal: NormalDay::new(
+                cfg.start_unix_ms,
+                std::array::from_fn(|r| REGIONS[r].offset_ms(cfg.month)),
+                cfg.peers,
+            ),
             cfg,
             scenario: scenario.clone(),
             peers: Peers::with_len(n),
@@ -197,8 +203,7 @@ impl Simulation {
             rng: Rng::new(seed, Stream::Engine),
             now: 0,
             events: 0,
-            by_kind: [0; KIND_NAMES.len()],
-            region_counts: [(0, 0); REGIONS.len()],
+            by_kind: [0; Kind::ALL.len()],
             capable: Vec::new(),
             counts: [0; STATES.len()],
             search_backoff: 0,
@@ -211,7 +216,7 @@ impl Simulation {
             tally: Tally::default(),
             login_seen: Default::default(),
             series: Vec::new(),
-            series_hash: crate::summary::FNV_START,
+            series_hash: metrics::FNV_START,
             promote_carry: 0.0,
             promotions_total: 0,
             drop_carry: [0.0; CLASSES],
@@ -258,7 +263,7 @@ impl Simulation {
             if capable {
                 self.capable.push(p);
             }
-            let counts = &mut self.region_counts[r as usize];
+            let counts = &mut self.normal.counts[r as usize];
             if always_on {
                 counts.0 += 1;
             } else {
@@ -305,7 +310,7 @@ impl Simulation {
                 None => {
                     self.set_state(p, State::Searching);
                     let d = 1 + self.rng.below(1_000) as Millis;
-                    self.schedule_activity(p, kind::WALK, d);
+                    self.schedule_activity(p, Kind::Walk, d);
                 }
             }
         }
@@ -320,10 +325,10 @@ impl Simulation {
             let local = self.local(p, 0);
             if self.peers.state(p) == State::Offline {
                 let d = self.rhythm.delay_to_start(local, &mut self.rng);
-                self.push(d, p, kind::SESSION_START);
+                self.push(d, p, Kind::SessionStart);
             } else {
                 let d = self.rhythm.delay_to_end(local, &mut self.rng);
-                self.push(d, p, kind::SESSION_END);
+                self.push(d, p, Kind::SessionEnd);
             }
         }
         if let Some(wave) = self.cfg.wave.clone() {
@@ -334,7 +339,7 @@ impl Simulation {
                     } else {
                         self.cfg.trigger + self.wave_delay(p)
                     };
-                    self.push(at, p, kind::WAVE_CHECK);
+                    self.push(at, p, Kind::WaveCheck);
                 }
             }
         }
@@ -342,23 +347,23 @@ impl Simulation {
             for p in 0..n {
                 if self.peers.has(p, traits::CRASHES) {
                     let at = self.cfg.trigger + (self.rng.unit() * crash.window as f64) as Millis;
-                    self.push(at, p, kind::CRASH);
+                    self.push(at, p, Kind::Crash);
                 }
             }
         }
         if self.cfg.sn_down > 0.0 {
-            self.push(self.cfg.trigger, NONE, kind::TAKE_DOWN);
+            self.push(self.cfg.trigger, NONE, Kind::TakeDown);
         }
         if let Some(mega) = self.cfg.mega {
             for k in 0..mega.count {
                 let at = mega.first + mega.ramp * k as Millis / mega.count as Millis;
-                self.push(at, NONE, kind::MEGA);
+                self.push(at, NONE, Kind::Mega);
             }
         }
-        self.push(0, NONE, kind::SAMPLE);
-        self.push(SECOND, NONE, kind::SECOND);
-        self.push(ALLOCATE_EVERY, NONE, kind::ALLOCATE);
-        self.push(BUCKET, NONE, kind::BUCKET);
+        self.push(0, NONE, Kind::Sample);
+        self.push(SECOND, NONE, Kind::Second);
+        self.push(ALLOCATE_EVERY, NONE, Kind::Allocate);
+        self.push(BUCKET, NONE, Kind::Bucket);
     }
 
     // ---- public API ---------------------------------------------------
@@ -381,16 +386,20 @@ impl Simulation {
     pub fn events(&self) -> u64 {
         self.events
     }
-    /// Events processed so far, by kind (names in `KIND_NAMES`).
-    pub fn events_by_kind(&self) -> [u64; KIND_NAMES.len()] {
+    /// Events processed so far, by kind (in the order of `Kind::ALL`).
+    pub fn events_by_kind(&self) -> [u64; Kind::ALL.len()] {
         self.by_kind
     }
     pub fn series(&self) -> &[Sample] {
         &self.series
     }
-    /// FNV-1a over the series so far (see `summary::digest`).
+    /// FNV-1a over the series so far (see `metrics::digest`).
     pub fn series_hash(&self) -> u64 {
         self.series_hash
+    }
+    /// The run digest so far (`metrics::digest`): the page's "run fingerprint".
+    pub fn digest(&self) -> u64 {
+        metrics::digest(self.series_hash, self.events, &self.counts)
     }
     pub fn peers(&self) -> &Peers {
         &self.peers
@@ -442,7 +451,7 @@ impl Simulation {
         }
         self.now = e.time;
         self.events += 1;
-        self.by_kind[kind_index(e.kind)] += 1;
+        self.by_kind[e.kind as usize] += 1;
         self.handle(e);
         true
     }
@@ -495,7 +504,7 @@ impl Simulation {
             });
         }
         let mut longer = self.scenario.clone();
-        longer.set("hours", &hours.to_string())?;
+        longer.set_value(P::Hours, Value::Int(i64::from(hours)))?;
         longer.validate()?;
         // The queue's clock may already stand at the next event, past the
         // old end (`step` looked at it): nothing is pushed here, and the
@@ -509,44 +518,40 @@ impl Simulation {
 
     // ---- events -------------------------------------------------------
 
-    fn push(&mut self, at: Millis, peer: u32, k: u8) {
+    fn push(&mut self, at: Millis, peer: u32, k: Kind) {
         let epoch = if peer == NONE { 0 } else { self.peers.hot[peer as usize].epoch };
-        self.queue.push(Event { time: at.max(self.now), peer, kind: k, epoch });
+        self.queue.push(Event { time: at.max(self.now), peer, kind: k as u8, epoch });
     }
 
-    fn schedule_activity(&mut self, p: u32, k: u8, delay: Millis) {
+    fn schedule_activity(&mut self, p: u32, k: Kind, delay: Millis) {
         self.push(self.now + delay, p, k);
     }
 
     fn handle(&mut self, e: Event) {
         let p = e.peer;
-        match e.kind {
-            kind::SESSION_START => self.session_start(p),
-            kind::SESSION_END => self.session_end(p),
-            kind::WAVE_CHECK => self.wave_check(p),
-            kind::RESTART_BEGIN => self.restart_begin(p),
-            kind::CRASH => self.crash(p),
-            kind::SECOND => self.second(),
-            kind::ALLOCATE => self.allocate(),
-            kind::SAMPLE => self.sample(),
-            kind::BUCKET => {
+        let kind = Kind::of(e.kind);
+        let stale = || self.peers.hot[p as usize].epoch != e.epoch;
+        match kind {
+            Kind::SessionStart => self.session_start(p),
+            Kind::SessionEnd => self.session_end(p),
+            Kind::WaveCheck => self.wave_check(p),
+            Kind::RestartBegin => self.restart_begin(p),
+            Kind::Crash => self.crash(p),
+            Kind::Second => self.second(),
+            Kind::Allocate => self.allocate(),
+            Kind::Sample => self.sample(),
+            Kind::Bucket => {
                 self.sns.close_bucket();
-                self.push(self.now + BUCKET, NONE, kind::BUCKET);
+                self.push(self.now + BUCKET, NONE, Kind::Bucket);
             }
-            kind::TAKE_DOWN => self.take_down(),
-            kind::MEGA => self.start_mega(),
-            activity => {
-                if self.peers.hot[p as usize].epoch != e.epoch {
-                    return;
-                }
-                match activity {
-                    kind::RESTART_END => self.restart_end(p),
-                    kind::WALK => self.walk(p),
-                    kind::ATTACH => self.attach(p),
-                    kind::EXHAUSTED => self.exhausted(p),
-                    other => unreachable!("unknown event kind {other}"),
-                }
-            }
+            Kind::TakeDown => self.take_down(),
+            Kind::Mega => self.start_mega(),
+            // Activities: dropped when the peer has moved on since.
+            Kind::RestartEnd | Kind::Walk | Kind::Attach | Kind::Exhausted if stale() => {}
+            Kind::RestartEnd => self.restart_end(p),
+            Kind::Walk => self.walk(p),
+            Kind::Attach => self.attach(p),
+            Kind::Exhausted => self.exhausted(p),
         }
     }
 
@@ -618,13 +623,13 @@ impl Simulation {
         self.go_login(p);
         let local = self.local(p, self.now);
         let d = self.rhythm.delay_to_end(local, &mut self.rng);
-        self.push(self.now + d, p, kind::SESSION_END);
+        self.push(self.now + d, p, Kind::SessionEnd);
         if self.peers.flag(p, flags::PATCH_PENDING) {
             self.peers.set_flag(p, flags::PATCH_PENDING, false);
             self.peers.set_flag(p, flags::RESTART_DUE, true);
             let bunching = self.cfg.wave.as_ref().is_some_and(|w| w.bunching);
             let delay = INSTALL_AFTER_BOOT + COUNTDOWN + if bunching { self.wave_delay(p) } else { 0 };
-            self.push(self.now + delay, p, kind::RESTART_BEGIN);
+            self.push(self.now + delay, p, Kind::RestartBegin);
         }
     }
 
@@ -640,7 +645,7 @@ impl Simulation {
         }
         let local = self.local(p, self.now);
         let d = self.rhythm.delay_to_start(local, &mut self.rng);
-        self.push(self.now + d, p, kind::SESSION_START);
+        self.push(self.now + d, p, Kind::SessionStart);
     }
 
     fn wave_check(&mut self, p: u32) {
@@ -658,7 +663,7 @@ impl Simulation {
         }
         self.peers.set_flag(p, flags::RESTART_DUE, true);
         let delay = COUNTDOWN + if bunching { self.wave_delay(p) } else { 0 };
-        self.push(self.now + delay, p, kind::RESTART_BEGIN);
+        self.push(self.now + delay, p, Kind::RestartBegin);
     }
 
     fn restart_begin(&mut self, p: u32) {
@@ -693,7 +698,7 @@ impl Simulation {
             self.peers.block_until[i] = self.peers.block_until[i].max(blocked);
         }
         self.tally.restarts += 1;
-        self.schedule_activity(p, kind::RESTART_END, downtime.max(1));
+        self.schedule_activity(p, Kind::RestartEnd, downtime.max(1));
     }
 
     fn restart_end(&mut self, p: u32) {
@@ -721,7 +726,7 @@ impl Simulation {
                 && self.now < self.cfg.trigger + c.window
             {
                 let delay = CRASH_DELAY_MIN + (self.rng.unit() * (CRASH_DELAY_MAX - CRASH_DELAY_MIN) as f64) as Millis;
-                self.push(self.now + delay, p, kind::CRASH);
+                self.push(self.now + delay, p, Kind::Crash);
             }
         }
     }
@@ -730,7 +735,7 @@ impl Simulation {
 
     fn start_walk(&mut self, p: u32, delay: Millis) {
         self.set_state(p, State::Searching);
-        self.schedule_activity(p, kind::WALK, delay);
+        self.schedule_activity(p, Kind::Walk, delay);
     }
 
     fn walk(&mut self, p: u32) {
@@ -768,9 +773,9 @@ impl Simulation {
         self.timeouts.add(now, span, w.timeouts as f64);
         self.retries.add(now, span, (w.timeouts + w.refusals) as f64);
         let next = match w.end {
-            WalkEnd::Attach => kind::ATTACH,
-            WalkEnd::Exhausted => kind::EXHAUSTED,
-            WalkEnd::Continue => kind::WALK,
+            WalkEnd::Attach => Kind::Attach,
+            WalkEnd::Exhausted => Kind::Exhausted,
+            WalkEnd::Continue => Kind::Walk,
         };
         self.schedule_activity(p, next, span);
     }
@@ -832,7 +837,7 @@ impl Simulation {
         self.peers.hot[i].level = self.peers.hot[i].level.saturating_add(1);
         self.set_backing_off(p, true);
         let delay = self.cfg.rtt + self.rules.waits.wait_ms(self.peers.hot[i].level as u32, &mut self.rng);
-        self.schedule_activity(p, kind::WALK, delay);
+        self.schedule_activity(p, Kind::Walk, delay);
     }
 
     fn exhausted(&mut self, p: u32) {
@@ -984,7 +989,7 @@ impl Simulation {
     }
 
     fn allocate(&mut self) {
-        self.push(self.now + ALLOCATE_EVERY, NONE, kind::ALLOCATE);
+        self.push(self.now + ALLOCATE_EVERY, NONE, Kind::Allocate);
         // Everyone online who is not a supernode needs a place on one.
         let demand = self.counts[State::Connected as usize]
             + self.counts[State::Searching as usize]
@@ -1058,7 +1063,7 @@ impl Simulation {
     // ---- the clock ----------------------------------------------------------
 
     fn second(&mut self) {
-        self.push(self.now + SECOND, NONE, kind::SECOND);
+        self.push(self.now + SECOND, NONE, Kind::Second);
         let s = self.now / SECOND;
         let mut winners = std::mem::take(&mut self.winners);
         self.login.tick(s, &mut self.peers, &mut self.rng, &mut winners);
@@ -1088,7 +1093,7 @@ impl Simulation {
     }
 
     fn sample(&mut self) {
-        self.push(self.now + self.cfg.sample, NONE, kind::SAMPLE);
+        self.push(self.now + self.cfg.sample, NONE, Kind::Sample);
         let c = self.counts;
         let n = self.cfg.peers as f64;
         let secs = self.tally.seconds.max(1) as f64;
@@ -1139,9 +1144,7 @@ impl Simulation {
             sn_lost_ps: self.tally.sn_lost as f64 / secs,
             events: self.events as f64,
         };
-        for v in sample.values() {
-            self.series_hash = crate::summary::fnv(self.series_hash, v.to_bits());
-        }
+        self.series_hash = metrics::hash_sample(self.series_hash, &sample);
         self.series.push(sample);
         self.login_seen = stats;
         self.tally = Tally::default();
@@ -1149,12 +1152,12 @@ impl Simulation {
 
     /// Online share the daily rhythm alone gives at run time `t`.
     pub fn normal_share(&self, t: Millis) -> f64 {
-        let mut online = 0.0;
-        for (r, &(always, others)) in self.region_counts.iter().enumerate() {
-            let local = local_ms(self.cfg.start_unix_ms, t, self.offsets[r]);
-            online += always as f64 + others as f64 * self.rhythm.occupancy(local);
-        }
-        online / self.cfg.peers as f64
+        self.normal.share(t)
+    }
+
+    /// The "normal day" curve of this population.
+    pub fn normal_day(&self) -> &NormalDay {
+        &self.normal
     }
 
     /// Time of day in UTC at run time `t`, for display: Unix milliseconds.

@@ -16,8 +16,7 @@
 
 use crate::region::REGIONS;
 use crate::rhythm::{Rhythm, ON_RATE};
-use crate::scenario::{Scenario, P};
-use crate::time::{Millis, DAY, HOUR, MINUTE, SECOND};
+use crate::time::{Millis, UnixSeconds, DAY, HOUR, MINUTE, SECOND};
 
 /// Windows' countdown before an automatic restart [P].
 pub const COUNTDOWN: Millis = 5 * MINUTE;
@@ -31,6 +30,32 @@ const MAX_SPREAD_MIN: usize = 60 * 24 * 60;
 /// Boot-time distributions are followed this far; what is left is negligible.
 const BOOT_HORIZON_MIN: usize = 3 * 24 * 60;
 
+/// What a restart wave is asked to be: the scenario's values it depends on
+/// (`Scenario::wave_spec` builds it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WaveSpec {
+    pub start: UnixSeconds,
+    pub trigger: UnixSeconds,
+    pub always_on: f64,
+    pub windows_au: f64,
+    /// Share of Windows-AU peers that take part.
+    pub share: f64,
+    pub bunching: bool,
+    pub hits_sn: bool,
+    /// The wave's expected peak, in %/h.
+    pub restart_rate: f64,
+}
+
+impl WaveSpec {
+    /// Run time of the trigger.
+    fn trigger_ms(&self) -> Millis {
+        ((self.trigger - self.start).max(0) as Millis) * SECOND
+    }
+    fn participants(&self) -> f64 {
+        self.windows_au * self.share
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct WavePlan {
     /// Share of Windows-AU peers that take part.
@@ -43,10 +68,10 @@ pub struct WavePlan {
     pub install_at: [Millis; REGIONS.len()],
 }
 
-fn install_times(s: &Scenario) -> [Millis; REGIONS.len()] {
-    let start_ms = s.time(P::Start) * 1_000;
-    let trigger = ((s.time(P::Trigger) - s.time(P::Start)).max(0) as Millis) * SECOND;
-    let month = crate::time::month_of(s.time(P::Start));
+fn install_times(s: &WaveSpec) -> [Millis; REGIONS.len()] {
+    let start_ms = s.start * 1_000;
+    let trigger = s.trigger_ms();
+    let month = crate::time::month_of(s.start);
     let mut out = [0; REGIONS.len()];
     for (r, region) in REGIONS.iter().enumerate() {
         let local = crate::rhythm::local_ms(start_ms, trigger, region.offset_ms(month));
@@ -57,8 +82,8 @@ fn install_times(s: &Scenario) -> [Millis; REGIONS.len()] {
 
 /// Expected restarts per minute after the trigger, as shares of all peers,
 /// before the spread is applied.
-fn natural_profile(s: &Scenario) -> Vec<f64> {
-    let participants = s.float(P::WindowsAu) * s.float(P::WaveShare);
+fn natural_profile(s: &WaveSpec) -> Vec<f64> {
+    let participants = s.participants();
     let mut profile = vec![0.0; BOOT_HORIZON_MIN * 2 + 24 * 60];
     // First boot after 3:00 local of a user who is offline then.
     let mut boot = vec![0.0; BOOT_HORIZON_MIN];
@@ -69,9 +94,9 @@ fn natural_profile(s: &Scenario) -> Vec<f64> {
         *b = survive - next;
         survive = next;
     }
-    let always_on = s.float(P::AlwaysOn);
+    let always_on = s.always_on;
     let on_at_three = always_on + (1.0 - always_on) * Rhythm::new().occupancy(INSTALL_HOUR);
-    let trigger = trigger_ms(s);
+    let trigger = s.trigger_ms();
     for (r, at) in install_times(s).iter().enumerate() {
         let q = participants * REGIONS[r].weight;
         let m3 = ((at - trigger) / MINUTE) as usize;
@@ -84,18 +109,14 @@ fn natural_profile(s: &Scenario) -> Vec<f64> {
     profile
 }
 
-fn trigger_ms(s: &Scenario) -> Millis {
-    ((s.time(P::Trigger) - s.time(P::Start)).max(0) as Millis) * SECOND
-}
-
 /// Share of all peers whose PC is on, minute by minute from the trigger,
 /// for one day (it repeats daily).
-fn on_share_by_minute(s: &Scenario) -> Vec<f64> {
+fn on_share_by_minute(s: &WaveSpec) -> Vec<f64> {
     let rhythm = Rhythm::new();
-    let always_on = s.float(P::AlwaysOn);
-    let start_ms = s.time(P::Start) * 1_000;
-    let month = crate::time::month_of(s.time(P::Start));
-    let trigger = trigger_ms(s);
+    let always_on = s.always_on;
+    let start_ms = s.start * 1_000;
+    let month = crate::time::month_of(s.start);
+    let trigger = s.trigger_ms();
     (0..24 * 60)
         .map(|m| {
             let t = trigger + m as Millis * MINUTE;
@@ -150,11 +171,11 @@ struct Profile {
 }
 
 impl Profile {
-    fn of(s: &Scenario) -> Profile {
-        let bunching = s.flag(P::Bunching);
+    fn of(s: &WaveSpec) -> Profile {
+        let bunching = s.bunching;
         Profile {
             bunching,
-            participants: s.float(P::WindowsAu) * s.float(P::WaveShare),
+            participants: s.participants(),
             natural: if bunching { natural_profile(s) } else { Vec::new() },
             on: if bunching { Vec::new() } else { on_share_by_minute(s) },
         }
@@ -170,8 +191,8 @@ impl Profile {
 
 /// The fastest wave these settings allow, in %/h: every participant restarts
 /// at its natural moment (without bunching: all within the first minute).
-pub fn max_restart_rate(s: &Scenario) -> f64 {
-    if s.float(P::WindowsAu) * s.float(P::WaveShare) <= 0.0 {
+pub fn max_restart_rate(s: &WaveSpec) -> f64 {
+    if s.participants() <= 0.0 {
         return 100.0;
     }
     Profile::of(s).peak(0) * 100.0
@@ -179,13 +200,13 @@ pub fn max_restart_rate(s: &Scenario) -> f64 {
 
 /// [`max_restart_rate`] as messages and help texts give it: rounded down to
 /// 0.01 %/h, so the number shown is itself allowed.
-pub fn max_restart_rate_shown(s: &Scenario) -> f64 {
+pub fn max_restart_rate_shown(s: &WaveSpec) -> f64 {
     libm::floor(max_restart_rate(s) * 100.0) / 100.0
 }
 
-pub fn plan_wave(s: &Scenario) -> WavePlan {
+pub fn plan_wave(s: &WaveSpec) -> WavePlan {
     let profile = Profile::of(s);
-    let target = s.float(P::RestartRate) / 100.0;
+    let target = s.restart_rate / 100.0;
     // The peak falls as the spread grows: find the smallest spread whose
     // peak is at most the target.
     let (mut lo, mut hi) = (0usize, MAX_SPREAD_MIN);
@@ -201,9 +222,9 @@ pub fn plan_wave(s: &Scenario) -> WavePlan {
         }
     }
     WavePlan {
-        share: s.float(P::WaveShare),
-        bunching: s.flag(P::Bunching),
-        hits_sn: s.flag(P::WaveHitsSn),
+        share: s.share,
+        bunching: s.bunching,
+        hits_sn: s.hits_sn,
         spread: hi as Millis * MINUTE,
         install_at: install_times(s),
     }
@@ -212,11 +233,18 @@ pub fn plan_wave(s: &Scenario) -> WavePlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Preset;
+    use crate::scenario::{Preset, Scenario, P};
+
+    fn plan_wave(s: &Scenario) -> WavePlan {
+        super::plan_wave(&s.wave_spec())
+    }
+    fn max_restart_rate(s: &Scenario) -> f64 {
+        super::max_restart_rate(&s.wave_spec())
+    }
 
     #[test]
     fn the_restart_rate_help_gives_the_2007_presets_fastest_wave() {
-        let max = max_restart_rate_shown(&Scenario::preset(Preset::Skype2007));
+        let max = max_restart_rate_shown(&Scenario::preset(Preset::Skype2007).wave_spec());
         let fastest = format!("{max} %/h with the 2007 preset's");
         let help = crate::scenario::params::param(P::RestartRate).help;
         assert!(help.contains(&fastest), "{help:?} should say {fastest:?}");
@@ -237,7 +265,7 @@ mod tests {
         let mut s = Scenario::preset(Preset::Skype2007);
         s.set("restart_rate", "2").unwrap();
         let plan = plan_wave(&s);
-        let peak = peak_hourly(&natural_profile(&s), (plan.spread / MINUTE) as usize);
+        let peak = peak_hourly(&natural_profile(&s.wave_spec()), (plan.spread / MINUTE) as usize);
         assert!((peak * 100.0 - 2.0).abs() < 0.05, "{peak}");
     }
 

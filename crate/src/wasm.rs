@@ -5,6 +5,7 @@
 use js_sys::Float64Array;
 use wasm_bindgen::prelude::*;
 
+use crate::evidence::{compare, record, run::Run};
 use crate::metrics::{self, COLUMNS};
 use crate::render::{Frame, SN_COLUMNS};
 use crate::scenario::{params, Scenario, PARAMS, PRESETS};
@@ -25,6 +26,8 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
 pub struct Playground {
     sim: Simulation,
     frame: Frame,
+    /// The run as a value, for the evidence; brought up to date when asked.
+    record: Run,
 }
 
 #[wasm_bindgen]
@@ -34,7 +37,9 @@ impl Playground {
     #[wasm_bindgen(constructor)]
     pub fn new(query: &str) -> Result<Playground, JsError> {
         let scenario = Scenario::from_query(query).map_err(js_error)?;
-        Ok(Playground { sim: Simulation::new(&scenario), frame: Frame::default() })
+        let sim = Simulation::new(&scenario);
+        let record = Run::of(&sim);
+        Ok(Playground { sim, frame: Frame::default(), record })
     }
 
     /// Canonical query string of the scenario.
@@ -90,12 +95,12 @@ impl Playground {
 
     /// The run fingerprint: 16 hex digits identifying the outcome so far.
     pub fn digest(&self) -> String {
-        format!("{:016x}", summary::digest(&self.sim))
+        metrics::digest_text(self.sim.digest())
     }
 
     /// The summary object of `patchstorm run --format json`.
-    pub fn summary(&self, wall_seconds: f64) -> Result<JsValue, JsError> {
-        serde_wasm_bindgen::to_value(&summary::summarize(&self.sim, wall_seconds)).map_err(js_error)
+    pub fn summary(&mut self, wall_seconds: f64) -> Result<JsValue, JsError> {
+        serde_wasm_bindgen::to_value(&summary::summarize(self.record(), wall_seconds)).map_err(js_error)
     }
 
     #[wasm_bindgen(js_name = sampleCount)]
@@ -141,8 +146,8 @@ impl Playground {
     /// The published online counts of this scenario's preset (empty for
     /// calm-day), on the run's clock: `[{t_hours, scaled, share_of_normal,
     /// published, note}]`, `scaled` in this run's peers.
-    pub fn published(&self) -> Result<JsValue, JsError> {
-        let rows: Vec<serde_json::Value> = crate::reference::placed(&self.sim)
+    pub fn published(&mut self) -> Result<JsValue, JsError> {
+        let rows: Vec<serde_json::Value> = record::placed(self.record())
             .into_iter()
             .map(|p| {
                 serde_json::json!({
@@ -163,9 +168,9 @@ impl Playground {
     /// (`mean_abs_difference` null before the first point; `size_caveat` a
     /// sentence when a skype-2007 network is smaller than VALIDATION.md holds
     /// it at, else null: `validation::size_caveat`).
-    pub fn validation(&self) -> Result<JsValue, JsError> {
-        let rows = crate::validation::compare(&self.sim);
-        let mean = crate::validation::mean_abs_difference(&rows);
+    pub fn validation(&mut self) -> Result<JsValue, JsError> {
+        let rows = compare::compare(self.record());
+        let mean = compare::mean_abs_difference(&rows);
         let rows: Vec<serde_json::Value> = rows
             .into_iter()
             .map(|r| {
@@ -179,7 +184,7 @@ impl Playground {
                 })
             })
             .collect();
-        let caveat = crate::validation::size_caveat(
+        let caveat = compare::size_caveat(
             self.sim.scenario().preset_id(),
             u64::from(self.sim.config().peers),
             self.sim.scenario().format(),
@@ -195,11 +200,11 @@ impl Playground {
     /// largest moves tried. Null until the run has passed its last published
     /// point by 6 h or ended, and without a record.
     #[wasm_bindgen(js_name = validationTiming)]
-    pub fn validation_timing(&self) -> Result<JsValue, JsError> {
-        let Some(t) = crate::validation::timing(&self.sim) else { return Ok(JsValue::NULL) };
+    pub fn validation_timing(&mut self) -> Result<JsValue, JsError> {
+        let Some(t) = compare::timing(self.record()) else { return Ok(JsValue::NULL) };
         to_js(&serde_json::json!({
             "points": t.points,
-            "target": crate::validation::TARGET,
+            "target": compare::TARGET,
             "within_as_is": t.as_is.within,
             "mean_abs_difference_as_is": t.as_is.mean_abs_difference,
             "within_moved": t.best.within,
@@ -208,8 +213,14 @@ impl Playground {
             "move_helps": t.move_helps(),
             "earliest_hours": t.best.earliest_h,
             "latest_hours": t.best.latest_h,
-            "max_hours": crate::validation::SHIFT_MAX_H,
+            "max_hours": compare::SHIFT_MAX_H,
         }))
+    }
+
+    /// The record of the run, brought up to date with the engine.
+    fn record(&mut self) -> &Run {
+        self.record.catch_up(&self.sim);
+        &self.record
     }
 
     /// The scenario with every parameter, as JSON text.
@@ -286,7 +297,7 @@ pub fn scenario_values(query: &str) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = maxRestartRate)]
 pub fn max_restart_rate(query: &str) -> Result<f64, JsError> {
     let s = Scenario::parse_query(query).map_err(js_error)?;
-    Ok(crate::trigger::max_restart_rate(&s))
+    Ok(crate::trigger::max_restart_rate(&s.wave_spec()))
 }
 
 fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {

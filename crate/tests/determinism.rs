@@ -4,7 +4,7 @@
 //! change to the model changes any digest, so the fixture stays true.
 #![cfg(not(target_arch = "wasm32"))]
 
-use patchstorm::{summary, Scenario, Simulation};
+use patchstorm::{Scenario, Simulation};
 
 const FIXTURE: &str = "tests/fixtures/digests.json";
 
@@ -40,7 +40,7 @@ fn a_format_2_link_replays_the_run_it_was_made_with() {
 fn digest_of(query: &str) -> String {
     let mut sim = Simulation::new(&Scenario::from_query(query).unwrap());
     sim.run();
-    format!("{:016x}", summary::digest(&sim))
+    format!("{:016x}", sim.digest())
 }
 
 #[test]
@@ -94,7 +94,7 @@ fn a_run_made_longer_is_the_longer_run() {
     // step that finds the next event past the end must leave it queued.
     while grown.run_events(10_000) > 0 {}
     assert!(grown.is_done());
-    let at_30 = summary::digest(&grown);
+    let at_30 = grown.digest();
     grown.extend(40).unwrap();
     assert!(!grown.is_done());
     grown.run_until(37 * 3_600_000);
@@ -103,8 +103,8 @@ fn a_run_made_longer_is_the_longer_run() {
     assert_eq!(grown.series(), fresh.series());
     assert_eq!(grown.events_by_kind(), fresh.events_by_kind());
     assert_eq!(grown.scenario().to_query(), fresh.scenario().to_query());
-    assert_eq!(summary::digest(&grown), summary::digest(&fresh));
-    assert_ne!(at_30, summary::digest(&grown));
+    assert_eq!(grown.digest(), fresh.digest());
+    assert_ne!(at_30, grown.digest());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use patchstorm::scenario::{params, Kind, P, PARAMS, PRESETS};
-use patchstorm::{summary, Scenario, Simulation};
+use patchstorm::{Scenario, Simulation};
 use proptest::prelude::*;
 
 const POLICIES: [&str; 3] = ["legacy-2007", "self-protect-2010", "resilient"];
@@ -79,7 +79,7 @@ proptest! {
         let digest = |s: &Scenario| {
             let mut sim = Simulation::new(s);
             sim.run_until(12 * 3_600_000);
-            summary::digest(&sim)
+            sim.digest()
         };
         prop_assert_eq!(digest(&scenario), digest(&scenario));
     }
@@ -106,7 +106,7 @@ proptest! {
         grown.extend(hours + more).unwrap();
         grown.run();
         prop_assert_eq!(grown.series(), fresh.series(), "{} cut at {}", query, cut);
-        prop_assert_eq!(summary::digest(&grown), summary::digest(&fresh));
+        prop_assert_eq!(grown.digest(), fresh.digest());
     }
 
     #[test]
@@ -151,7 +151,7 @@ fn different_seeds_give_different_digests() {
             &Scenario::from_query(&format!("preset=skype-2007&peers=3000&hours=30&seed={seed}")).unwrap(),
         );
         sim.run();
-        summary::digest(&sim)
+        sim.digest()
     };
     let digests: Vec<u64> = (1..6).map(digest).collect();
     for i in 0..digests.len() {

@@ -21,7 +21,7 @@ fn run(query: &str) -> Run {
     sim.run();
     sim.check_invariants().unwrap();
     Run {
-        summary: summarize(&sim, 0.0),
+        summary: summarize(&patchstorm::Run::of(&sim), 0.0),
         series: sim.series().to_vec(),
         trigger_h: sim.config().trigger as f64 / 3_600_000.0,
     }

@@ -5,11 +5,11 @@
 //! reads; bad input becomes a JS error naming key, value and range.
 #![cfg(target_arch = "wasm32")]
 
+use patchstorm::evidence::compare as validation;
 use patchstorm::metrics::COLUMNS;
 use patchstorm::render::SN_FIELDS;
 use patchstorm::scenario::Scenario;
 use patchstorm::sim::Simulation;
-use patchstorm::validation;
 use patchstorm::wasm::Playground;
 use wasm_bindgen_test::*;
 
@@ -113,7 +113,7 @@ fn validation_and_its_timing_have_the_keys_the_page_reads() {
     // "earlier" for a positive move), and stay within the moves tried.
     let mut sim = Simulation::new(&Scenario::from_query(query).unwrap());
     sim.run();
-    let core = validation::timing(&sim).unwrap();
+    let core = validation::timing(&patchstorm::Run::of(&sim)).unwrap();
     let f = |key: &str| t[key].as_f64().unwrap();
     assert_eq!(f("moved_hours"), core.best.hours, "{t}");
     assert_eq!(f("mean_abs_difference_moved"), core.best.mean_abs_difference, "{t}");

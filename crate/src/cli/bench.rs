@@ -90,7 +90,7 @@ pub fn bench_one(args: &[String]) -> Result<()> {
     let mut sim = Simulation::new(&scenario);
     sim.run();
     let wall = started.elapsed().as_secs_f64();
-    let summary = patchstorm::summary::summarize(&sim, wall);
+    let summary = patchstorm::summary::summarize(&patchstorm::Run::of(&sim), wall);
     println!(
         "{}",
         serde_json::json!({

@@ -1,21 +1,23 @@
 //! Argument handling and the commands. Bad input exits with status 2 and one
 //! line naming what was wrong and what is allowed; nothing is written then.
 
+mod ablate;
 mod bench;
-mod figures;
 #[cfg(all(target_os = "linux", not(target_arch = "wasm32")))]
 pub mod hugepages;
+mod phase;
 mod progress;
-mod report_text;
-mod study;
+mod report;
+mod report_cmd;
+mod run;
+mod runner;
+mod validate;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
-use patchstorm::scenario::{params, PARAMS, PRESETS};
-use patchstorm::{metrics, summary, Scenario, Simulation};
+use patchstorm::scenario::{Preset, P};
+use patchstorm::Scenario;
 
 const USAGE: &str = "\
 usage:
@@ -77,14 +79,14 @@ pub fn main(args: Vec<String>) -> ExitCode {
     let asks_help = args.iter().skip(1).any(|a| a == "--help" || a == "-h");
     let outcome = match args.first().map(String::as_str) {
         Some(_) if asks_help => emit(format!("{USAGE}\n").as_bytes()),
-        Some("run") => run(&args[1..]),
-        Some("presets") => no_options(&args[1..]).and_then(|_| emit(presets().as_bytes())),
-        Some("params") => no_options(&args[1..]).and_then(|_| emit(params_table().as_bytes())),
+        Some("run") => run::run(&args[1..]),
+        Some("presets") => no_options(&args[1..]).and_then(|_| emit(run::presets().as_bytes())),
+        Some("params") => no_options(&args[1..]).and_then(|_| emit(run::params_table().as_bytes())),
         Some("bench") => bench::bench(&args[1..]),
-        Some("validate") => study::validate(&args[1..]),
-        Some("ablate") => study::ablate(&args[1..]),
-        Some("phase") => study::phase(&args[1..]),
-        Some("report") => study::report(&args[1..]),
+        Some("validate") => validate::validate(&args[1..]),
+        Some("ablate") => ablate::ablate(&args[1..]),
+        Some("phase") => phase::phase(&args[1..]),
+        Some("report") => report_cmd::report(&args[1..]),
         Some("bench-one") => bench::bench_one(&args[1..]),
         Some("help" | "--help" | "-h") => emit(format!("{USAGE}\n").as_bytes()),
         Some("--version" | "-V") => {
@@ -149,7 +151,22 @@ impl<'a> Flags<'a> {
     }
 }
 
+/// The scenario of `--preset`, `--scenario`, `--set`s and `--hours`,
+/// checked as a whole: bad input is the parameter's message.
 pub fn build_scenario(
+    preset: Option<&str>,
+    query: Option<&str>,
+    sets: &[&str],
+    hours: Option<&str>,
+) -> Result<Scenario> {
+    let s = build_unchecked(preset, query, sets, hours)?;
+    s.validate().map_err(|e| input(e.to_string()))?;
+    Ok(s)
+}
+
+/// [`build_scenario`] without the checks between parameters, for callers
+/// that set more values first.
+pub fn build_unchecked(
     preset: Option<&str>,
     query: Option<&str>,
     sets: &[&str],
@@ -170,6 +187,17 @@ pub fn build_scenario(
         q.push_str(extra);
     }
     let bad = |e: patchstorm::ScenarioError| input(e.to_string());
+    let pairs = parse_sets(sets)?;
+    let mut s = Scenario::parse_query_with(&q, &pairs).map_err(bad)?;
+    if let Some(h) = hours {
+        s.set("hours", h).map_err(bad)?;
+    }
+    Ok(s)
+}
+
+/// `--set KEY=VALUE`s as (key, value) pairs; `v` and `preset` are not
+/// parameters and are refused with where to give them.
+pub fn parse_sets<'a>(sets: &[&'a str]) -> Result<Vec<(&'a str, &'a str)>> {
     let mut pairs = Vec::new();
     for set in sets {
         let (k, v) = set
@@ -188,107 +216,47 @@ pub fn build_scenario(
         }
         pairs.push((k, v));
     }
-    // As in a link: a policy first, so the knobs given with it are kept. It
-    // goes into the query, so that a link of format 1 gets its policy's
-    // knobs of that format.
-    if let Some(&(_, policy)) = pairs.iter().rev().find(|&&(k, _)| k == "policy") {
-        let kept: Vec<&str> = q.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("policy=")).collect();
-        q = kept.join("&");
-        if !q.is_empty() {
-            q.push('&');
-        }
-        q.push_str(&format!("policy={policy}"));
-    }
-    let mut s = Scenario::parse_query(&q).map_err(bad)?;
-    for (k, v) in pairs.into_iter().filter(|&(k, _)| k != "policy") {
-        s.set(k, v).map_err(bad)?;
-    }
-    if let Some(h) = hours {
-        s.set("hours", h).map_err(bad)?;
-    }
-    s.validate().map_err(bad)?;
-    Ok(s)
+    Ok(pairs)
 }
 
-fn run(args: &[String]) -> Result<()> {
-    let (mut preset, mut query, mut hours, mut out) = (None, None, None, None);
-    let mut sets = Vec::new();
-    let mut format = "json";
-    let mut quiet = false;
-    let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next()? {
-        match flag {
-            "--preset" => preset = Some(flags.value(flag)?),
-            "--scenario" => query = Some(flags.value(flag)?),
-            "--set" => sets.push(flags.value(flag)?),
-            "--hours" => hours = Some(flags.value(flag)?),
-            "--out" => out = Some(PathBuf::from(flags.value(flag)?)),
-            "--format" => {
-                format = flags.value(flag)?;
-                if !matches!(format, "json" | "csv") {
-                    return Err(input(format!("--format {format} is not allowed: use json or csv")));
-                }
-            }
-            "--quiet" => quiet = true,
-            other => return Err(input(format!("unknown option {other:?} for run"))),
-        }
-    }
-    let scenario = build_scenario(preset, query, &sets, hours)?;
-    if let Some(path) = &out {
-        check_writable(path)?;
-    }
-    let started = Instant::now();
-    let mut sim = Simulation::new(&scenario);
-    let mut bar = progress::Progress::new(!quiet, sim.end());
-    while !sim.is_done() {
-        let next = sim.now() + sim.end() / 200 + 1;
-        sim.run_until(next);
-        bar.show(sim.now(), sim.events());
-    }
-    bar.finish();
-    let wall = started.elapsed().as_secs_f64();
-    let mut text = Vec::new();
-    if format == "csv" {
-        metrics::write_csv(sim.series(), &mut text).map_err(|e| Failure::Run(e.to_string()))?;
-    } else {
-        let s = summary::summarize(&sim, wall);
-        serde_json::to_writer_pretty(&mut text, &s).map_err(|e| Failure::Run(e.to_string()))?;
-        text.push(b'\n');
-    }
-    match out {
-        Some(path) => write_atomically(&path, &text),
-        None => emit(&text),
+/// `--peers` and `--seed` are checked like the scenario parameters, with
+/// their messages, and read back from the checked scenario.
+pub fn check_peers(flag: &str, peers: &str) -> Result<u32> {
+    let s = build_scenario(Some("calm-day"), None, &[&format!("peers={peers}")], None).map_err(|e| match e {
+        Failure::Input(msg) => input(format!("{flag} {peers}: {msg}")),
+        other => other,
+    })?;
+    Ok(s.int(P::Peers) as u32)
+}
+
+pub fn check_seed(seed: &str) -> Result<u64> {
+    let s = build_scenario(Some("calm-day"), None, &[&format!("seed={seed}")], None)?;
+    Ok(s.int(P::Seed) as u64)
+}
+
+pub fn parse_list<T: std::str::FromStr>(flag: &str, v: &str) -> Result<Vec<T>> {
+    v.split(',')
+        .map(|x| x.trim().parse::<T>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| input(format!("{flag} {v} is not a comma-separated list of numbers")))
+}
+
+/// The presets of a real outage, with a published record and mechanisms to ablate.
+pub fn historical_preset(v: &str) -> Result<Preset> {
+    match Preset::from_key(v) {
+        Some(p @ (Preset::Skype2007 | Preset::Skype2010)) => Ok(p),
+        Some(_) => Err(input(format!("--preset {v} is not a historical outage: use skype-2007 or skype-2010"))),
+        None => Err(input(format!("--preset {v} is not a preset: use skype-2007 or skype-2010"))),
     }
 }
 
-fn check_writable(path: &Path) -> Result<()> {
-    if path.as_os_str().is_empty() {
-        return Err(input("--out needs a file name"));
-    }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(input(format!("--out {}: the folder {} does not exist", path.display(), dir.display())));
-    }
-    if path.is_dir() {
-        return Err(input(format!("--out {} is a folder: give a file name", path.display())));
-    }
-    Ok(())
-}
-
-/// Writes to a temporary file beside the target and renames it, so the
-/// target is either the whole output or untouched.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Failure::Run(format!("writing {}: {e}", path.display())));
-    }
-    Ok(())
+/// `--seeds N`: seeds 1 to N.
+pub fn seed_count(flag: &str, v: &str) -> Result<Vec<u64>> {
+    let n: u64 = v.trim().parse().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| {
+        let wrong = if v.trim().is_empty() { "is empty".to_string() } else { format!("{v} is not allowed") };
+        input(format!("{flag} {wrong}: {flag} must be a whole number from 1 to 64"))
+    })?;
+    Ok((1..=n).collect())
 }
 
 /// Writes to stdout; a reader that stops early (`| head`) is not an error.
@@ -300,47 +268,9 @@ pub(crate) fn emit(bytes: &[u8]) -> Result<()> {
     }
 }
 
-fn presets() -> String {
-    let mut out = String::new();
-    for p in PRESETS {
-        out += &format!("{}\n  {}\n  {}\n\n", p.key, p.title, wrap(p.story, 76, "  "));
-    }
-    out
-}
-
-fn params_table() -> String {
-    let base = Scenario::default();
-    let mut out = format!("{:<20} {:<22} {:<18} allowed / meaning\n", "key", "unit", "default");
-    for p in PARAMS {
-        let default = params::format_value(&p.kind, base.value_by_key(p.key).expect("every row has a value"));
-        out += &format!("{:<20} {:<22} {:<18} {}\n", p.key, p.unit, default, params::allowed(&p.kind));
-        out += &format!("{:<62} {}\n", "", wrap(p.help, 70, &" ".repeat(63)));
-    }
-    out += "\nDefaults are those of preset skype-2007; policy knobs follow the chosen policy.\n";
-    out
-}
-
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = 0;
-    for word in text.split_whitespace() {
-        if line > 0 && line + 1 + word.len() > width {
-            out.push('\n');
-            out.push_str(indent);
-            line = 0;
-        } else if line > 0 {
-            out.push(' ');
-            line += 1;
-        }
-        out.push_str(word);
-        line += word.len();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::study::{DRAW_SEEDS, PHASE_SEEDS, REPORT_PEERS, REPORT_PHASE_PEERS, VALIDATION_SEEDS};
+    use patchstorm::evidence::study::{DRAW_SEEDS, PHASE_SEEDS, REPORT_PEERS, REPORT_PHASE_PEERS, VALIDATION_SEEDS};
 
     #[test]
     fn the_usage_states_the_report_defaults_the_code_uses() {

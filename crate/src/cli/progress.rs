@@ -1,6 +1,8 @@
 //! A progress bar on stderr, shown only when stderr is a terminal.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use patchstorm::time::{Millis, HOUR};
@@ -81,6 +83,30 @@ impl Progress {
     pub fn finish(&mut self) {
         if self.on {
             let _ = writeln!(std::io::stderr());
+        }
+    }
+}
+
+/// Counts finished runs on stderr when it is a terminal.
+pub struct Counter {
+    total: usize,
+    done: AtomicUsize,
+    bar: Mutex<Progress>,
+}
+
+impl Counter {
+    pub fn new(total: usize, what: &'static str) -> Counter {
+        Counter { total, done: AtomicUsize::new(0), bar: Mutex::new(Progress::runs(what, total)) }
+    }
+    pub fn tick(&self) {
+        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Ok(mut bar) = self.bar.lock() {
+            bar.show_runs(n);
+        }
+        if n == self.total {
+            if let Ok(mut bar) = self.bar.lock() {
+                bar.finish();
+            }
         }
     }
 }

@@ -14,6 +14,8 @@ use std::fmt;
 
 pub use params::{Group, Kind, Param, Value, P, PARAMS};
 
+use crate::policy::{Choice, Overload, Policy, RetryKind, SnChoice, Supply};
+
 /// The query format this build writes. Links without `v` are read as this
 /// version. Version 2 recalibrated the 2007 world (see [`V1_WORLD`]);
 /// version 3 changed how the login servers count failed clients
@@ -111,21 +113,18 @@ impl Preset {
             // The base defaults are the 2007 outage's, with its trigger at
             // 2007-08-15T16:00Z [H], a day after the patches came out (Aug 14 [P]).
             Preset::Skype2007 => &[],
-            Preset::Resilient2007 => &[(P::Policy, Choice(2))],
+            Preset::Resilient2007 => &[(P::Policy, Choice(Policy::Resilient as u8))],
             Preset::CalmDay => &[(P::Wave, Bool(false)), (P::Hours, Int(48))],
             Preset::Skype2010 => &[
-                (P::Policy, Choice(1)),
+                (P::Policy, Choice(Policy::SelfProtect2010 as u8)),
                 (P::Start, Time(1_292_889_600)),   // 2010-12-21T00:00Z
                 (P::Trigger, Time(1_293_033_600)), // 2010-12-22T16:00Z [P] failures began about 11:00 EST
                 (P::Hours, Int(96)),
                 (P::Wave, Bool(false)),
                 (P::Crash, Bool(true)),
                 (P::FaultyVersion, Float(0.5)),
-                // [H, fitted] users restart a crashed client within minutes:
-                // the fall to the published 18:40 UTC count (a third of
-                // normal 2.7 h after the first crashes) within the target at
-                // 100 k and 1 M peers (4 seeds) and 10 M (one seed); 2.0 min
-                // put it at 0.15 of normal at 1 M and 10 M.
+                // [H, fitted] users restart a crashed client within minutes,
+                // fitted to the published 18:40 UTC count (docs/calibration.md).
                 (P::CrashRestartMin, Float(2.75)),
                 // [H, fitted] a lower self-protection threshold than the
                 // 2007 stall point, and login servers that coped [P].
@@ -145,61 +144,54 @@ impl Preset {
 }
 
 /// The policy knobs each named allocation policy sets. See `policy.rs` for
-/// what each does and why it fails or heals.
-fn policy_knobs(policy: u8) -> &'static [(P, Value)] {
+/// what each does and why it fails or heals, and `docs/calibration.md` for
+/// how the fitted values were found.
+fn policy_knobs(policy: Policy) -> &'static [(P, Value)] {
     use Value::*;
     match policy {
         // legacy-2007 [H]: promotion needs a day of uptime, is paced for
         // normal churn and counts overloaded supernodes as working; clients
         // retry every 2 s and pick supernodes blind to load; login servers
         // queue everything; overloaded supernodes stall.
-        0 => &[
+        Policy::Legacy2007 => &[
             (P::LoginAdmission, Bool(false)),
-            (P::Retry, Choice(0)),
+            (P::Retry, Choice(RetryKind::Fixed as u8)),
             (P::RetryBaseS, Float(2.0)),
             (P::RetryCapS, Float(2.0)),
             (P::PromoteUptimeMin, Int(1_440)),
-            // [H, fitted] 0.52, with four values of the 2007 world in
-            // `PARAMS` (login_capacity, sn_attempt_capacity,
-            // attach_timeout_s, sn_refusal_cost), by a random search over
-            // twelve fitted values and a last step at 1 M peers: 8 of the 9
-            // published 2007 points within 0.15 at 1 M (seeds 1-8) and 10 M
-            // (seed 1); the relapse is the one it misses (VALIDATION.md).
-            // The fit was made with the login count of link format 2; with
-            // that of format 3 the same 8 of 9 hold on the mean over seeds
-            // 1-16 at 100 k and 1 M and for seed 1 at 10 M (2026-11-27).
-            // Link format 1 used 0.25 (see `V1_WORLD`).
+            // [H, fitted] with four values of the 2007 world in `PARAMS`;
+            // link format 1 used another (`V1_LEGACY_PROMOTE_RATE`).
             (P::PromoteRate, Float(0.52)),
-            (P::PromoteCounts, Choice(0)),
-            (P::SnChoice, Choice(0)),
-            (P::SnOverload, Choice(0)),
+            (P::PromoteCounts, Choice(Supply::All as u8)),
+            (P::SnChoice, Choice(SnChoice::Blind as u8)),
+            (P::SnOverload, Choice(Overload::Stall as u8)),
         ],
         // self-protect-2010: the 2007 fix (shortage-aware promotion) is in,
         // login servers cope [P], but overloaded supernodes take themselves
         // offline [P] and clients retry with capped exponential backoff [H].
-        1 => &[
+        Policy::SelfProtect2010 => &[
             (P::LoginAdmission, Bool(true)),
-            (P::Retry, Choice(1)),
+            (P::Retry, Choice(RetryKind::Exponential as u8)),
             (P::RetryBaseS, Float(2.0)),
             (P::RetryCapS, Float(60.0)),
             (P::PromoteUptimeMin, Int(720)),
             (P::PromoteRate, Float(5.0)),
-            (P::PromoteCounts, Choice(1)),
-            (P::SnChoice, Choice(0)),
-            (P::SnOverload, Choice(1)),
+            (P::PromoteCounts, Choice(Supply::Answering as u8)),
+            (P::SnChoice, Choice(SnChoice::Blind as u8)),
+            (P::SnOverload, Choice(Overload::Shutdown as u8)),
         ],
         // resilient: promote capable peers when short, power of two choices,
         // admission control everywhere, backoff with full jitter [P: Brooker].
-        _ => &[
+        Policy::Resilient => &[
             (P::LoginAdmission, Bool(true)),
-            (P::Retry, Choice(2)),
+            (P::Retry, Choice(RetryKind::Jitter as u8)),
             (P::RetryBaseS, Float(1.0)),
             (P::RetryCapS, Float(300.0)),
             (P::PromoteUptimeMin, Int(10)),
             (P::PromoteRate, Float(200.0)),
-            (P::PromoteCounts, Choice(1)),
-            (P::SnChoice, Choice(1)),
-            (P::SnOverload, Choice(2)),
+            (P::PromoteCounts, Choice(Supply::Answering as u8)),
+            (P::SnChoice, Choice(SnChoice::TwoChoices as u8)),
+            (P::SnOverload, Choice(Overload::Admission as u8)),
         ],
     }
 }
@@ -286,8 +278,7 @@ impl Scenario {
     }
 
     fn apply_policy_knobs(&mut self) {
-        let policy = self.choice(P::Policy);
-        for &(p, v) in policy_knobs(policy) {
+        for &(p, v) in policy_knobs(self.policy()) {
             self.values[p as usize] = v;
         }
     }
@@ -313,11 +304,16 @@ impl Scenario {
             v => unreachable!("{} is a yes/no parameter, holds {v:?}", params::param(p).key),
         }
     }
-    pub fn choice(&self, p: P) -> u8 {
+    /// The option a choice parameter holds, as its type: `s.pick::<SnChoice>(P::SnChoice)`.
+    pub fn pick<T: Choice>(&self, p: P) -> T {
         match self.get(p) {
-            Value::Choice(c) => c,
+            Value::Choice(c) => T::from_index(c),
             v => unreachable!("{} is a choice parameter, holds {v:?}", params::param(p).key),
         }
+    }
+    /// The allocation policy.
+    pub fn policy(&self) -> Policy {
+        self.pick(P::Policy)
     }
     pub fn time(&self, p: P) -> i64 {
         match self.get(p) {
@@ -355,6 +351,45 @@ impl Scenario {
             self.apply_policy_knobs();
         }
         Ok(())
+    }
+
+    /// Sets one parameter to a typed value, range-checked as [`Self::set`]
+    /// checks text. Setting `policy` resets the policy knobs.
+    pub fn set_value(&mut self, p: P, v: Value) -> Result<(), ScenarioError> {
+        let param = params::param(p);
+        params::check_value(&param.kind, v).map_err(|allowed| ScenarioError::BadValue {
+            key: param.key.into(),
+            value: params::format_value(&param.kind, v),
+            allowed,
+        })?;
+        self.values[p as usize] = v;
+        if p == P::Policy {
+            self.apply_policy_knobs();
+        }
+        Ok(())
+    }
+
+    /// [`Self::parse_query`] of `query` with `sets` (key, value) applied
+    /// after it, as a link would have them: a policy among `sets` (the last
+    /// given) replaces one in `query` and is applied first, so the knobs
+    /// given with it are kept, and a link of format 1 gets that policy's
+    /// knobs of its format. Cross-parameter checks wait for [`Self::validate`].
+    pub fn parse_query_with(query: &str, sets: &[(&str, &str)]) -> Result<Scenario, ScenarioError> {
+        let query = query.strip_prefix('?').unwrap_or(query);
+        let mut q = query.to_string();
+        if let Some(&(_, policy)) = sets.iter().rev().find(|&&(k, _)| k == "policy") {
+            let kept: Vec<&str> = query.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("policy=")).collect();
+            q = kept.join("&");
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str(&format!("policy={policy}"));
+        }
+        let mut s = Scenario::parse_query(&q)?;
+        for &(k, v) in sets.iter().filter(|&&(k, _)| k != "policy") {
+            s.set(k, v)?;
+        }
+        Ok(s)
     }
 
     /// Parses a query string (a leading `?` is allowed). Without `preset`,
@@ -426,7 +461,7 @@ impl Scenario {
                 self.values[p as usize] = v;
             }
         }
-        if self.choice(P::Policy) == 0 {
+        if self.policy() == Policy::Legacy2007 {
             self.values[P::PromoteRate as usize] = Value::Float(V1_LEGACY_PROMOTE_RATE);
         }
     }
@@ -488,6 +523,20 @@ impl Scenario {
             "query": self.to_query(),
             "params": values,
         })
+    }
+
+    /// What its restart wave is asked to be, for `trigger::plan_wave`.
+    pub fn wave_spec(&self) -> crate::trigger::WaveSpec {
+        crate::trigger::WaveSpec {
+            start: self.time(P::Start),
+            trigger: self.time(P::Trigger),
+            always_on: self.float(P::AlwaysOn),
+            windows_au: self.float(P::WindowsAu),
+            share: self.float(P::WaveShare),
+            bunching: self.flag(P::Bunching),
+            hits_sn: self.flag(P::WaveHitsSn),
+            restart_rate: self.float(P::RestartRate),
+        }
     }
 
     /// Whether anything happens at the trigger time: a wave, a crash,
@@ -558,8 +607,8 @@ impl Scenario {
                 format!("the cap must be at least retry_base_s={}", self.value_text(P::RetryBaseS)),
             ));
         }
-        if self.flag(P::Wave) && self.float(P::RestartRate) > crate::trigger::max_restart_rate(self) {
-            let shown = crate::trigger::max_restart_rate_shown(self);
+        if self.flag(P::Wave) && self.float(P::RestartRate) > crate::trigger::max_restart_rate(&self.wave_spec()) {
+            let shown = crate::trigger::max_restart_rate_shown(&self.wave_spec());
             return Err(conflict(
                 P::RestartRate,
                 format!(
@@ -569,7 +618,7 @@ impl Scenario {
                 ),
             ));
         }
-        if self.choice(P::SnChoice) == 1 && self.int(P::CacheSize) < 2 {
+        if self.pick::<SnChoice>(P::SnChoice) == SnChoice::TwoChoices && self.int(P::CacheSize) < 2 {
             return Err(conflict(
                 P::CacheSize,
                 "with sn_choice=two-choices a client probes two host-cache entries at a time; allowed 2 to 200".into(),
@@ -632,15 +681,15 @@ mod tests {
     fn the_issue_example_parses() {
         let s = Scenario::from_query("preset=skype-2007&peers=200000&policy=resilient&seed=7").unwrap();
         assert_eq!(s.int(P::Peers), 200_000);
-        assert_eq!(s.choice(P::Policy), 2);
-        assert_eq!(s.choice(P::SnChoice), 1, "the resilient policy's knobs apply");
+        assert_eq!(s.policy(), Policy::Resilient);
+        assert_eq!(s.pick::<SnChoice>(P::SnChoice), SnChoice::TwoChoices, "the resilient policy's knobs apply");
         assert_eq!(s.to_query(), "v=3&preset=skype-2007&policy=resilient&peers=200000&seed=7");
     }
 
     #[test]
     fn knobs_mix_with_a_policy() {
         let s = Scenario::from_query("preset=skype-2007&sn_choice=two-choices&policy=legacy-2007").unwrap();
-        assert_eq!(s.choice(P::SnChoice), 1);
+        assert_eq!(s.pick::<SnChoice>(P::SnChoice), SnChoice::TwoChoices);
         assert_eq!(s.to_query(), "v=3&preset=skype-2007&sn_choice=two-choices");
     }
 

@@ -8,6 +8,8 @@
 
 use serde::Serialize;
 
+use crate::policy::{Choice, Overload, Policy, RetryKind, SnChoice, Supply};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Group {
@@ -122,11 +124,8 @@ pub enum P {
     MegaAcceptRate,
 }
 
-pub const POLICIES: &[&str] = &["legacy-2007", "self-protect-2010", "resilient"];
-pub const RETRIES: &[&str] = &["fixed", "exponential", "jitter"];
-pub const SUPPLIES: &[&str] = &["all", "answering"];
-pub const CHOICES: &[&str] = &["blind", "two-choices"];
-pub const OVERLOADS: &[&str] = &["stall", "shutdown", "admission"];
+/// The allocation policies' keys, in the order of `policy::Policy`: the one list.
+pub const POLICIES: &[&str] = Policy::KEYS;
 
 /// 2000-01-01 and 2099-12-31 in Unix seconds.
 const T_MIN: i64 = 946_684_800;
@@ -181,7 +180,7 @@ pub const PARAMS: &[Param] = &[
         "Simulated date and time when the run starts."),
     row!("sample_s", "Sample interval", "s", Run, int(10, 3_600), I(60),
         "Simulated time between two metric samples."),
-    row!("policy", "Allocation policy", "", Main, Kind::Choice { options: POLICIES }, C(0),
+    row!("policy", "Allocation policy", "", Main, Kind::Choice { options: Policy::KEYS }, C(Policy::Legacy2007 as u8),
         "How supernodes are promoted and chosen and how clients retry; sets the policy knobs below unless they are given."),
     row!("restart_rate", "Restart rate", "%/h", Main, float(0.01, 100.0), F(6.0),
         "Peak share of all peers restarting per hour as the restart wave passes (the wave's speed). The fastest a wave can go depends on the Windows-AU and patched shares: 6.94 %/h with the 2007 preset's."),
@@ -221,7 +220,7 @@ pub const PARAMS: &[Param] = &[
         "Requests the login servers hold, in seconds of work; beyond it new requests are dropped. With admission control the servers hold only what they can serve before the client's timeout."),
     row!(knob "login_admission", "Login admission control", "", Kind::Bool, B(false),
         "Login servers refuse at once what they cannot serve before the client's timeout, instead of queueing it and serving it too late."),
-    row!(knob "retry", "Retry behaviour", "", Kind::Choice { options: RETRIES }, C(0),
+    row!(knob "retry", "Retry behaviour", "", Kind::Choice { options: RetryKind::KEYS }, C(RetryKind::Fixed as u8),
         "How a client waits between failed attempts: a fixed interval, capped exponential backoff, or backoff with full jitter. [P] Brooker 2015 on jitter."),
     row!(knob "retry_base_s", "Retry interval", "s", float(0.1, 3_600.0), F(2.0),
         "The fixed interval, or the first backoff interval."),
@@ -231,11 +230,11 @@ pub const PARAMS: &[Param] = &[
         "Uptime a peer needs before it may be promoted to supernode. [H] legacy-2007 required long uptime."),
     row!(knob "promote_rate", "Promotion rate", "per min per M peers", float(0.0, 100_000.0), F(0.52),
         "Most promotions per minute, per million peers."),
-    row!(knob "promote_counts", "Supernodes counted", "", Kind::Choice { options: SUPPLIES }, C(0),
+    row!(knob "promote_counts", "Supernodes counted", "", Kind::Choice { options: Supply::KEYS }, C(Supply::All as u8),
         "What the allocation algorithm counts as supernode capacity: all supernodes, overloaded ones too (blind to overload), or each weighted by the share of requests it answers."),
-    row!(knob "sn_choice", "Supernode choice", "", Kind::Choice { options: CHOICES }, C(0),
+    row!(knob "sn_choice", "Supernode choice", "", Kind::Choice { options: SnChoice::KEYS }, C(SnChoice::Blind as u8),
         "How a client picks a supernode from its host cache: blind to load, or the less loaded of two (power of two choices)."),
-    row!(knob "sn_overload", "Supernode overload", "", Kind::Choice { options: OVERLOADS }, C(0),
+    row!(knob "sn_overload", "Supernode overload", "", Kind::Choice { options: Overload::KEYS }, C(Overload::Stall as u8),
         "What an overloaded supernode does: stall (answers only part of its traffic, takes no new clients, loses clients as keep-alives go unanswered), shutdown (takes itself offline, [P] 2010), or admission (refuses cheaply and keeps serving)."),
     row!("trigger", "Trigger time (UTC)", "UTC", Triggers, Kind::Time { min: T_MIN, max: T_MAX }, T(1_187_193_600),
         "When the trigger starts: the patch is out, the crash begins, supernodes are taken down. The default, 16:00 UTC on Aug 15, 2007, is [H]: a day after Microsoft published the patches (Aug 14 [P]), so the restarts come at 3:00 local on Aug 16 and as PCs are switched on that morning, the day the outage began [P]."),
@@ -315,6 +314,24 @@ pub fn format_value(kind: &Kind, v: Value) -> String {
         (Kind::Choice { options }, Value::Choice(c)) => options[c as usize].to_string(),
         (_, Value::Choice(c)) => c.to_string(),
         (_, Value::Time(t)) => crate::time::format_utc(t),
+    }
+}
+
+/// Checks a typed value against a parameter's kind and range. The error is
+/// the "allowed" text, as [`parse_value`] gives it.
+pub fn check_value(kind: &Kind, v: Value) -> Result<Value, String> {
+    let ok = match (*kind, v) {
+        (Kind::Int { min, max }, Value::Int(i)) => (min..=max).contains(&i),
+        (Kind::Float { min, max }, Value::Float(f)) => f.is_finite() && f >= min && f <= max,
+        (Kind::Bool, Value::Bool(_)) => true,
+        (Kind::Choice { options }, Value::Choice(c)) => (c as usize) < options.len(),
+        (Kind::Time { min, max }, Value::Time(t)) => (min..=max).contains(&t),
+        _ => false,
+    };
+    if ok {
+        Ok(v)
+    } else {
+        Err(allowed(kind))
     }
 }
 

@@ -4,9 +4,9 @@
 //! `trigger` place each run at its outage's dates; the 2007 trigger's day
 //! is fitted, see the `trigger` parameter).
 
-use crate::reference;
+use super::record;
+use super::run::Run;
 use crate::scenario::Preset;
-use crate::sim::Simulation;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -24,17 +24,17 @@ pub struct Row {
 }
 
 /// Rows for the published points the run has reached (none for calm-day).
-pub fn compare(sim: &Simulation) -> Vec<Row> {
-    let series = sim.series();
-    let start = sim.scenario().time(crate::scenario::P::Start);
+pub fn compare(run: &Run) -> Vec<Row> {
+    let series = &run.series;
+    let start = run.scenario.time(crate::scenario::P::Start);
     let mut rows = Vec::new();
-    for p in reference::placed(sim) {
+    for p in record::placed(run) {
         let (Some(published), Some(published_share)) = (p.published, p.share_of_normal) else { continue };
         // The sample at or just before the published moment; the run has
         // reached the point once a sample interval has passed after it.
-        let interval_h = sim.config().sample as f64 / 3_600_000.0;
+        let interval_h = run.sample_h();
         let Some(sample) = series.iter().take_while(|s| s.t_hours <= p.t_hours + 1e-9).last() else { continue };
-        if sim.now() as f64 / 3_600_000.0 < p.t_hours || p.t_hours > sample.t_hours + interval_h + 1e-9 {
+        if run.now_h() < p.t_hours || p.t_hours > sample.t_hours + interval_h + 1e-9 {
             continue;
         }
         let simulated_share = sample.online_share / sample.normal_share;
@@ -60,11 +60,6 @@ pub const TARGET: f64 = 0.15;
 /// run is matched against another day's climb), in 5-minute steps.
 pub const SHIFT_MAX_H: f64 = 6.0;
 pub const SHIFT_STEP_H: f64 = 5.0 / 60.0;
-
-/// A run's (hours, online / normal) samples, as [`compare`] reads them.
-pub fn shares(sim: &Simulation) -> Vec<(f64, f64)> {
-    sim.series().iter().map(|s| (s.t_hours, s.online_share / s.normal_share)).collect()
-}
 
 /// The sample of `series` ((hours, share) in time order) at or just before
 /// `t`, as [`compare`] reads a run; None outside the series.
@@ -108,68 +103,74 @@ pub fn held(series: &[(f64, f64)], points: &[(f64, f64)]) -> Option<Timing> {
 /// None while the run has yet to pass a published point of its span, or its
 /// samples have yet to reach [`SHIFT_MAX_H`] past the last one (unless the
 /// run has ended), and for a preset without a record.
-pub fn timing(sim: &Simulation) -> Option<Timing> {
-    let rows = compare(sim);
+pub fn timing(run: &Run) -> Option<Timing> {
+    let rows = compare(run);
     let last = rows.last()?.t_hours;
-    let end_h = sim.end() as f64 / 3_600_000.0;
-    let in_span = reference::placed(sim)
+    let end_h = run.end_h();
+    let in_span = record::placed(run)
         .iter()
         .filter(|p| p.published.is_some() && p.share_of_normal.is_some() && (0.0..=end_h).contains(&p.t_hours))
         .count();
     // Checked before the series is copied: the page asks every frame until ready.
-    let sampled_to = sim.series().last().map_or(0.0, |s| s.t_hours);
-    if !sim.is_done() && (rows.len() < in_span || sampled_to < last + SHIFT_MAX_H - 1e-9) {
+    let sampled_to = run.series.last().map_or(0.0, |s| s.t_hours);
+    if !run.done && (rows.len() < in_span || sampled_to < last + SHIFT_MAX_H - 1e-9) {
         return None;
     }
     let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.t_hours, r.published_share)).collect();
-    held(&shares(sim), &points)
+    held(&run.shares(), &points)
 }
 
 /// The network size at which VALIDATION.md holds the 2007 world against the
 /// record (section 1; its scale check adds 1 M and 10 M peers).
 pub const VALIDATED_PEERS_2007: u64 = 100_000;
 
+/// The size caveat's text: measured figures, dated, with the run that
+/// measured them, kept as data (`crate/data/size-caveat.txt`).
+const SIZE_CAVEAT: &str = include_str!("../../data/size-caveat.txt");
+
 /// What a reader of a `skype-2007` comparison should know when the network
 /// is smaller than VALIDATION.md holds it at; None otherwise, and for other
-/// presets. The figures are those of the preset as it is (link format 3),
-/// from `validate --peers N --seeds 8` runs (16 seeds at 100 k and 1 M) of
-/// 2026-11-27. Numbers are grouped with no-break spaces, so the sentence
-/// never wraps inside one.
+/// presets. The sentence is `crate/data/size-caveat.txt` with this run's
+/// numbers filled in, grouped with no-break spaces so it never wraps inside
+/// one.
 ///
-/// `format` is the link format the run is read in: for formats 1 and 2 a
-/// sentence says that the figures are of format 3.
+/// `format` is the link format the run is read in: for older formats the
+/// file's second paragraph is added.
 pub fn size_caveat(preset: Preset, peers: u64, format: u32) -> Option<String> {
     (preset == Preset::Skype2007 && peers < VALIDATED_PEERS_2007).then(|| {
-        let old = if format < crate::scenario::FORMAT_VERSION {
-            format!(
-                " This run is read in link format {format}, whose login servers undercount failed clients at \
-                 small sizes: under that count 2007 runs of {} peers and fewer climbed back about 3 h early.",
-                grouped(100_000)
-            )
-        } else {
-            String::new()
+        let mut parts = SIZE_CAVEAT.split("\n\n").map(text_of).filter(|p| !p.is_empty());
+        let now = parts.next().expect("the size caveat file has its sentence");
+        let old = parts.next().expect("the size caveat file has its older-format sentence");
+        let fill = |text: &str| {
+            let mut out = text.replace("{peers}", &grouped(peers)).replace("{format}", &format.to_string());
+            // Every other number in the text is grouped as the caller's is.
+            for n in [10_000, 20_000, 50_000, 100_000, 1_000_000, 10_000_000] {
+                out = out.replace(&format!("{{{n}}}"), &grouped(n));
+            }
+            out
         };
-        format!(
-            "This network has {} peers, fewer than the {} at which VALIDATION.md holds the 2007 world against \
-             the record (its scale check adds {} and {}). In 8 seeds each of the skype-2007 preset as it is (link \
-             format 3), 14 of the 16 at {} and {} peers fell below a tenth of normal and healed 51-55 h after the \
-             trigger, as 14 of 16 did at {} (53-55 h) and all 16 at {} (53-54 h); at {} peers the seeds spread: \
-             one never fell below a tenth of normal, and the others healed 56-72 h after the trigger.{old}",
-            grouped(peers),
-            grouped(VALIDATED_PEERS_2007),
-            grouped(1_000_000),
-            grouped(10_000_000),
-            grouped(20_000),
-            grouped(50_000),
-            grouped(100_000),
-            grouped(1_000_000),
-            grouped(10_000),
-        )
+        let mut text = fill(&now);
+        if format < crate::scenario::FORMAT_VERSION {
+            text.push(' ');
+            text.push_str(&fill(&old));
+        }
+        text
     })
 }
 
+/// A paragraph of a data file as one line: comment lines (`#`) left out.
+fn text_of(paragraph: &str) -> String {
+    paragraph
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A whole number in groups of three digits joined by no-break spaces: 20\u{a0}000.
-fn grouped(n: u64) -> String {
+pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let groups: Vec<&str> =
         (0..digits.len()).rev().step_by(3).map(|end| &digits[end.saturating_sub(2)..=end]).collect();
@@ -319,25 +320,30 @@ mod tests {
     #[test]
     fn timing_waits_until_the_run_has_passed_its_points_and_agrees_with_compare() {
         let scenario = crate::Scenario::from_query("preset=skype-2010&peers=3000&hours=80").unwrap();
-        let mut sim = Simulation::new(&scenario);
+        let mut sim = crate::Simulation::new(&scenario);
         // The four 2010 points lie between 42.7 h and 66.8 h of the run.
         sim.run_until(60 * 3_600_000);
-        assert!(timing(&sim).is_none(), "points not yet reached");
+        let mut run = Run::of(&sim);
+        assert!(timing(&run).is_none(), "points not yet reached");
         sim.run_until(70 * 3_600_000);
-        assert_eq!(compare(&sim).len(), 4);
-        assert!(timing(&sim).is_none(), "a later move could still be tried");
+        run.catch_up(&sim);
+        assert_eq!(compare(&run).len(), 4);
+        assert!(timing(&run).is_none(), "a later move could still be tried");
         sim.run();
-        let t = timing(&sim).expect("the run has passed every point by 6 h");
-        let rows = compare(&sim);
+        run.catch_up(&sim);
+        assert_eq!(run.series, sim.series(), "a record kept up to date is the record");
+        let t = timing(&run).expect("the run has passed every point by 6 h");
+        let rows = compare(&run);
         assert_eq!(t.points, 4);
         assert_eq!(t.as_is.within, rows.iter().filter(|r| r.difference.abs() <= TARGET).count());
         assert!((t.as_is.mean_abs_difference - mean_abs_difference(&rows).unwrap()).abs() < 1e-12);
         assert!(t.best.within >= t.as_is.within && t.best.hours.abs() <= SHIFT_MAX_H);
         assert_eq!((t.best.earliest_h, t.best.latest_h), (SHIFT_MAX_H, SHIFT_MAX_H), "80 h covers every move");
         // Calm day: no record, no timing.
-        let mut calm = Simulation::new(&crate::Scenario::from_query("preset=calm-day&peers=2000&hours=2").unwrap());
+        let mut calm =
+            crate::Simulation::new(&crate::Scenario::from_query("preset=calm-day&peers=2000&hours=2").unwrap());
         calm.run();
-        assert!(timing(&calm).is_none());
+        assert!(timing(&Run::of(&calm)).is_none());
     }
 
     /// A step from 0 to 1 at hour `at`, sampled every 5 minutes over 0-24 h.

@@ -5,8 +5,9 @@
 //! in parallel); this module says what each variant changes and how a run's
 //! outcome is measured.
 
-use crate::scenario::Preset;
-use crate::sim::Simulation;
+use super::run::Run;
+use super::shape;
+use crate::scenario::{Preset, Scenario, ScenarioError, Value, P};
 
 /// A mechanism of a preset and the scenario change that switches it off.
 #[derive(Clone, Copy, Debug)]
@@ -108,11 +109,11 @@ pub struct Outcome {
     pub healed_after: Option<f64>,
 }
 
-pub fn outcome(sim: &Simulation) -> Outcome {
-    let trigger_h = sim.config().trigger as f64 / 3_600_000.0;
-    let step_h = sim.config().sample as f64 / 3_600_000.0;
-    let after: Vec<f64> = sim
-        .series()
+pub fn outcome(run: &Run) -> Outcome {
+    let trigger_h = run.trigger_h();
+    let step_h = run.sample_h();
+    let after: Vec<f64> = run
+        .series
         .iter()
         .filter(|s| s.t_hours >= trigger_h)
         .map(|s| s.online_share / s.normal_share.max(1e-12))
@@ -122,6 +123,74 @@ pub fn outcome(sim: &Simulation) -> Outcome {
         outage: hours_down >= 1.0,
         depth: after.iter().copied().fold(f64::INFINITY, f64::min).min(1.0),
         hours_down,
-        healed_after: crate::summary::summarize(sim, 0.0).recovered_after_hours,
+        healed_after: shape::healed_after(run),
     }
+}
+
+/// The rows of an ablation: the preset (with the user's changes, if any),
+/// then each mechanism switched off in turn, with what a reader of a changed
+/// preset's table needs to know.
+pub struct Plan {
+    /// `None` for the preset as it is; a row whose scenario is `None`
+    /// repeats the first one (the mechanism is already off there) and takes
+    /// its outcome.
+    pub rows: Vec<(Option<Mechanism>, Option<Scenario>)>,
+    /// The preset was changed.
+    pub changed: bool,
+    /// A row left out, a row that repeats the first one, a value a row put
+    /// over the changed preset's. Empty for the preset itself.
+    pub notes: Vec<String>,
+}
+
+/// The ablation of `preset` at `peers` and `seed`, with `sets` applied
+/// first as a link applies them (`Scenario::from_query_with`). A mechanism's
+/// off switch is applied after `sets`, so it wins where both change the
+/// same parameter; the notes say where that happened, which rows repeat the
+/// first one and which could not be built. The base's error is the error.
+pub fn plan(preset: Preset, peers: u32, seed: u64, sets: &[(&str, &str)]) -> Result<Plan, ScenarioError> {
+    let build = |extra: &[(&str, &str)], with_sets: bool| {
+        let mut all: Vec<(&str, &str)> = if with_sets { sets.to_vec() } else { Vec::new() };
+        all.extend_from_slice(extra);
+        let mut s = Scenario::parse_query_with(&format!("preset={}", preset.key()), &all)?;
+        s.set_value(P::Peers, Value::Int(i64::from(peers)))?;
+        s.set_value(P::Seed, Value::Int(seed as i64))?;
+        s.validate()?;
+        Ok::<Scenario, ScenarioError>(s)
+    };
+    let base = build(&[], true)?;
+    let plain = build(&[], false)?;
+    let mut notes = Vec::new();
+    let mut rows: Vec<(Option<Mechanism>, Option<Scenario>)> = vec![(None, Some(base.clone()))];
+    for &m in mechanisms(preset) {
+        let off: Vec<(&str, &str)> = m.off.split('&').filter_map(|kv| kv.split_once('=')).collect();
+        let scenario = match build(&off, true) {
+            Ok(s) => s,
+            Err(e) => {
+                notes.push(format!("the row \"{}\" ({}) is left out: on the changed preset, {e}", m.name, m.off));
+                continue;
+            }
+        };
+        if scenario == base {
+            notes.push(format!(
+                "the row \"{}\" ({}) is already off in the changed preset: it repeats the first row",
+                m.name, m.off
+            ));
+            rows.push((Some(m), None));
+            continue;
+        }
+        for &(key, _) in &off {
+            let was = base.value_by_key(key);
+            if was != scenario.value_by_key(key) && was != plain.value_by_key(key) {
+                let text = |s: &Scenario| s.text_by_key(key).unwrap_or_default();
+                notes.push(format!(
+                    "the row \"{}\" sets {key}={}, over {key}={} of the changed preset",
+                    m.name,
+                    text(&scenario),
+                    text(&base)
+                ));
+            }
+        }
+        rows.push((Some(m), Some(scenario)));
+    }
+    Ok(Plan { rows, changed: !sets.is_empty(), notes })
 }

@@ -4,11 +4,17 @@
 
 use std::fmt::Write as _;
 
+use patchstorm::evidence::compare as validation;
+use patchstorm::evidence::phase::{Heal, Phase, PhaseRun};
+use patchstorm::evidence::seeds::{self, min_max, Validation};
+use patchstorm::evidence::study::{self, WITHIN};
+use patchstorm::evidence::words;
+use patchstorm::policy::Choice;
 use patchstorm::scenario::{Preset, Scenario, P};
 use patchstorm::time::format_utc;
-use patchstorm::validation;
 
-use super::study::{self, Ablation, Alternative, Heal, Phase, ScaleRow, Validation, WITHIN};
+use super::tables;
+use crate::cli::runner::{Ablation, Alternative, ScaleRow};
 
 fn utc_after_trigger(preset: Preset, hours: f64) -> String {
     let s = Scenario::preset(preset);
@@ -23,6 +29,49 @@ pub struct ReportSizes {
     pub flags: String,
 }
 
+/// The template (`docs/report/validation.md`): named blocks of Markdown
+/// with `{{name}}` placeholders.
+const TEMPLATE: &str = include_str!("../../../../docs/report/validation.md");
+
+/// A named block of the template, without its last newline.
+fn block(name: &str) -> &'static str {
+    let marker = format!("<!-- block: {name} -->\n");
+    let start =
+        TEMPLATE.find(&marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("the template has a block {name}"));
+    let rest = &TEMPLATE[start..];
+    let end = rest.find("<!-- block: ").unwrap_or(rest.len());
+    rest[..end].strip_suffix('\n').unwrap_or(&rest[..end])
+}
+
+/// `text` with every `{{name}}` replaced by its value. A placeholder the
+/// values do not name, or a value the text does not use, is a mistake in
+/// the template or here, and stops the report.
+fn fill(text: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut rest = text;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find("}}").map(|e| at + e).expect("a placeholder is closed");
+        let name = &rest[at + 2..end];
+        let value = values.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no value for {{{{{name}}}}}"));
+        out.push_str(&value.1);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    for (name, _) in values {
+        assert!(text.contains(&format!("{{{{{name}}}}}")), "the template does not use {{{{{name}}}}}");
+    }
+    out
+}
+
+/// What each change of the scale check is for (the template's block `scale-changes`).
+fn scale_change_words(change: &str) -> &'static str {
+    block("scale-changes")
+        .lines()
+        .find_map(|l| l.split_once(": ").filter(|(c, _)| *c == change).map(|(_, w)| w))
+        .unwrap_or_else(|| panic!("the template's scale-changes block says what {change} is for"))
+}
+
 pub fn validation_md(
     v: &[Validation],
     draws: &[Validation],
@@ -33,58 +82,15 @@ pub fn validation_md(
     sizes: &ReportSizes,
 ) -> String {
     let ReportSizes { peers, phase_peers, ref flags } = *sizes;
-    let mut o = String::new();
     let scale_size = scale.first().map_or(String::new(), |r| format!("{} for the scale check, ", r.large.peers));
     let draw_size = match draws.first().map_or(0, |d| d.seeds.len()) {
         0 => String::new(),
         1 => format!("one seed of each outage at {} peers held against the record on its own, ", draws[0].peers),
         n => format!("{n} seeds of each outage at {} peers, each held against the record on its own, ", draws[0].peers),
     };
-    let _ = writeln!(
-        o,
-        "# Validation\n\n\
-         How well patchstorm's model holds against what was published about Skype's two outages, which of its \
-         mechanisms the outages need, and where the 2007 restart wave tips the network into a failure that does \
-         not heal.\n\n\
-         Everything below, numbers and figures, is written by one command:\n\n\
-         ```sh\ncargo run --release -p patchstorm -- report{flags}\n```\n\n\
-         This copy: {peers} peers for the historical runs ({}) and the ablations (seed 1), \
-         {draw_size}{scale_size}{phase_peers} peers per phase-map run with {} per cell. At the default sizes the \
-         command takes about 20 minutes on the project's 2-core machine. Figures are in `docs/figures/` as SVG \
-         and PNG. \
-         The same comparisons, one at a time: `patchstorm validate` (with `--preset skype-2007 --set KEY=VALUE` for \
-         one value changed), `patchstorm ablate --preset skype-2007`, `patchstorm phase`.\n",
-        v.first().map_or(String::new(), |v| study::seeds_label(&v.seeds)),
-        match maps.first().map_or(0, |m| m.seeds.len()) {
-            1 => "one seed".to_string(),
-            n => format!("{n} seeds"),
-        },
-    );
-
-    o += "## 1. The model against the published record\n\n";
-    o += "The published record is Skype's public online counter, as quoted on the day (`crate/data/`, with \
-          sources). A count becomes a share of the normal level at that time of day: where the note states the \
-          share (\"about 60%\") it is used as published; otherwise the normal level is the one published for an \
-          anchor moment of the same outage (2007: \"about 3 M at noon EDT, 5 million shy of the usual\", so a usual \
-          8 M at 16:00 UTC on Aug 17; 2010: 5 M was \"about 30% of expected\" at 12:00 UTC on Dec 23), carried to \
-          other times of day by the model's daily rhythm, a hypothesis. The simulated share is the online count over \
-          what the daily rhythm alone gives at the same moment. In the 2007 preset the patches reach \
-          the PCs at 16:00 UTC on Aug 15, a day after Microsoft published them (a fitted delay, section 2), and \
-          every PC restarts at its next 3:00 local, or one minute after its next boot; in the 2010 preset the \
-          client crashes begin at 16:00 UTC on Dec 22, when the failures began (published: around 11:00 EST).\n\n";
-    o += &format!("Target: every published point within {WITHIN} of the simulated share.\n\n");
     let hours = |p: Preset| Scenario::preset(p).int(P::Hours);
-    let _ = writeln!(
-        o,
-        "Each run goes on {} h longer than its preset's run in the playground (2007: {} h from the start \
-         instead of {}; 2010: {} instead of {}), as `patchstorm validate`'s do, so the figures also show whether a \
-         run holds after its last relapse.\n",
-        study::VALIDATION_EXTRA_HOURS,
-        hours(Preset::Skype2007) + study::VALIDATION_EXTRA_HOURS,
-        hours(Preset::Skype2007),
-        hours(Preset::Skype2010) + study::VALIDATION_EXTRA_HOURS,
-        hours(Preset::Skype2010),
-    );
+    let t = Scenario::preset(Preset::Skype2010);
+    let mut o = String::new();
     for val in v {
         let (title, story) = match val.preset {
             Preset::Skype2010 => ("December 2010", "skype-2010"),
@@ -100,10 +106,10 @@ pub fn validation_md(
             let _ = writeln!(
                 o,
                 "Seeds {}; the simulated share is the mean over them, with its range.\n",
-                study::seed_list(&val.seeds)
+                words::seed_list(&val.seeds)
             );
         }
-        o += &study::validation_markdown(val);
+        o += &tables::validation_table(val, true);
         let within = val.within();
         let _ = writeln!(
             o,
@@ -126,67 +132,27 @@ pub fn validation_md(
                     sh.relapses.iter().map(|h| at(*h)).collect::<Vec<_>>().join(", ")
                 )
             };
-            let after = study::after_relapses_text(sh, at);
+            let after = words::after_relapses_text(sh, at);
             let _ = writeln!(o, "- seed {seed}: {collapse}; {healed}; {relapses}{after}.");
         }
         o += &timing_text(val);
         if val.preset == Preset::Skype2007 {
-            let _ = write!(
-                o,
-                "\nWhat holds and what does not. {} (published: about two days, some say three; BBC News wrote on \
-                 Aug 20 that some users still had trouble making calls throughout the weekend of Aug 18-19; the end \
-                 of this section repeats the comparison at a larger population).",
-                collapse_and_heal(val)
-            );
+            let _ =
+                write!(o, "\nWhat holds and what does not. {} {}", collapse_and_heal(val), block("published-duration"));
             let format_1 = alternatives.iter().find(|a| a.change == study::FORMAT_1_2007).map(|a| &a.validation);
-            let crossing = study::core_crossing(val);
+            let crossing = seeds::core_crossing(val);
             o += &climb_text(val, crossing, format_1);
             o += &core_text(val, crossing);
         }
         o.push('\n');
     }
 
-    o += &scale_text(scale);
-    o += &draws_text(draws);
-
-    o += "## 2. How the model was calibrated\n\n";
-    o += "From published facts [P] (see `crate/data/README.md`, the parameter help texts and ARCHITECTURE.md): \
-          the two-tier structure and the login server as the one central element; supernode clusters of several \
-          hundred clients; host caches of 200 entries refreshed on contact; Windows Automatic Updates at 3:00 local \
-          or one minute after the next boot, with a 5-minute countdown; about 80% of Windows installs updating \
-          automatically; the date of the 2007 patches and the time the 2010 failures began; the 2010 facts \
-          (half of users on the faulty version, 40% of those crashing, self-protective supernode shutdown, \
-          restarted supernodes waiting, mega-supernodes started by the operator); the shares of normal stated in \
-          the published notes; the ratio between the daily trough and peak.\n\n";
-    o += "Fitted or assumed [H], with the target each was fitted to:\n\n\
-          - The 2007 trigger, 16:00 UTC on Aug 15: Microsoft published the patches on Aug 14 [P], but the \
-            problems began on Aug 16 [P: Skype blog and BBC News, Aug 20 2007]. With the trigger a day later, \
-            PCs restart at 3:00 local on Aug 16 or as they are switched on that morning. Automatic Updates looks \
-            for new updates every 22 h less a random part [P: Microsoft TechNet, \"Plan Automatic Updates \
-            Settings\"], so a PC could get the patches on Aug 14 or 15 and restart on either of the next two \
-            nights; the model gives every PC the later one. Why the collapse came on the 16th and not on the 15th \
-            is not published.\n\
-          - Region weights and the hourly on/off rates of the daily rhythm: the published trough/peak range and \
-            the Aug 17, 2007 counts (22:00 UTC about 0.76 of 16:00 UTC).\n";
-    o += &fitted_2007_text(alternatives);
-    o += "\
-          - 2010: the delay before an overloaded supernode shuts itself down (mean 20 min), the mega-supernodes' \
-            start (18 h after the crash) and ramp (8 h), a crashing client crashing again on reconnect while the \
-            crash window (3 h) lasts: the four published 2010 points; the minutes until a user restarts a crashed \
-            client (2.75): the 18:40 UTC count on Dec 22 at 100 k and 1 M peers (4 seeds) and at 10 M \
-            (one seed, run by hand).\n\
-          - Overload classes (a quarter to four times the median, dealt round-robin) and a 10-minute load window: \
-            the same outcome at 10 k and at 1 M peers.\n\n";
-
-    o += &alternatives_text(alternatives);
-
-    o += "## 3. Ablation: which mechanisms the outages need\n\n";
-    o += "Each row switches off one mechanism (the scenario change is in `crate/src/ablation.rs`) and reruns the \
-          preset. An outage here means online below half of normal for an hour or more after the trigger.\n\n";
+    let validations = o;
+    let mut o = String::new();
     for ab in a {
         let key = ab.preset.key();
         let _ = writeln!(o, "### `{key}`\n\n![ablation of {key}](docs/figures/ablation-{key}.png)\n");
-        o += &study::ablation_markdown(ab);
+        o += &tables::ablation_table(ab, true);
         let base = ab.rows.iter().find(|r| r.0.is_none()).map(|r| r.1);
         let necessary: Vec<&str> =
             ab.rows.iter().filter(|r| r.0.is_some() && !r.1.outage).map(|r| r.0.expect("filtered").name).collect();
@@ -216,13 +182,41 @@ pub fn validation_md(
         );
     }
 
-    o += &phase_section(maps, phase_peers);
-
-    o += "## 5. In the playground\n\n\
-          For `skype-2007`, `resilient-2007` and `skype-2010` the online chart draws the published counts, scaled \
-          to the population, over the simulated curve, and the page shows the difference at each published point \
-          the run has reached, with the mean absolute difference.\n";
-    o
+    let ablations = o;
+    let values = [
+        ("flags", flags.clone()),
+        ("peers", peers.to_string()),
+        ("seeds", v.first().map_or(String::new(), |v| words::seeds_label(&v.seeds))),
+        ("draw_size", draw_size),
+        ("scale_size", scale_size),
+        ("phase_peers", phase_peers.to_string()),
+        (
+            "phase_seeds",
+            match maps.first().map_or(0, |m| m.seeds.len()) {
+                1 => "one seed".to_string(),
+                n => format!("{n} seeds"),
+            },
+        ),
+        ("within", WITHIN.to_string()),
+        ("extra_hours", study::VALIDATION_EXTRA_HOURS.to_string()),
+        ("hours_2007_long", (hours(Preset::Skype2007) + study::VALIDATION_EXTRA_HOURS).to_string()),
+        ("hours_2007", hours(Preset::Skype2007).to_string()),
+        ("hours_2010_long", (hours(Preset::Skype2010) + study::VALIDATION_EXTRA_HOURS).to_string()),
+        ("hours_2010", hours(Preset::Skype2010).to_string()),
+        ("validations", validations),
+        ("scale", scale_text(scale)),
+        ("draws", draws_text(draws)),
+        ("fitted_2007", fitted_2007_text(alternatives)),
+        ("protect_check_min", (patchstorm::sim::PROTECT_CHECK / patchstorm::time::MINUTE).to_string()),
+        ("mega_after_h", t.value_text(P::MegaAfterH)),
+        ("mega_ramp_h", t.value_text(P::MegaRampH)),
+        ("crash_window_h", t.value_text(P::CrashWindowH)),
+        ("crash_restart_min", t.value_text(P::CrashRestartMin)),
+        ("alternatives", alternatives_text(alternatives)),
+        ("ablations", ablations),
+        ("phase", phase_section(maps, phase_peers)),
+    ];
+    fill(block("main"), &values) + "\n"
 }
 
 /// Section 2's bullets on the fitted 2007 world, the calibration before it
@@ -245,10 +239,10 @@ fn fitted_2007_text(alternatives: &[Alternative]) -> String {
             let said = |v: &Validation| {
                 let never = v.shapes.len() - v.healed();
                 let heal = match healed_range(v) {
-                    Some(range) if never == 0 => format!("healed {} h after the trigger", study::range_text(range, 1)),
+                    Some(range) if never == 0 => format!("healed {} h after the trigger", words::range_text(range, 1)),
                     Some(range) => format!(
                         "healed {} h after the trigger, {never} of {} never",
-                        study::range_text(range, 1),
+                        words::range_text(range, 1),
                         v.shapes.len()
                     ),
                     None => "none healed".to_string(),
@@ -271,59 +265,26 @@ fn fitted_2007_text(alternatives: &[Alternative]) -> String {
         }
         _ => String::new(),
     };
-    format!(
-        "- Five values of the 2007 world, fitted together to the nine published 2007 points: the `legacy-2007` \
-           promotion pace ({} per minute per million peers), the supernode attempt capacity ({}/s), the share \
-           of an attempt a refusal costs a supernode that is not overloaded ({}), the time a client waits on a \
-           host-cache entry that does not answer ({} s) and the login capacity ({} logins/s per million peers). \
-           One value at a time had not fitted the climb (each change left the sawtooth of the calibration \
-           before, or removed the collapse). So twelve fitted values were drawn at once, at random and \
-           log-uniform within wide ranges (login capacity 15-120, attempt capacity 1.5-10, accept rate 1-20/s, \
-           keep-alive 10-180 s, stale-entry timeout 2-40 s, promotion pace 0.1-1, promotion uptime 6-24 h, \
-           refusal cost 0.03-1, cooldown 10-240 min, login timeout 10-120 s, login queue 5-120 s, capable share \
-           0.06-0.3), and each draw was held against the record at 30 000 peers with four seeds. Of 392 draws \
-           one put 7 of 9 points within the target with its seeds in agreement, in a regime no calibration \
-           before had shown: the network carries a quarter to a third of normal through the morning of Aug 17 \
-           and climbs back in the evening. Putting its twelve values back one at a time showed that five carry \
-           it; the other seven went back to the values before. The last step moved the promotion pace from \
-           0.492 to {}, the best fit at 1 M peers, the size nearest the real network's (section 1's scale check \
-           has both). The fit is not exact to the digit: the five values rounded (100, 5, 40, 0.5, 0.1) put the \
-           same 8 of 9 points within the target at 100 k peers (seeds 1-4, mean absolute difference 0.147, \
-           measured on 2026-11-27 with the login count of format 3, below; with that of format 2 they brought the \
-           100 k runs a few hours early, a smooth shift in time, not a different regime).{calm}\n\
-         - The calibration before this one, whose values links of format 1 (`v=1`) still replay: `{}`. The rows \
-           here run it with this build's count of failed logins (below); a `v=1` link keeps the count it was \
-           made with.{format_1}\n\
-         - How the login servers count the clients whose login failed (link format 3). Through format 2 the \
-           servers took, each second, one minus the ratio of requests served in time to requests sent as the \
-           share of waiting clients that had failed. At 100 k peers they do about 11 logins a second, so that \
-           ratio of small counts swung widely and overstated success on average, and the seconds with more \
-           served than sent left a debt of negative failures that the seconds with refusals paid off: refused \
-           clients seldom retried, the login storm of the second evening did not form, and the network climbed \
-           back about 3 h earlier than at 300 k peers and more. Format 3 counts the requests refused, or served \
-           after their client gave up: each is a client that failed. The fitted values above were kept.{login_count} \
-           Links of formats 1 and 2 keep the old count and replay the runs they were made with.\n\
-         - `legacy-2007` uptime gate ({} h) and the other supernode values, capacity {}, target load {}, accept \
-           rate {}/s: a collapse within hours of the 2007 trigger and none in a normal day, at 100 k peers and \
-           more (at 10 k the seeds spread widely, and some do not fall below a tenth of normal). 2010 keeps the \
-           values its fit was made with: attempt capacity {}/s for its self-protection threshold, {} logins/s \
-           per million peers, a {}-s stale-entry timeout and a refusal cost of {} attempt.\n",
-        y.value_text(P::PromoteRate),
-        y.value_text(P::SnAttemptCapacity),
-        y.value_text(P::SnRefusalCost),
-        y.value_text(P::AttachTimeoutS),
-        y.value_text(P::LoginCapacity),
-        y.value_text(P::PromoteRate),
-        study::FORMAT_1_2007,
-        y.int(P::PromoteUptimeMin) / 60,
-        y.value_text(P::SnCapacity),
-        y.value_text(P::SnTarget),
-        y.value_text(P::SnAcceptRate),
-        t.value_text(P::SnAttemptCapacity),
-        t.value_text(P::LoginCapacity),
-        t.value_text(P::AttachTimeoutS),
-        t.value_text(P::SnRefusalCost),
-    )
+    let values = [
+        ("promote_rate", y.value_text(P::PromoteRate)),
+        ("sn_attempt_capacity", y.value_text(P::SnAttemptCapacity)),
+        ("sn_refusal_cost", y.value_text(P::SnRefusalCost)),
+        ("attach_timeout_s", y.value_text(P::AttachTimeoutS)),
+        ("login_capacity", y.value_text(P::LoginCapacity)),
+        ("format_1_values", study::FORMAT_1_2007.to_string()),
+        ("uptime_gate_h", (y.int(P::PromoteUptimeMin) / 60).to_string()),
+        ("sn_capacity", y.value_text(P::SnCapacity)),
+        ("sn_target", y.value_text(P::SnTarget)),
+        ("sn_accept_rate", y.value_text(P::SnAcceptRate)),
+        ("attempt_capacity_2010", t.value_text(P::SnAttemptCapacity)),
+        ("login_capacity_2010", t.value_text(P::LoginCapacity)),
+        ("attach_timeout_2010", t.value_text(P::AttachTimeoutS)),
+        ("refusal_cost_2010", t.value_text(P::SnRefusalCost)),
+        ("calm", calm),
+        ("format_1", format_1),
+        ("login_count", login_count),
+    ];
+    fill(block("fitted-2007"), &values) + "\n"
 }
 
 /// Seeds whose healing hours lie within this many hours of each other
@@ -333,7 +294,7 @@ const SAME_HOUR: f64 = 3.0;
 /// The 2007 climb and the published relapse, for the seeds of `v`;
 /// `format_1` is the comparison with the calibration before, when the
 /// report ran it.
-fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: Option<&Validation>) -> String {
+fn climb_text(v: &Validation, crossing: Option<seeds::CoreCrossing>, format_1: Option<&Validation>) -> String {
     let n = v.shapes.len();
     let healed = v.healed();
     let relapsing = v.relapsing();
@@ -343,7 +304,7 @@ fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: O
         .to_string();
     match healed_range(v) {
         Some(r) if n > 1 && healed == n => {
-            let when = format!("healed {} h after the trigger, {}", study::range_text(r, 1), utc_range(v.preset, r));
+            let when = format!("healed {} h after the trigger, {}", words::range_text(r, 1), utc_range(v.preset, r));
             o += &if r.1 - r.0 <= SAME_HOUR {
                 format!(" Because that pace is a clock, not a chance, the seeds climb back at about the same hour ({when}).")
             } else {
@@ -363,15 +324,13 @@ fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: O
         );
         // The published relapse is the record's last point.
         if v.rows.last().is_some_and(|r| r.difference.abs() > WITHIN) {
-            o += " So the published relapse at 23:00 UTC on Aug 17 (from about 6 M to 0.6 M, the time approximate) \
-                  is a point the model misses.";
+            o += block("relapse-missed");
         }
         if crossing.is_some_and(|c| c.spare_at_end > 1.0) {
             o += " Once the core has cleared it has room to spare (the next figure), and nothing in the model tips \
                   it over again.";
         }
-        o += " A fall to a tenth of normal within the hour, after the network was back, would need a second \
-              trigger or a mechanism the published accounts do not describe: Skype did not say what caused it.";
+        o += block("no-second-trigger");
     } else if relapsing > 0 {
         let _ = write!(
             o,
@@ -391,11 +350,8 @@ fn climb_text(v: &Validation, crossing: Option<study::CoreCrossing>, format_1: O
             heal_and_relapse_text(f)
         );
     }
-    o += " The recovery was unstable for users: between 13:00 and 15:00 UTC on Aug 17 one could log in for about \
-          a minute before Skype went dark again, and another stayed connected for longer but dropped out for 20-30 \
-          minutes at a time (users quoted by Computerworld, \"Skype still dark for millions\", Aug 17 2007, the \
-          article that gave the 16:00 UTC count). Single users' reports cannot tell whether the whole network \
-          swung.\n";
+    o += block("unstable-recovery");
+    o += "\n";
     o
 }
 
@@ -416,7 +372,7 @@ fn heal_and_relapse_text(v: &Validation) -> String {
     let heal = match healed_range(v) {
         None => "none heals within the run".to_string(),
         Some(r) => {
-            let when = format!("{} h after the trigger", study::range_text(r, 1));
+            let when = format!("{} h after the trigger", words::range_text(r, 1));
             match (n, healed) {
                 (1, _) => format!("it heals {when}"),
                 (n, h) if h == n => format!("all {n} heal, {when}"),
@@ -437,8 +393,8 @@ fn utc_range(preset: Preset, (lo, hi): (f64, f64)) -> String {
     }
 }
 
-/// `crossing` is [`study::core_crossing`] of `v`.
-fn core_text(v: &Validation, crossing: Option<study::CoreCrossing>) -> String {
+/// `crossing` is [`seeds::core_crossing`] of `v`.
+fn core_text(v: &Validation, crossing: Option<seeds::CoreCrossing>) -> String {
     let (from, to) = study::CORE_HOURS;
     let seed = v.seeds[0];
     let mut o = format!(
@@ -496,7 +452,7 @@ fn core_text(v: &Validation, crossing: Option<study::CoreCrossing>) -> String {
             c.spare_at_end
         );
     }
-    let at = demand_list(&study::demand_at_relapses(v));
+    let at = demand_list(&seeds::demand_at_relapses(v));
     if at.is_empty() {
         o += "This seed does not relapse.\n";
     } else {
@@ -528,11 +484,11 @@ fn timing_text(val: &Validation) -> String {
         "\nHow much of the miss is timing: each seed's run moved in time, by up to {} either way in {} steps, to \
          the move that puts the most published points within the target (`patchstorm validate` prints the \
          same):\n\n",
-        study::move_text(validation::SHIFT_MAX_H),
-        study::move_text(validation::SHIFT_STEP_H)
+        words::move_text(validation::SHIFT_MAX_H),
+        words::move_text(validation::SHIFT_STEP_H)
     );
     for (seed, t) in &shifts {
-        let _ = writeln!(o, "- seed {seed}: {}.", study::shift_text(t));
+        let _ = writeln!(o, "- seed {seed}: {}.", words::shift_text(t));
     }
     let all: Vec<String> =
         shifts.iter().filter(|(_, t)| t.timing.best.within == n).map(|(s, _)| s.to_string()).collect();
@@ -569,13 +525,13 @@ fn draws_text(draws: &[Validation]) -> String {
         match first.seeds.as_slice() {
             [one] => format!("seed {one}"),
             [a, _, .., b] if first.seeds.windows(2).all(|w| w[1] == w[0] + 1) => format!("each of seeds {a} to {b}"),
-            many => format!("each of seeds {}", study::seed_list(many)),
+            many => format!("each of seeds {}", words::seed_list(many)),
         },
         first.peers
     );
-    let all_draws: Vec<study::Draws> = draws.iter().map(|v| v.draws()).collect();
+    let all_draws: Vec<seeds::Draws> = draws.iter().map(|v| v.draws()).collect();
     for (v, d) in draws.iter().zip(&all_draws) {
-        let _ = writeln!(o, "| `{}` | {} |", v.preset.key(), study::by_points_text(d, v.rows.len()));
+        let _ = writeln!(o, "| `{}` | {} |", v.preset.key(), words::by_points_text(d, v.rows.len()));
     }
     let _ = writeln!(
         o,
@@ -594,7 +550,7 @@ fn draws_text(draws: &[Validation]) -> String {
         let most = d.most();
         let Some(i) = d.closest() else { continue };
         let best = d.per_seed[i];
-        let (lo, hi) = study::min_max(d.per_point.iter().map(|&k| k as f64)).unwrap_or((0.0, 0.0));
+        let (lo, hi) = min_max(d.per_point.iter().map(|&k| k as f64)).unwrap_or((0.0, 0.0));
         let each = if lo == hi {
             format!("Each point is within the target in {}.", runs(lo as usize))
         } else {
@@ -604,7 +560,7 @@ fn draws_text(draws: &[Validation]) -> String {
             let _ = writeln!(o, "- `{key}`: {} put all {n} points within the target. {each}", runs(most.len()));
             continue;
         }
-        let missed = study::outside_text(&v.outside(&v.series[i], 0.0));
+        let missed = words::outside_text(&v.outside(&v.series[i], 0.0));
         let tied = if most.len() > 1 {
             format!(" ({} of the runs have {best}; of them it has the lowest mean absolute difference)", most.len())
         } else {
@@ -625,7 +581,7 @@ fn draws_text(draws: &[Validation]) -> String {
 
 fn alternatives_text(alts: &[Alternative]) -> String {
     let Some(first) = alts.first() else { return String::new() };
-    let seeds = study::seeds_label(&first.validation.seeds);
+    let seeds = words::seeds_label(&first.validation.seeds);
     let mut o = format!(
         "### How much the 2007 fit hangs on each value\n\n\
          The same comparison with fitted values changed (`patchstorm validate --preset skype-2007 --set \
@@ -680,7 +636,7 @@ fn alternatives_text(alts: &[Alternative]) -> String {
             .map(|a| {
                 let name = change_name(a.change);
                 match healed_range(&a.validation) {
-                    Some(range) => format!("{name} (healed {} h)", study::range_text(range, 1)),
+                    Some(range) => format!("{name} (healed {} h)", words::range_text(range, 1)),
                     None => format!("{name} (never healed)"),
                 }
             })
@@ -692,10 +648,10 @@ fn alternatives_text(alts: &[Alternative]) -> String {
             rows.join(", ")
         );
     }
-    if let Some((lo, hi)) = study::min_max(differ.iter().map(|a| range_width(&a.validation))) {
+    if let Some((lo, hi)) = min_max(differ.iter().map(|a| range_width(&a.validation))) {
         let (rows, by) = match differ.len() {
             1 => ("row".to_string(), format!("{lo:.2}")),
-            n => (format!("{n} rows"), study::range_text((lo, hi), 2)),
+            n => (format!("{n} rows"), words::range_text((lo, hi), 2)),
         };
         let _ = write!(
             o,
@@ -712,10 +668,10 @@ fn collapse_and_heal(v: &Validation) -> String {
     let n = v.shapes.len();
     let in_a_day = v.shapes.iter().filter(|s| s.collapse_h.is_some_and(|h| h <= 24.0)).count();
     let healed = v.healed();
-    let span = |range| format!("{} h", study::range_text(range, 1));
+    let span = |range| format!("{} h", words::range_text(range, 1));
     // The published "about two days" runs from when the problems began, so
     // the time from each seed's own collapse is given too.
-    let since_collapse = study::min_max(v.shapes.iter().filter_map(|s| Some(s.recovered_h? - s.collapse_h?)))
+    let since_collapse = min_max(v.shapes.iter().filter_map(|s| Some(s.recovered_h? - s.collapse_h?)))
         .map_or(String::new(), |r| format!(", {} after they collapsed", span(r)));
     let when = match healed_range(v) {
         None => format!("none of the {n} heals within the run"),
@@ -726,10 +682,10 @@ fn collapse_and_heal(v: &Validation) -> String {
     // after it, so say when the relapses end, where that is later.
     let good = v.shapes.iter().filter(|s| s.for_good_h.is_some()).count();
     let later = v.shapes.iter().any(|s| matches!((s.recovered_h, s.for_good_h), (Some(r), Some(g)) if g > r + 0.05));
-    let good_since = study::min_max(v.shapes.iter().filter_map(|s| Some(s.for_good_h? - s.collapse_h?)))
+    let good_since = min_max(v.shapes.iter().filter_map(|s| Some(s.for_good_h? - s.collapse_h?)))
         .map_or(String::new(), |r| format!(", {} after they collapsed", span(r)));
-    let watched = study::min_max(v.shapes.iter().filter_map(|s| Some(s.end_h - s.for_good_h?)));
-    let for_good = match (study::min_max(v.shapes.iter().filter_map(|s| s.for_good_h)), watched) {
+    let watched = min_max(v.shapes.iter().filter_map(|s| Some(s.end_h - s.for_good_h?)));
+    let for_good = match (min_max(v.shapes.iter().filter_map(|s| s.for_good_h)), watched) {
         (Some(r), Some(w)) if later => format!(
             ". Healed there means back to 95% of normal for an hour, and a run can relapse after it. After their \
              last relapse, {good} of {n} are back above 80% of normal {} after the trigger{good_since}, and none \
@@ -748,8 +704,8 @@ fn scale_text(rows: &[ScaleRow]) -> String {
     // What each 2007 change in the table does, as the scale check's list says.
     let changed: Vec<String> = study::SCALE_CHANGES_2007
         .iter()
-        .filter(|&&(change, _)| rows.iter().any(|r| r.preset == Preset::Skype2007 && r.change == change))
-        .map(|&(change, what)| format!("in the 2007 rows with {} {what}", change_name(change)))
+        .filter(|&&change| rows.iter().any(|r| r.preset == Preset::Skype2007 && r.change == change))
+        .map(|&change| format!("in the 2007 rows with {} {}", change_name(change), scale_change_words(change)))
         .collect();
     let changes = if changed.is_empty() { String::new() } else { format!("; {}", changed.join("; ")) };
     let mut o = format!(
@@ -761,7 +717,7 @@ fn scale_text(rows: &[ScaleRow]) -> String {
          healed, h after the trigger | first relapse per seed, h after the trigger | back above 80% after the last \
          relapse, per seed, h after the trigger |\n\
          |---|---|---:|---:|---:|---:|---:|---|---|\n",
-        study::seeds_label(&first.small.seeds),
+        words::seeds_label(&first.small.seeds),
     );
     for r in rows {
         let change = change_cell(r.change);
@@ -841,7 +797,7 @@ fn change_cell(change: &str) -> String {
 /// A table cell: when the seeds heal, and how many never do.
 fn heal_cell(v: &Validation) -> String {
     let never = v.shapes.len() - v.healed();
-    let mut heal = healed_range(v).map_or(String::new(), |range| study::range_text(range, 1));
+    let mut heal = healed_range(v).map_or(String::new(), |range| words::range_text(range, 1));
     if never > 0 {
         heal += &format!("{}{never} of {} never", if heal.is_empty() { "" } else { "; " }, v.shapes.len());
     }
@@ -853,7 +809,7 @@ fn phase_section(maps: &[Phase], phase_peers: u32) -> String {
     let mut o = String::new();
     o += "## 4. Phase map: where the network tips\n\n";
     let n = maps.first().map_or(1, |m| m.seeds.len());
-    let seeds = maps.first().map_or(String::new(), |m| study::seeds_label(&m.seeds));
+    let seeds = maps.first().map_or(String::new(), |m| words::seeds_label(&m.seeds));
     let runs = if n == 1 {
         format!("one run of {phase_peers} peers ({seeds})")
     } else {
@@ -880,10 +836,11 @@ fn phase_section(maps: &[Phase], phase_peers: u32) -> String {
     }
     o.push('\n');
     for m in maps {
-        let _ = writeln!(o, "### `{}`\n\n![phase map, {}](docs/figures/phase-{}.png)\n", m.policy, m.policy, m.policy);
+        let policy = m.policy.key();
+        let _ = writeln!(o, "### `{policy}`\n\n![phase map, {policy}](docs/figures/phase-{policy}.png)\n");
         o += "```\n";
-        o += &study::phase_text(m);
-        o += &study::phase_legend(m.seeds.len());
+        o += &tables::phase_table(m);
+        o += &tables::phase_legend(m.seeds.len());
         o += "\n```\n\n";
         let n = m.seeds.len();
         // Every cell that fails, not only the first per row: the boundary need not be monotone in the rate.
@@ -909,7 +866,7 @@ fn phase_section(maps: &[Phase], phase_peers: u32) -> String {
                 rows.push(format!("- capacity {c}: {}", parts.join("; ")));
             }
         }
-        let reachable: Vec<&Vec<study::PhaseRun>> =
+        let reachable: Vec<&Vec<PhaseRun>> =
             m.cells.iter().flatten().filter(|cell| cell.iter().all(|(h, _)| *h != Heal::Impossible)).collect();
         if reachable.iter().all(|cell| cell.iter().all(|(h, _)| *h == Heal::NoOutage)) {
             o += "No run of the sweep has an outage.\n";
@@ -942,7 +899,7 @@ fn phase_section(maps: &[Phase], phase_peers: u32) -> String {
 
 /// The earliest and latest healing over the seeds that healed.
 fn healed_range(v: &Validation) -> Option<(f64, f64)> {
-    study::min_max(v.shapes.iter().filter_map(|s| s.recovered_h))
+    min_max(v.shapes.iter().filter_map(|s| s.recovered_h))
 }
 
 /// Mean width of the range over seeds at the published points.
@@ -953,7 +910,7 @@ fn range_width(v: &Validation) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::study::{scale_checks, scale_runs, validation_runs};
+    use crate::cli::runner::{scale_checks, scale_runs, validation_runs};
     use patchstorm::scenario::FORMAT_VERSION;
 
     fn small_validations() -> Vec<Validation> {
@@ -961,10 +918,24 @@ mod tests {
     }
 
     #[test]
+    fn the_template_has_a_value_for_every_placeholder_and_uses_every_value() {
+        // A small report of every section: `fill` stops on a placeholder
+        // without a value or a value without a placeholder.
+        let v = small_validations();
+        let sizes = ReportSizes { peers: 1_000, phase_peers: 1_000, flags: String::new() };
+        let md = validation_md(&v, &v, &[], &[], &[], &[], &sizes);
+        assert!(!md.contains("{{") && !md.contains("<!--"), "{md}");
+        assert!(md.starts_with("# Validation\n\n") && md.ends_with("with the mean absolute difference.\n"), "{md}");
+        for change in study::SCALE_CHANGES_2007 {
+            assert!(!scale_change_words(change).is_empty());
+        }
+    }
+
+    #[test]
     fn seeds_are_counted_by_points_within_most_first_and_ties_go_to_the_lower_mean() {
-        let d = study::Draws { per_seed: vec![6, 7, 0, 7], mean: vec![0.2, 0.3, 0.9, 0.1], per_point: vec![] };
+        let d = seeds::Draws { per_seed: vec![6, 7, 0, 7], mean: vec![0.2, 0.3, 0.9, 0.1], per_point: vec![] };
         assert_eq!(d.by_points(), vec![(7, 2), (6, 1), (0, 1)]);
-        assert_eq!(study::by_points_text(&d, 9), "7 of 9 points in 2 seeds, 6 in 1 seed, 0 in 1 seed");
+        assert_eq!(words::by_points_text(&d, 9), "7 of 9 points in 2 seeds, 6 in 1 seed, 0 in 1 seed");
         assert_eq!(d.most(), vec![1, 3]);
         assert_eq!(d.closest(), Some(3));
     }
@@ -993,7 +964,7 @@ mod tests {
                     .count();
                 assert_eq!(d.per_point[k], hits, "{}", r.utc);
             }
-            let row = format!("| `{}` | {} |", val.preset.key(), study::by_points_text(&d, n));
+            let row = format!("| `{}` | {} |", val.preset.key(), words::by_points_text(&d, n));
             assert!(text.contains(&row), "{row}\n{text}");
             let best = *d.per_seed.iter().max().unwrap();
             let named = (0..d.per_seed.len())
@@ -1090,7 +1061,8 @@ mod tests {
             )),
             "{text}"
         );
-        for (change, what) in study::SCALE_CHANGES_2007 {
+        for change in study::SCALE_CHANGES_2007 {
+            let what = scale_change_words(change);
             assert!(text.contains(&format!("; in the 2007 rows with `{change}` {what}")), "{text}");
         }
     }
@@ -1106,7 +1078,7 @@ mod tests {
         v.core = (0..=70)
             .map(|h| {
                 let h = h as f64;
-                study::Core {
+                seeds::Core {
                     t_hours: t0 + h,
                     online: if h < 40.0 { 0.3 } else { 0.9 },
                     demand: 1.0,
@@ -1123,7 +1095,7 @@ mod tests {
             .collect();
         // The same online shares as the seed's series, which the text reads.
         v.series[0] = v.core.iter().map(|c| (c.t_hours, c.online)).collect();
-        let c = study::core_crossing(&v).expect("it crosses");
+        let c = seeds::core_crossing(&v).expect("it crosses");
         assert_eq!((c.crossed_h, c.peak_ratio, c.calm_h), (25.0, 2.0, Some(40.0)));
         assert_eq!(c.peak_attempts, 3.0, "only after the collapse");
         assert_eq!(c.spare_at_end, 1.25, "at the figure's end, 64 h");
@@ -1135,7 +1107,7 @@ mod tests {
         assert!(text.contains("back to 95% of normal 4.0 h after it"), "{text}");
         // A core that never passes the demand has no crossing.
         v.core.iter_mut().for_each(|c| c.slots = 0.5);
-        assert_eq!(study::core_crossing(&v), None);
+        assert_eq!(seeds::core_crossing(&v), None);
     }
 
     #[test]
@@ -1162,13 +1134,13 @@ mod tests {
         });
         let mut before = v.clone();
         before.shapes[1].relapses = vec![50.0];
-        let text = climb_text(&v, study::core_crossing(&v), Some(&before));
+        let text = climb_text(&v, seeds::core_crossing(&v), Some(&before));
         assert!(text.contains("None of the 2 seeds relapses after climbing back above 80% of normal"), "{text}");
         assert!(text.contains("1 of its 2 seeds relapses, and all 2 heal, 50.0 h after the trigger"), "{text}");
         assert!(text.contains("the seeds climb back at about the same hour (healed 50.0 h after"), "{text}");
         // A seed that never heals: nothing is said about relapses it could not have.
         v.shapes[1].recovered_h = None;
-        let unhealed = climb_text(&v, study::core_crossing(&v), None);
+        let unhealed = climb_text(&v, seeds::core_crossing(&v), None);
         assert!(
             unhealed.contains("1 of the 2 seeds heal within the run") && !unhealed.contains("relapse"),
             "{unhealed}"
@@ -1176,7 +1148,7 @@ mod tests {
         v.shapes[1].recovered_h = Some(50.0);
         assert!(text.contains(&format!("put {} of {} points within the target", before.within(), before.rows.len())));
         v.shapes[0].relapses = vec![60.0];
-        let text = climb_text(&v, study::core_crossing(&v), None);
+        let text = climb_text(&v, seeds::core_crossing(&v), None);
         assert!(text.contains("1 of the 2 seeds relapses after climbing back"), "{text}");
         assert!(!text.contains("calibration before"), "{text}");
     }
@@ -1225,7 +1197,7 @@ mod tests {
     fn the_phase_section_counts_runs_that_do_not_heal_and_cells_on_the_tipping_line() {
         let all = |h: Heal| vec![(h, None); 2];
         let m = Phase {
-            policy: "legacy-2007",
+            policy: patchstorm::policy::Policy::Legacy2007,
             rates: vec![1.0, 6.0, 9.0],
             capacities: vec![260, 400],
             seeds: vec![1, 2],
@@ -1256,28 +1228,9 @@ mod tests {
     }
 
     #[test]
-    fn a_phase_cell_is_labelled_with_the_hours_of_the_runs_that_healed() {
-        let label = |cell: &[(Heal, Option<f64>)]| Phase::label(cell);
-        assert_eq!(label(&[(Heal::Within24, Some(12.2)), (Heal::Within48, Some(30.0))]), "12-30 h");
-        assert_eq!(label(&[(Heal::Not48, None), (Heal::Within48, Some(25.0)), (Heal::Not48, None)]), "25 h");
-        assert_eq!(label(&[(Heal::NoOutage, None), (Heal::Not48, None)]), "-");
-        assert_eq!(label(&[(Heal::NoOutage, None), (Heal::NoOutage, None)]), "");
-        assert_eq!(label(&[(Heal::Within24, Some(8.4)), (Heal::Within24, Some(7.6))]), "8 h");
-    }
-
-    #[test]
-    fn a_range_whose_ends_print_alike_is_one_value() {
-        use crate::cli::study::range_text;
-        assert_eq!(range_text((76.61, 76.64), 1), "76.6");
-        assert_eq!(range_text((54.0, 78.0), 1), "54.0-78.0");
-        assert_eq!(range_text((76.64, 76.66), 1), "76.6-76.7");
-        assert_eq!(range_text((7.6, 8.4), 0), "8");
-    }
-
-    #[test]
     fn one_seed_per_cell_reads_as_one_run() {
         let m = Phase {
-            policy: "resilient",
+            policy: patchstorm::policy::Policy::Resilient,
             rates: vec![1.0],
             capacities: vec![300],
             seeds: vec![7],

@@ -11,8 +11,8 @@
 //! share becomes simulated peers by multiplying with the run's own normal
 //! level at `t`.
 
+use super::run::Run;
 use crate::scenario::{Preset, P};
-use crate::sim::Simulation;
 use crate::time::{parse_utc, UnixSeconds};
 
 pub struct Dataset {
@@ -26,7 +26,7 @@ pub struct Dataset {
 
 pub const SKYPE_2007: Dataset = Dataset {
     name: "skype-2007-online.csv",
-    csv: include_str!("../data/skype-2007-online.csv"),
+    csv: include_str!("../../data/skype-2007-online.csv"),
     anchor: "2007-08-17T16:00Z",
     usual: 8_000_000.0,
     anchor_source: "about 3 M at noon EDT, '5 million shy of the usual'",
@@ -34,7 +34,7 @@ pub const SKYPE_2007: Dataset = Dataset {
 
 pub const SKYPE_2010: Dataset = Dataset {
     name: "skype-2010-online.csv",
-    csv: include_str!("../data/skype-2010-online.csv"),
+    csv: include_str!("../../data/skype-2010-online.csv"),
     anchor: "2010-12-23T12:00Z",
     usual: 5_000_000.0 / 0.30,
     anchor_source: "about 5 M, 'about 30% of expected', 07:00 EST",
@@ -90,19 +90,19 @@ pub struct Placed {
 }
 
 /// The published points of a run's preset, placed on its clock.
-pub fn placed(sim: &Simulation) -> Vec<Placed> {
-    let Some(d) = dataset_for(sim.scenario().preset_id()) else { return Vec::new() };
-    let start = sim.scenario().time(P::Start);
+pub fn placed(run: &Run) -> Vec<Placed> {
+    let Some(d) = dataset_for(run.scenario.preset_id()) else { return Vec::new() };
+    let start = run.scenario.time(P::Start);
     let at = |utc: UnixSeconds| (utc - start) as f64 / 3_600.0;
     let anchor_t = at(parse_utc(d.anchor).expect("anchor time is valid"));
     let to_ms = |h: f64| (h.max(0.0) * 3_600_000.0) as u64;
-    let anchor_normal = sim.normal_share(to_ms(anchor_t));
-    let peers = sim.config().peers as f64;
+    let anchor_normal = run.normal.share(to_ms(anchor_t));
+    let peers = run.config.peers as f64;
     d.points()
         .into_iter()
         .map(|p| {
             let t = at(p.utc);
-            let normal_here = sim.normal_share(to_ms(t));
+            let normal_here = run.normal.share(to_ms(t));
             let share = p.online.map(|c| stated_share(&p.note).unwrap_or(c / (d.usual * normal_here / anchor_normal)));
             Placed {
                 t_hours: t,
