@@ -31,15 +31,6 @@ const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 /** Simulated hours "+24 h" adds; within a day of the longest run allowed it adds what is left. */
 const MORE_HOURS = 24;
 
-const POLICY_TEXT = {
-  'legacy-2007':
-    'Our hypothesis for the 2007 bug: replacements are promoted only after a day of uptime and at the slow pace of normal churn, however short the core runs, and overloaded supernodes still count as working; clients retry every 2 s blind to load, login servers queue everything, and an overloaded supernode stalls: it answers only part of its traffic and loses clients.',
-  'self-protect-2010':
-    'The 2007 fix is in (promotion reacts to a shortage, login servers refuse what they cannot serve, clients back off exponentially), but an overloaded supernode takes itself offline, as in December 2010.',
-  resilient:
-    'Capable peers are promoted within minutes when supernodes run short, clients pick the less loaded of two supernodes and back off with full jitter, and supernodes and login servers cheaply refuse what they cannot serve.',
-};
-
 const dateFmt = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
   weekday: 'short',
@@ -242,6 +233,8 @@ const S = {
 let PARAMS = [];
 let PRESETS = [];
 let COLUMNS = [];
+/** Policy key -> what the policy does (`Policy::description`). */
+let POLICY_TEXT = new Map();
 let view;
 let charts;
 let advanced;
@@ -260,9 +253,14 @@ function build(query) {
   }
 }
 
+/** The peers a query builds, as the core reads it (the preset's default when not given); 0 for a refused query. */
 function peersIn(query) {
-  const v = Number(new URLSearchParams(query).get('peers'));
-  return Number.isFinite(v) && v > 0 ? v : 100_000;
+  try {
+    return Number(call(() => wasm.scenarioValues(query)).peers);
+  } catch (e) {
+    if (e instanceof Stopped) throw e;
+    return 0;
+  }
 }
 
 /** Lets the browser paint (e.g. a "building" note) before a long call. */
@@ -276,9 +274,10 @@ function paint() {
  * simulation then keeps running).
  */
 async function open(query) {
-  if (peersIn(query) > 500_000) {
+  const peers = peersIn(query);
+  if (peers > 500_000) {
     S.building = true;
-    $('network-caption').textContent = `Building a network of ${num.format(peersIn(query))} peers…`;
+    $('network-caption').textContent = `Building a network of ${num.format(peers)} peers…`;
     document.body.dataset.state = 'building';
     await paint();
   }
@@ -305,14 +304,13 @@ async function open(query) {
     loginQueueS: Number(S.values.login_queue_s),
   };
   view.reset(meta);
-  const hasTrigger = S.values.wave === 'true' || S.values.crash === 'true' || Number(S.values.sn_down) > 0 || Number(S.values.mega_count) > 0;
   charts.reset({
     startUnixMs: sim((p) => p.startUnixMs()),
     endMs: sim((p) => p.endMs()),
     triggerMs: sim((p) => p.triggerMs()),
     peers: meta.peers,
     published: sim((p) => p.published()),
-    hasTrigger,
+    hasTrigger: sim((p) => p.hasTrigger()),
   });
   $('published-source').hidden = charts.run.published.length === 0;
   delete $('validation').dataset.rows;
@@ -489,7 +487,7 @@ function syncControls() {
     : 'Peak share of all peers restarting per hour as a restart wave passes. This scenario has no restart wave (Advanced → Triggers → Restart wave), so the slider is off.';
 
   $('policy').value = v.policy;
-  $('policy-help').textContent = `${POLICY_TEXT[v.policy] || ''} Choosing a policy resets its knobs (Advanced → Policy knobs).`;
+  $('policy-help').textContent = `${POLICY_TEXT.get(v.policy) ?? ''} Choosing a policy resets its knobs (Advanced → Policy knobs).`;
 
   let baseline = null;
   try {
@@ -725,49 +723,13 @@ function renderValidation() {
   );
 }
 
-/** A move in time of whole 5-minute steps: "55 min", "3 h 10 min", "6 h" (no-break spaces, so it never wraps). */
-function moveText(hours) {
-  const minutes = Math.round(Math.abs(hours) * 60);
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  const nb = '\u00a0';
-  if (h === 0) return `${m}${nb}min`;
-  return m === 0 ? `${h}${nb}h` : `${h}${nb}h${nb}${m}${nb}min`;
-}
-
-/** How much of this run's miss is timing: the run moved in time to its best fit with the record. */
+/** How much of this run's miss is timing: the run moved in time to its best fit with the record (the core's sentence). */
 function renderTiming(t) {
   const p = $('validation-timing');
   p.hidden = !t;
   if (!t) return;
   $('validation').dataset.timing = 'shown';
-  const tol = `${Math.round(t.target * 100)} percentage points`;
-  const n = t.points;
-  const pp = (x) => `${(x * 100).toFixed(1)} percentage points`;
-  if (t.within_as_is === n) {
-    p.textContent =
-      n === 1
-        ? `The one published point the run has passed is within ${tol} of the record (the project's target).`
-        : `All ${n} published points are within ${tol} of the record (the project's target).`;
-    return;
-  }
-  // The mean as it is is the summary's, just above.
-  const head = `Within ${tol} of the record (the project's target): ${t.within_as_is} of ${n} published points.`;
-  if (!t.move_helps) {
-    const full = t.max_hours;
-    const tried =
-      t.earliest_hours >= full - 1e-9 && t.latest_hours >= full - 1e-9
-        ? `up to ${moveText(full)} either way`
-        : `up to ${moveText(t.earliest_hours)} earlier and ${moveText(t.latest_hours)} later (as far as the run reaches)`;
-    p.textContent = `${head} No move of the run by ${tried} puts more points within: the miss is in the shape of the run, not its timing.`;
-    return;
-  }
-  const way = t.moved_hours > 0 ? 'earlier' : 'later';
-  p.textContent =
-    `${head} Moved ${moveText(t.moved_hours)} ${way}, the run puts ${t.within_moved} of ${n} within (mean absolute ` +
-    `difference ${pp(t.mean_abs_difference_moved)}). The hour the network climbs back differs from seed to seed ` +
-    '(try another seed), so part of the miss is timing' +
-    (t.within_moved < n ? ' and the rest is shape.' : '.');
+  p.textContent = t.sentence;
 }
 
 function renderStatus() {
@@ -902,7 +864,12 @@ async function start() {
   PARAMS = call(() => wasm.params());
   PRESETS = call(() => wasm.presets());
   COLUMNS = call(() => wasm.columns());
-  view = new NetworkView($('network'));
+  POLICY_TEXT = new Map(call(() => wasm.policies()).map((p) => [p.key, p.description]));
+  view = new NetworkView($('network'), {
+    sn: call(() => wasm.snColumns()),
+    totals: call(() => wasm.totalsColumns()),
+    login: call(() => wasm.loginColumns()),
+  });
   charts = new Charts(
     {
       online: $('chart-online'),

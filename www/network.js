@@ -2,10 +2,11 @@
 // flat buffers. Supernodes keep their place between frames (a sunflower
 // layout by slot number), their clients are dots around them, and peers that
 // are not attached wait in labelled areas on the right. Nothing here calls
-// into wasm: the page hands over the copied arrays.
+// into wasm: the page hands over the copied arrays, and the names of their
+// numbers (snColumns, totalsColumns, loginColumns), which this file reads
+// them by.
 
 const GOLDEN = Math.PI * (3 - Math.sqrt(5));
-const SN_FIELDS = 7; // slot, capacity, clients, answer, mega, age_min, accepting
 const CLIENT_DOT_BUDGET = 10000;
 /** Beyond these the view draws density cells instead of single supernodes. */
 export const AGGREGATE_PEERS = 300000;
@@ -64,9 +65,25 @@ const fmt = new Intl.NumberFormat('en-US');
 const fmt1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 const n = (x) => fmt.format(Math.round(x));
 
+/** Name -> position in a row of `names`; every name in `wanted` must be there. */
+function columnIndex(what, names, wanted) {
+  const index = Object.fromEntries(names.map((name, i) => [name, i]));
+  const missing = wanted.filter((name) => !(name in index));
+  if (missing.length) throw new Error(`the network view needs ${what} columns ${missing.join(', ')}; the core gives ${names.join(', ')}`);
+  return index;
+}
+
 export class NetworkView {
-  constructor(canvas) {
+  /** `columns`: the names of the numbers in a supernode row, the totals and the login servers' numbers, from the core. */
+  constructor(canvas, columns) {
     this.canvas = canvas;
+    /** Where each number is in a supernode row, the totals and the login servers' numbers, by name. */
+    this.col = {
+      sn: columnIndex('supernode', columns.sn, ['slot', 'capacity', 'clients', 'answer', 'mega', 'age_min', 'accepting']),
+      totals: columnIndex('totals', columns.totals, ['offline', 'restarting', 'login_wait', 'searching', 'login_backoff', 'search_backoff']),
+      login: columnIndex('login', columns.login, ['queued', 'capacity_ps', 'requests_ps', 'accepted_ps']),
+    };
+    this.snFields = columns.sn.length;
     this.ctx = canvas.getContext('2d');
     this.meta = null;
     this.frame = null;
@@ -111,19 +128,21 @@ export class NetworkView {
   }
 
   /**
-   * Takes a captured frame: `sn` has SN_FIELDS numbers per live supernode,
-   * `totals` the peers per state, `login` the login servers' numbers.
+   * Takes a captured frame: `sn` has a row of the supernode columns per live
+   * supernode, `totals` the peers per state, `login` the login servers' numbers.
    */
   update(sn, totals, login, nowMs, label) {
     const advanced = nowMs !== this.lastNow;
     this.lastNow = nowMs;
     const live = new Map();
-    for (let i = 0; i + SN_FIELDS <= sn.length; i += SN_FIELDS) {
-      const slot = sn[i];
-      live.set(slot, sn[i + 5]);
+    const c = this.col.sn;
+    const w = this.snFields;
+    for (let i = 0; i + w <= sn.length; i += w) {
+      const slot = sn[i + c.slot];
+      live.set(slot, sn[i + c.age_min]);
       if (slot > this.maxSlot) this.maxSlot = slot;
     }
-    this.frame = { sn, totals, login, nowMs, label, count: sn.length / SN_FIELDS };
+    this.frame = { sn, totals, login, nowMs, label, count: sn.length / w };
     this.mode = this.meta && (this.meta.peers > AGGREGATE_PEERS || this.frame.count > AGGREGATE_SUPERNODES) ? 'aggregate' : 'single';
     if (advanced) {
       for (const [slot, g] of this.ghosts) {
@@ -193,11 +212,12 @@ export class NetworkView {
     const ctx = this.ctx;
     const { totals, label, count } = this.frame;
     const sn = this.frame.sn;
+    const c = this.col.sn;
     let overloaded = 0;
     let clients = 0;
-    for (let i = 0; i < sn.length; i += SN_FIELDS) {
-      if (sn[i + 3] < 1) overloaded++;
-      clients += sn[i + 2];
+    for (let i = 0; i < sn.length; i += this.snFields) {
+      if (sn[i + c.answer] < 1) overloaded++;
+      clients += sn[i + c.clients];
     }
     // The header runs above the waiting areas, or beside them.
     const room = (L.sideY > 10 ? L.W : L.sideX) - 24;
@@ -213,15 +233,17 @@ export class NetworkView {
     } else {
       fitText(ctx, `${attached} ${detail}`, 12, 36, room, '', 12);
     }
-    this.stats = { clients, overloaded, supernodes: count, gone: this.ghosts.size, offline: totals[0] };
+    this.stats = { clients, overloaded, supernodes: count, gone: this.ghosts.size, offline: totals[this.col.totals.offline] };
   }
 
   drawSupernodes(L) {
     const ctx = this.ctx;
     const sn = this.frame.sn;
     const cap = this.meta.snCapacity;
+    const c = this.col.sn;
+    const w = this.snFields;
     let total = 0;
-    for (let i = 0; i < sn.length; i += SN_FIELDS) total += sn[i + 2];
+    for (let i = 0; i < sn.length; i += w) total += sn[i + c.clients];
     const per = Math.max(1, total / CLIENT_DOT_BUDGET);
     this.dotsPerClient = per;
     const ds = Math.max(0.9, (L.spacing * 0.5 - L.rMax) / Math.sqrt(cap / per + 1));
@@ -230,12 +252,12 @@ export class NetworkView {
     ctx.fillStyle = COLOURS.client;
     ctx.globalAlpha = 0.95;
     ctx.beginPath();
-    for (let i = 0; i < sn.length; i += SN_FIELDS) {
-      const slot = sn[i];
-      const clients = sn[i + 2];
+    for (let i = 0; i < sn.length; i += w) {
+      const slot = sn[i + c.slot];
+      const clients = sn[i + c.clients];
       if (clients <= 0) continue;
       const p = this.position(slot, L);
-      const r = this.radius(sn[i + 1], clients, sn[i + 4], L);
+      const r = this.radius(sn[i + c.capacity], clients, sn[i + c.mega], L);
       const dots = Math.max(1, Math.round(clients / per));
       const spin = slot * 0.7;
       for (let k = 0; k < dots; k++) {
@@ -260,13 +282,13 @@ export class NetworkView {
     ctx.setLineDash([]);
     ctx.globalAlpha = 1;
     // The supernodes.
-    for (let i = 0; i < sn.length; i += SN_FIELDS) {
-      const p = this.position(sn[i], L);
-      const capacity = sn[i + 1];
-      const clients = sn[i + 2];
-      const mega = sn[i + 4] > 0;
-      const state = snState(capacity, clients, sn[i + 3], sn[i + 6]);
-      const r = this.radius(capacity, clients, sn[i + 4], L);
+    for (let i = 0; i < sn.length; i += w) {
+      const p = this.position(sn[i + c.slot], L);
+      const capacity = sn[i + c.capacity];
+      const clients = sn[i + c.clients];
+      const mega = sn[i + c.mega] > 0;
+      const state = snState(capacity, clients, sn[i + c.answer], sn[i + c.accepting]);
+      const r = this.radius(capacity, clients, sn[i + c.mega], L);
       ctx.beginPath();
       if (state === 2) {
         ctx.strokeStyle = COLOURS.overloaded;
@@ -315,11 +337,12 @@ export class NetworkView {
       const cy = Math.min(rows - 1, Math.max(0, Math.floor((p.y - L.field.y) / cell)));
       return cy * cols + cx;
     };
-    for (let i = 0; i < sn.length; i += SN_FIELDS) {
-      const c = cellOf(sn[i]);
-      clients[c] += sn[i + 2];
-      states[c * 3 + snState(sn[i + 1], sn[i + 2], sn[i + 3], sn[i + 6])]++;
-      if (sn[i + 4] > 0) mega[c] = 1;
+    const col = this.col.sn;
+    for (let i = 0; i < sn.length; i += this.snFields) {
+      const c = cellOf(sn[i + col.slot]);
+      clients[c] += sn[i + col.clients];
+      states[c * 3 + snState(sn[i + col.capacity], sn[i + col.clients], sn[i + col.answer], sn[i + col.accepting])]++;
+      if (sn[i + col.mega] > 0) mega[c] = 1;
     }
     let max = 1;
     for (const v of clients) if (v > max) max = v;
@@ -366,11 +389,11 @@ export class NetworkView {
     const ctx = this.ctx;
     const x = L.sideX;
     const w = L.side;
-    // totals: offline, restarting, login_wait, searching, connected, supernode, login backoff, search backoff
+    const t = this.col.totals;
     const boxes = [
-      { label: 'Restarting', count: totals[1], backoff: 0, colour: COLOURS.restarting, weight: 0.7 },
-      { label: 'Waiting to log in', count: totals[2], backoff: totals[6], colour: COLOURS.login, weight: 1 },
-      { label: 'Searching for a supernode', count: totals[3], backoff: totals[7], colour: COLOURS.searching, weight: 1 },
+      { label: 'Restarting', count: totals[t.restarting], backoff: 0, colour: COLOURS.restarting, weight: 0.7 },
+      { label: 'Waiting to log in', count: totals[t.login_wait], backoff: totals[t.login_backoff], colour: COLOURS.login, weight: 1 },
+      { label: 'Searching for a supernode', count: totals[t.searching], backoff: totals[t.search_backoff], colour: COLOURS.searching, weight: 1 },
     ];
     const top = L.sideY;
     const loginH = 108;
@@ -420,17 +443,18 @@ export class NetworkView {
     const scale = per > 1 ? `1 dot = ${n(per)} peers in these boxes` : '1 dot = 1 peer in these boxes';
     const clientScale = this.mode === 'single' && this.dotsPerClient >= 1.05 ? `; 1 client dot ≈ ${fmt1.format(this.dotsPerClient)} clients` : '';
     if (L.stacked) {
-      fitText(ctx, `Offline: ${n(totals[0])} · ${scale}`, x, L.H - 22, w, '', 11);
+      fitText(ctx, `Offline: ${n(totals[t.offline])} · ${scale}`, x, L.H - 22, w, '', 11);
       if (clientScale) fitText(ctx, clientScale.slice(2), x, L.H - 8, w, '', 11);
     } else {
       ctx.font = '11px system-ui, sans-serif';
-      ctx.fillText(`Offline: ${n(totals[0])} · ${scale}${clientScale}`, Math.min(x, L.W - 470), L.H - 8);
+      ctx.fillText(`Offline: ${n(totals[t.offline])} · ${scale}${clientScale}`, Math.min(x, L.W - 470), L.H - 8);
     }
   }
 
   drawLogin(x, y, w, h, login) {
     const ctx = this.ctx;
-    const [queued, capacity, requests, accepted] = login;
+    const l = this.col.login;
+    const [queued, capacity, requests, accepted] = [login[l.queued], login[l.capacity_ps], login[l.requests_ps], login[l.accepted_ps]];
     const limit = Math.max(1, capacity * this.meta.loginQueueS);
     ctx.strokeStyle = COLOURS.frame;
     ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);

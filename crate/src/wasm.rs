@@ -5,9 +5,10 @@
 use js_sys::Float64Array;
 use wasm_bindgen::prelude::*;
 
-use crate::evidence::{compare, record, run::Run};
+use crate::evidence::{compare, record, run::Run, words};
 use crate::metrics::{self, COLUMNS};
-use crate::render::{Frame, SN_COLUMNS};
+use crate::policy::{Choice, Policy};
+use crate::render::{Frame, LOGIN_COLUMNS, SN_COLUMNS, TOTALS_COLUMNS};
 use crate::scenario::{params, Scenario, PARAMS, PRESETS};
 use crate::sim::Simulation;
 use crate::summary;
@@ -71,6 +72,11 @@ impl Playground {
     pub fn trigger_ms(&self) -> f64 {
         self.sim.config().trigger as f64
     }
+    /// Whether anything happens at `triggerMs` (`Scenario::has_trigger`).
+    #[wasm_bindgen(js_name = hasTrigger)]
+    pub fn has_trigger(&self) -> bool {
+        self.sim.scenario().has_trigger()
+    }
     /// Unix time (ms) of simulated time 0, for showing the clock as a date.
     #[wasm_bindgen(js_name = startUnixMs)]
     pub fn start_unix_ms(&self) -> f64 {
@@ -126,12 +132,12 @@ impl Playground {
     pub fn supernodes(&self) -> Float64Array {
         Float64Array::from(self.frame.supernodes.as_slice())
     }
-    /// Peers per state (offline, restarting, login_wait, searching,
-    /// connected, supernode), then backing off at login and while searching.
+    /// Peers per state, then backing off at login and while searching: one
+    /// number per name of `totalsColumns()`.
     pub fn totals(&self) -> Float64Array {
         Float64Array::from(self.frame.totals.as_slice())
     }
-    /// Login servers: queued, capacity/s, requests/s, logins/s.
+    /// Login servers: one number per name of `loginColumns()`.
     pub fn login(&self) -> Float64Array {
         Float64Array::from(self.frame.login.as_slice())
     }
@@ -195,10 +201,11 @@ impl Playground {
     /// The run at its own best move in time (`validation::timing`):
     /// `{points, target, within_as_is, mean_abs_difference_as_is, within_moved,
     /// mean_abs_difference_moved, moved_hours, move_helps, earliest_hours,
-    /// latest_hours, max_hours}`; `moved_hours` > 0 when the run lags the record (it
-    /// lines up moved earlier); `earliest_hours` and `latest_hours` are the
-    /// largest moves tried. Null until the run has passed its last published
-    /// point by 6 h or ended, and without a record.
+    /// latest_hours, max_hours, sentence}`; `moved_hours` > 0 when the run lags the
+    /// record (it lines up moved earlier); `earliest_hours` and `latest_hours`
+    /// are the largest moves tried; `sentence` says it for a reader
+    /// (`words::timing_sentence`). Null until the run has passed its last
+    /// published point by 6 h or ended, and without a record.
     #[wasm_bindgen(js_name = validationTiming)]
     pub fn validation_timing(&mut self) -> Result<JsValue, JsError> {
         let Some(t) = compare::timing(self.record()) else { return Ok(JsValue::NULL) };
@@ -214,6 +221,7 @@ impl Playground {
             "earliest_hours": t.best.earliest_h,
             "latest_hours": t.best.latest_h,
             "max_hours": compare::SHIFT_MAX_H,
+            "sentence": words::timing_sentence(&t),
         }))
     }
 
@@ -246,6 +254,27 @@ pub fn column_docs() -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = snColumns)]
 pub fn sn_columns() -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(&SN_COLUMNS).map_err(js_error)
+}
+
+/// Names of the numbers in `Playground.totals`.
+#[wasm_bindgen(js_name = totalsColumns)]
+pub fn totals_columns() -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(&TOTALS_COLUMNS).map_err(js_error)
+}
+
+/// Names of the numbers in `Playground.login`.
+#[wasm_bindgen(js_name = loginColumns)]
+pub fn login_columns() -> Result<JsValue, JsError> {
+    serde_wasm_bindgen::to_value(&LOGIN_COLUMNS).map_err(js_error)
+}
+
+/// The allocation policies in the order of the `policy` parameter's
+/// options: key and what the policy does (`Policy::description`).
+#[wasm_bindgen]
+pub fn policies() -> Result<JsValue, JsError> {
+    let rows: Vec<serde_json::Value> =
+        Policy::ALL.iter().map(|&p| serde_json::json!({ "key": p.key(), "description": p.description() })).collect();
+    to_js(&rows)
 }
 
 /// The parameter table: key, label, unit, group, help, kind (with min/max

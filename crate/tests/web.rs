@@ -1,13 +1,17 @@
 //! Browser tests of the bindings (`wasm-pack test --headless --chrome crate`).
 //! A scenario from a query string runs in the browser and gives the digest
 //! the native side wrote into the fixture; buffers have their documented
-//! lengths; the validation and its timing come out with the keys the page
-//! reads; bad input becomes a JS error naming key, value and range.
+//! lengths and columns named by the core; the validation and its timing come
+//! out with the keys the page reads, the timing with the core's sentence;
+//! the facts the page asks for (policies, whether there is a trigger) are
+//! the core's; bad input becomes a JS error naming key, value and range.
 #![cfg(target_arch = "wasm32")]
 
 use patchstorm::evidence::compare as validation;
+use patchstorm::evidence::words;
 use patchstorm::metrics::COLUMNS;
-use patchstorm::render::SN_FIELDS;
+use patchstorm::policy::{Choice, Policy};
+use patchstorm::render::{LOGIN_COLUMNS, SN_COLUMNS, SN_FIELDS, TOTALS_COLUMNS};
 use patchstorm::scenario::Scenario;
 use patchstorm::sim::Simulation;
 use patchstorm::wasm::Playground;
@@ -59,10 +63,65 @@ fn buffers_have_their_documented_lengths() {
     p.capture();
     let sns = p.supernodes().length() as usize;
     assert!(sns > 0 && sns % SN_FIELDS == 0);
-    assert_eq!(p.totals().length(), 8);
-    assert_eq!(p.login().length(), 4);
+    assert_eq!(p.totals().length() as usize, TOTALS_COLUMNS.len());
+    assert_eq!(p.login().length() as usize, LOGIN_COLUMNS.len());
     let totals = p.totals().to_vec();
     assert_eq!(totals[..6].iter().sum::<f64>(), 2000.0, "every peer is in one state");
+}
+
+/// A list of names from a binding, as strings.
+fn names(v: wasm_bindgen::JsValue) -> Vec<String> {
+    serde_json::from_value(json(v)).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_buffers_columns_are_named_for_the_page() {
+    assert_eq!(names(patchstorm::wasm::sn_columns().unwrap()), SN_COLUMNS);
+    assert_eq!(SN_COLUMNS.len(), SN_FIELDS);
+    let totals = names(patchstorm::wasm::totals_columns().unwrap());
+    assert_eq!(totals, TOTALS_COLUMNS);
+    for name in ["offline", "restarting", "login_wait", "searching", "login_backoff", "search_backoff"] {
+        assert!(totals.iter().any(|t| t == name), "the network view reads {name}: {totals:?}");
+    }
+    assert_eq!(
+        names(patchstorm::wasm::login_columns().unwrap()),
+        ["queued", "capacity_ps", "requests_ps", "accepted_ps"]
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_policies_are_the_policy_parameters_options_with_what_each_does() {
+    let rows = json(patchstorm::wasm::policies().unwrap());
+    let rows = rows.as_array().unwrap();
+    let keys: Vec<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, Policy::KEYS);
+    let params = json(patchstorm::wasm::params().unwrap());
+    let policy = params.as_array().unwrap().iter().find(|p| p["key"] == "policy").unwrap();
+    assert_eq!(policy["kind"]["options"], serde_json::json!(keys), "the menu and the help list the same policies");
+    for (row, &p) in rows.iter().zip(Policy::ALL) {
+        assert_eq!(row["key"], p.key());
+        assert_eq!(row["description"], p.description());
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_playground_says_whether_its_scenario_has_a_trigger() {
+    for (query, trigger) in [
+        ("preset=skype-2007&peers=2000", true),
+        ("preset=calm-day&peers=2000", false),
+        ("preset=calm-day&peers=2000&crash=true", true),
+    ] {
+        let p = Playground::new(query).unwrap();
+        assert_eq!(p.has_trigger(), trigger, "{query}");
+        assert_eq!(p.has_trigger(), Scenario::from_query(query).unwrap().has_trigger(), "{query}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_default_population_is_the_cores() {
+    let values = json(patchstorm::wasm::scenario_values("").unwrap());
+    let peers: u32 = values["peers"].as_str().unwrap().parse().unwrap();
+    assert_eq!(i64::from(peers), Scenario::from_query("").unwrap().int(patchstorm::scenario::P::Peers));
 }
 
 #[wasm_bindgen_test]
@@ -120,4 +179,6 @@ fn validation_and_its_timing_have_the_keys_the_page_reads() {
     assert_eq!((f("earliest_hours"), f("latest_hours")), (core.best.earliest_h, core.best.latest_h), "{t}");
     assert!(f("moved_hours") <= f("earliest_hours") && -f("moved_hours") <= f("latest_hours"), "{t}");
     assert!(f("earliest_hours") <= f("max_hours") && f("latest_hours") <= f("max_hours"), "{t}");
+    // The page shows the core's sentence as it is.
+    assert_eq!(t["sentence"].as_str(), Some(words::timing_sentence(&core).as_str()), "{t}");
 }
