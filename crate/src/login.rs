@@ -42,14 +42,12 @@ pub enum Failures {
     /// Links of format 1 and 2: one minus the ratio of requests served in
     /// time to requests sent, that second, times each level's request rate.
     /// Kept so that those links replay as they were made. The ratio of two
-    /// small counts overstates success on average (at 100 k peers the
-    /// servers do about 11 logins a second, so a second with 7 requests
-    /// and 11 served counts as a success of 1.6), and seconds above 1 left
-    /// a debt of negative moves that the seconds with refusals paid off. So
-    /// at 100 k peers and below, refused clients seldom moved up and
-    /// retried: the login storm of the second evening of the 2007 outage
-    /// did not form, and the network climbed back about 3 h earlier than at
-    /// 300 k peers and above (VALIDATION.md).
+    /// small counts overstates success on average (a second with fewer
+    /// requests than served counts as a success above 1), and seconds above
+    /// 1 left a debt of negative moves that the seconds with refusals paid
+    /// off. So in small networks refused clients seldom moved up and
+    /// retried (VALIDATION.md, section 2, says what that did to the 2007
+    /// outage).
     ServedShare,
     /// Format 3: every request refused, or served after its client gave
     /// up, is a client that failed; the failures are shared among the

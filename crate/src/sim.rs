@@ -95,9 +95,9 @@ const ALLOCATE_EVERY: Millis = MINUTE;
 /// it wants promotions, to find eligible ones (online, uptime, no cooldown):
 /// each eligible peer is found with at least this chance per minute, at
 /// every population size [H]. Draws per promotion alone made the pace
-/// depend on the population when eligible peers were scarce: at 10 k peers
-/// a promotion due every 30 minutes was retried every minute until found,
-/// at 1 M one due every few minutes was not.
+/// depend on the population when eligible peers were scarce (a rare
+/// promotion was retried every minute until found at a small size and not
+/// at a large one; docs/calibration.md has the figures).
 const FIND_SHARE_PER_MIN: f64 = 0.02;
 /// Draws per promotion wanted, so that a fast pace (the `resilient`
 /// policy's hundreds per minute per million peers) is not held back by the
@@ -1004,9 +1004,8 @@ impl Simulation {
         }
         // The allowance saved up while idle is capped, but at one whole
         // promotion above a minute's pace: capping at the larger of the two
-        // dropped the fraction past 1 each time, which turned 0.3 a minute
-        // into one every 4 minutes at 1 M peers (and 0.35-0.45 all into one
-        // every 3), while 100 k and 10 M kept the nominal pace.
+        // dropped the fraction past 1 each time, which slowed fractional
+        // paces at some sizes and not others (docs/calibration.md).
         let pace = self.cfg.promote_rate * ALLOCATE_EVERY as f64 / MINUTE as f64;
         self.promote_carry = (self.promote_carry + pace).min(pace + 1.0);
         if needed <= have || self.capable.is_empty() {

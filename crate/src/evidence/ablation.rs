@@ -29,7 +29,7 @@ pub const SKYPE_2007: &[Mechanism] = &[
     m("wave", "the restart wave", "wave=false", "no Patch Tuesday restarts"),
     m("bunching", "time-zone bunching of the restarts", "bunching=false", "restarts spread evenly over the same hours"),
     m("sn_reboot", "supernodes rebooting with their hosts", "wave_hits_sn=false", "supernode hosts skip the wave"),
-    m("login", "the login bottleneck", "login_capacity=100000", "login servers about 940 times larger"),
+    m("login", "the login bottleneck", "login_capacity=100000", "login servers too large ever to be the bottleneck"),
     m(
         "fast_retry",
         "fast retries",
@@ -81,7 +81,7 @@ pub const SKYPE_2010: &[Mechanism] = &[
     ),
     m("uptime_gate", "uptime-gated promotion", "promote_uptime_min=10", "promotion after 10 minutes of uptime"),
     m("blind_choice", "load-blind supernode choice", "sn_choice=two-choices", "the less loaded of two supernodes"),
-    m("login", "the login bottleneck", "login_capacity=100000", "login servers 330 times larger"),
+    m("login", "the login bottleneck", "login_capacity=100000", "login servers too large ever to be the bottleneck"),
     m("mega", "the operator's mega-supernodes", "mega_count=0", "no operator response"),
 ];
 
