@@ -82,12 +82,19 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
-/// Formats as `YYYY-MM-DDTHH:MMZ` (seconds are dropped; scenario times are whole minutes).
+/// Formats as `YYYY-MM-DDTHH:MMZ`, or `YYYY-MM-DDTHH:MM:SSZ` when the
+/// seconds are not zero, so that [`parse_utc`] gives back the same instant:
+/// a link's times round-trip.
 pub fn format_utc(t: UnixSeconds) -> String {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}Z", secs / 3_600, (secs / 60) % 60)
+    let (hh, mm, ss) = (secs / 3_600, (secs / 60) % 60, secs % 60);
+    if ss == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    }
 }
 
 /// Month (1-12) of a UTC instant; the region table uses it to decide daylight saving.
@@ -105,6 +112,9 @@ mod tests {
             assert_eq!(format_utc(parse_utc(s).unwrap()), s);
         }
         assert_eq!(parse_utc("2007-08-16T22:15:30Z").unwrap() % 60, 30);
+        // Seconds are kept when there are any, so every time round-trips.
+        assert_eq!(format_utc(parse_utc("2007-08-15T16:00:30Z").unwrap()), "2007-08-15T16:00:30Z");
+        assert_eq!(format_utc(parse_utc("2007-08-15T16:00:00Z").unwrap()), "2007-08-15T16:00Z");
     }
 
     #[test]

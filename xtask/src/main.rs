@@ -4,6 +4,7 @@
 //! cargo xtask serve [--port N]    build the page and serve it on http://127.0.0.1:N/
 //! cargo xtask dist [--out DIR]    build a self-contained, deployable copy of the page
 //! cargo xtask test [--native | --no-browser | --only STEP]
+//! cargo xtask fuzz [--count N]    the link codec against N generated links
 //! ```
 //!
 //! Every task installs what it needs first (the wasm target, wasm-pack, the
@@ -19,6 +20,8 @@ mod suite;
 mod tools;
 
 use std::fmt;
+
+use cmd::Cmd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -32,13 +35,18 @@ commands:
                          native  cargo test --workspace --release
                          wasm    the crate builds for wasm32-unknown-unknown
                          browser wasm-pack test --headless --chrome crate (crate/tests/web.rs)
+                         firefox the same in Firefox ESR, with geckodriver
                          e2e     the built page in headless Chromium (tests/e2e/*.test.mjs)
        --native          only the native and wasm steps
        --no-browser      skip the steps that need a browser
-       --only STEP       run one step alone (native, wasm, browser or e2e)
+       --only STEP       run one step alone (native, wasm, browser, firefox or e2e)
+  fuzz [--count N]     the link codec against N generated links (default 1000000): valid ones,
+                       mutated ones and junk; prints how many were tried, accepted, refused, and
+                       how many panicked or failed to round-trip (both must be 0)
 
 Missing tools are installed on first use: the wasm32 target (rustup), wasm-pack and
-wasm-bindgen-cli (cargo install), wasm-opt, chromium and chromedriver (apt-get),
+wasm-bindgen-cli and geckodriver (cargo install), wasm-opt, chromium, chromedriver and
+firefox-esr (apt-get),
 npm packages (npm ci where a package-lock.json exists).";
 
 /// An expected failure: printed as one `error:` message, never as a panic.
@@ -107,6 +115,7 @@ enum Task {
     Serve { port: u16 },
     Dist { out: Option<PathBuf> },
     Test(suite::Options),
+    Fuzz { count: u64 },
     Help,
 }
 
@@ -164,6 +173,21 @@ fn parse_args(args: &[String]) -> Result<Task> {
                 }
             }
             Task::Test(options)
+        }
+        "fuzz" => {
+            let mut count = 1_000_000;
+            while let Some(flag) = flags.next_flag()? {
+                match flag.as_str() {
+                    "--count" => {
+                        let value = flags.value("--count")?;
+                        count = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                            Error::new(format!("--count: `{value}` is not a whole number of links above 0"))
+                        })?;
+                    }
+                    other => return Err(unknown_flag("fuzz", other)),
+                }
+            }
+            Task::Fuzz { count }
         }
         other => return Err(Error::new(format!("unknown command `{other}`"))),
     };
@@ -262,6 +286,10 @@ fn run(task: Task) -> Result<()> {
             site::build(&repo, &out)
         }
         Task::Test(options) => suite::run(&repo, &options),
+        Task::Fuzz { count } => Cmd::cargo()
+            .args(["run", "--release", "-p", "patchstorm", "--example", "fuzz_links", "--", "--count"])
+            .arg(count.to_string())
+            .run(),
         Task::Help => unreachable!("handled above"),
     }
 }
@@ -298,6 +326,8 @@ mod tests {
             Ok(Task::Test(suite::Options { only: Some(suite::StepId::E2e), ..Default::default() })),
         );
         check(&["dist", "--help"], Ok(Task::Help));
+        check(&["fuzz"], Ok(Task::Fuzz { count: 1_000_000 }));
+        check(&["fuzz", "--count", "5000"], Ok(Task::Fuzz { count: 5_000 }));
     }
 
     #[test]
@@ -310,5 +340,6 @@ mod tests {
         check(&["dist", "--native"], Err("`dist` does not take the argument `--native`"));
         check(&["test", "--only", "lint"], Err("unknown step `lint`"));
         check(&["test", "--native=yes"], Err("--native does not take a value"));
+        check(&["fuzz", "--count", "0"], Err("`0` is not a whole number of links above 0"));
     }
 }

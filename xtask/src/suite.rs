@@ -23,10 +23,11 @@ pub enum StepId {
     Native,
     Wasm,
     Browser,
+    Firefox,
     E2e,
 }
 
-const STEPS: [StepId; 4] = [StepId::Native, StepId::Wasm, StepId::Browser, StepId::E2e];
+const STEPS: [StepId; 5] = [StepId::Native, StepId::Wasm, StepId::Browser, StepId::Firefox, StepId::E2e];
 
 impl StepId {
     pub fn from_name(name: &str) -> Option<StepId> {
@@ -42,6 +43,7 @@ impl StepId {
             StepId::Native => "native",
             StepId::Wasm => "wasm",
             StepId::Browser => "browser",
+            StepId::Firefox => "firefox",
             StepId::E2e => "e2e",
         }
     }
@@ -50,13 +52,14 @@ impl StepId {
         match self {
             StepId::Native => "native tests (unit, property, scenario, CLI)",
             StepId::Wasm => "the crate builds for wasm32",
-            StepId::Browser => "browser tests of the crate (crate/tests/web.rs)",
+            StepId::Browser => "browser tests of the crate in Chromium (crate/tests/web.rs)",
+            StepId::Firefox => "the same browser tests in Firefox, a second engine",
             StepId::E2e => "end-to-end tests of the page (tests/e2e/)",
         }
     }
 
     fn needs_browser(self) -> bool {
-        matches!(self, StepId::Browser | StepId::E2e)
+        matches!(self, StepId::Browser | StepId::Firefox | StepId::E2e)
     }
 
     /// How to run this step by hand, outside xtask.
@@ -65,6 +68,7 @@ impl StepId {
             StepId::Native => "cargo test --workspace --release",
             StepId::Wasm => "cargo build -p patchstorm --lib --target wasm32-unknown-unknown --release",
             StepId::Browser => "CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome crate --release",
+            StepId::Firefox => "GECKODRIVER=~/.cargo/bin/geckodriver WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --firefox crate --release",
             StepId::E2e => "cargo xtask serve --port 8080, then in another shell: PATCHSTORM_URL=http://127.0.0.1:8080/ CHROMIUM_PATH=/usr/bin/chromium node --test tests/e2e/",
         }
     }
@@ -164,6 +168,18 @@ fn run_step(repo: &Repo, step: StepId) -> Result<Option<String>> {
             Cmd::new("wasm-pack")
                 .args(["test", "--headless", "--chrome", "crate", "--release"])
                 .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+                .run()?;
+        }
+        StepId::Firefox => {
+            tools::ensure_wasm_target()?;
+            tools::ensure_wasm_pack()?;
+            tools::ensure_wasm_bindgen(repo)?;
+            tools::ensure_firefox()?;
+            let geckodriver = tools::ensure_geckodriver()?;
+            Cmd::new("wasm-pack")
+                .args(["test", "--headless", "--firefox", "crate", "--release"])
+                .env("GECKODRIVER", geckodriver)
                 .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
                 .run()?;
         }
@@ -275,6 +291,6 @@ test summary:
         for step in STEPS {
             assert_eq!(StepId::from_name(step.name()), Some(step));
         }
-        assert_eq!(StepId::names(), "native, wasm, browser, e2e");
+        assert_eq!(StepId::names(), "native, wasm, browser, firefox, e2e");
     }
 }

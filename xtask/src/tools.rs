@@ -14,6 +14,11 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const WASM_PACK_VERSION: &str = "0.15.1";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Debian's Firefox ESR, the second browser engine the crate's browser tests run in.
+pub const FIREFOX: &str = "/usr/bin/firefox-esr";
+/// geckodriver, built from crates.io (its npm package downloads a binary,
+/// which cannot work here).
+pub const GECKODRIVER_VERSION: &str = "0.37.1";
 
 /// `cargo install` puts binaries in ~/.cargo/bin, which a fresh login shell
 /// may not have on PATH. Put it first, so that the wasm-bindgen we install
@@ -113,6 +118,33 @@ pub fn ensure_browser() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Headless Firefox (Debian's firefox-esr) for the browser tests in a second engine.
+pub fn ensure_firefox() -> Result<()> {
+    if Path::new(FIREFOX).is_file() {
+        return Ok(());
+    }
+    println!("installing Firefox ESR (Debian package firefox-esr, about a minute, once)");
+    apt_install(&["firefox-esr"], true, "Firefox ESR")?;
+    if !Path::new(FIREFOX).is_file() {
+        return Err(Error::new(format!("{FIREFOX} is still missing after installing firefox-esr")));
+    }
+    Ok(())
+}
+
+/// geckodriver, Firefox's WebDriver, from crates.io; returns its path.
+pub fn ensure_geckodriver() -> Result<PathBuf> {
+    if version_of("geckodriver").as_deref() != Some(GECKODRIVER_VERSION) {
+        let found = version_of("geckodriver");
+        println!(
+            "installing geckodriver {GECKODRIVER_VERSION} from crates.io (a few minutes, once){}",
+            replacing(found.as_deref())
+        );
+        Cmd::cargo().args(["install", "geckodriver", "--version", GECKODRIVER_VERSION, "--locked"]).run()?;
+        expect_version("geckodriver", GECKODRIVER_VERSION)?;
+    }
+    which("geckodriver").ok_or_else(|| Error::new("geckodriver was installed but is not on PATH"))
 }
 
 /// `npm ci` in `dir` when it has a package-lock.json, unless node_modules

@@ -196,8 +196,17 @@ fn policy_knobs(policy: Policy) -> &'static [(P, Value)] {
     }
 }
 
+/// The longest query a link may have, in bytes. A canonical link of every
+/// parameter changed is well under 4 kB; a longer one is refused at once,
+/// before it is split, so no link can keep a tab or the tool busy.
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScenarioError {
+    /// The query is longer than [`MAX_QUERY_BYTES`].
+    TooLong {
+        bytes: usize,
+    },
     /// Not `key=value`.
     Malformed {
         part: String,
@@ -221,21 +230,55 @@ pub enum ScenarioError {
     },
 }
 
+/// Text from a link as a message shows it: every character that is not
+/// printable (newlines, carriage returns, other controls) escaped as `\n`,
+/// `\r`, `\t` or `\u{..}`, so that one error stays one line and input
+/// cannot forge lines of output. Long input is cut, with its length said.
+pub fn shown(text: &str) -> String {
+    const MOST: usize = 200;
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == MOST {
+            out.push_str(&format!("… ({} characters in all)", text.chars().count()));
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ScenarioError::TooLong { bytes } => {
+                write!(f, "the scenario is {bytes} bytes long: a link's query may be at most {MAX_QUERY_BYTES} bytes")
+            }
             ScenarioError::Malformed { part } => {
-                write!(f, "malformed scenario part {part:?}: expected key=value pairs joined by &")
+                write!(f, "malformed scenario part \"{}\": expected key=value pairs joined by &", shown(part))
             }
             ScenarioError::UnknownKey { key } => write!(
                 f,
-                "unknown key {key:?}: allowed keys are v, preset and the parameters listed by `patchstorm params`"
+                "unknown key \"{}\": allowed keys are v, preset and the parameters listed by `patchstorm params`",
+                shown(key)
             ),
-            ScenarioError::Duplicate { key } => write!(f, "key {key:?} is given twice: give each key once"),
-            ScenarioError::BadValue { key, value, allowed } => {
-                write!(f, "{key}={value} is not allowed: {key} must be {allowed}")
+            ScenarioError::Duplicate { key } => {
+                write!(f, "key \"{}\" is given twice: give each key once", shown(key))
             }
-            ScenarioError::Conflict { key, value, reason } => write!(f, "{key}={value} is not allowed: {reason}"),
+            ScenarioError::BadValue { key, value, allowed } => {
+                let key = shown(key);
+                write!(f, "{key}={} is not allowed: {key} must be {allowed}", shown(value))
+            }
+            ScenarioError::Conflict { key, value, reason } => {
+                write!(f, "{}={} is not allowed: {reason}", shown(key), shown(value))
+            }
         }
     }
 }
@@ -383,7 +426,8 @@ impl Scenario {
             if !q.is_empty() {
                 q.push('&');
             }
-            q.push_str(&format!("policy={policy}"));
+            // Encoded, so that a value cannot bring other keys with it.
+            q.push_str(&format!("policy={}", percent_encode(policy)));
         }
         let mut s = Scenario::parse_query(&q)?;
         for &(k, v) in sets.iter().filter(|&&(k, _)| k != "policy") {
@@ -405,14 +449,20 @@ impl Scenario {
     /// callers that set more values before validating (the CLI's `--set`).
     pub fn parse_query(query: &str) -> Result<Scenario, ScenarioError> {
         let query = query.strip_prefix('?').unwrap_or(query);
+        if query.len() > MAX_QUERY_BYTES {
+            return Err(ScenarioError::TooLong { bytes: query.len() });
+        }
         let mut pairs: Vec<(String, String)> = Vec::new();
+        // Keys seen, for the duplicate check in O(log n) a key: the query is
+        // checked in time linear in its length, up to a log factor.
+        let mut seen = std::collections::BTreeSet::new();
         for part in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = part.split_once('=').ok_or_else(|| ScenarioError::Malformed { part: part.into() })?;
             let (k, v) = (percent_decode(k), percent_decode(v));
             if k.is_empty() {
                 return Err(ScenarioError::Malformed { part: part.into() });
             }
-            if pairs.iter().any(|(seen, _)| *seen == k) {
+            if !seen.insert(k.clone()) {
                 return Err(ScenarioError::Duplicate { key: k });
             }
             pairs.push((k, v));
