@@ -227,8 +227,8 @@ fn a_value_may_be_joined_to_its_flag_and_the_version_is_printed() {
     assert!(joined.status.success(), "{}", stderr(&joined));
     let digest = |o: &Output| serde_json::from_str::<serde_json::Value>(&stdout(o)).unwrap()["digest"].clone();
     assert_eq!(digest(&joined), digest(&apart));
-    refused(&["run", "--scenario", SMALL, "--quiet=yes"], &["--quiet takes no value", "yes"]);
-    refused(&["run", "--scenario", SMALL, "--quiet=yes", "--set", "seed=2"], &["--quiet takes no value"]);
+    refused(&["run", "--scenario", SMALL, "--quiet=yes"], &["unexpected value 'yes' for '--quiet'"]);
+    refused(&["run", "--scenario", SMALL, "--quiet=yes", "--set", "seed=2"], &["for '--quiet'"]);
     // An empty value (an unset shell variable) is refused before anything runs.
     refused(&["run", "--scenario="], &["--scenario needs a value"]);
     refused(&["run", "--scenario", SMALL, "--out", ""], &["--out needs a file name"]);
@@ -249,11 +249,59 @@ fn a_value_may_be_joined_to_its_flag_and_the_version_is_printed() {
 }
 
 #[test]
-fn help_after_any_command_prints_the_usage() {
-    for command in ["run", "validate", "ablate", "phase", "report", "bench"] {
+fn help_after_any_command_prints_its_usage_and_flags() {
+    for (command, flags) in [
+        ("run", &["--preset", "--scenario", "--set", "--hours", "--format", "--out", "--quiet"][..]),
+        ("validate", &["--preset", "--peers", "--seed", "--seeds", "--set"]),
+        ("ablate", &["--preset", "--peers", "--seed", "--set"]),
+        ("phase", &["--policy", "--peers", "--seed", "--seeds", "--rates", "--capacities"]),
+        ("report", &["--out", "--peers", "--seeds", "--phase-peers", "--phase-seeds", "--scale-peers", "--draw-seeds"]),
+        ("bench", &["--peers", "--hours", "--preset"]),
+        ("presets", &[]),
+        ("params", &[]),
+        ("completions", &[]),
+    ] {
         let o = patchstorm(&[command, "--help"]);
         assert!(o.status.success(), "{command} --help: {}", stderr(&o));
-        assert!(stdout(&o).contains(&format!("patchstorm {command}")), "{command} --help");
+        let help = stdout(&o);
+        assert!(help.contains(&format!("patchstorm {command}")), "{command} --help: {help}");
+        for flag in flags.iter().chain(&["--help"]) {
+            assert!(help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")), "{command}: {flag}");
+        }
+    }
+    let o = patchstorm(&["--help"]);
+    assert!(o.status.success());
+    for command in ["run", "presets", "params", "bench", "validate", "ablate", "phase", "report", "completions"] {
+        assert!(stdout(&o).lines().any(|l| l.trim_start().starts_with(command)), "{command} in --help");
+    }
+    assert!(!stdout(&o).contains("bench-one"), "the benchmark's child command is not for users");
+}
+
+/// clap's own refusals (a flag it does not know, a value missing, a command
+/// it does not know) are one line too, with where to look.
+#[test]
+fn flags_clap_refuses_are_one_line_with_a_pointer_to_help() {
+    refused(&["run", "--frobnicate", "3"], &["'--frobnicate'", "patchstorm run --help"]);
+    refused(&["validate", "--seedz=2"], &["'--seedz'", "patchstorm validate --help"]);
+    refused(&["run", "--out"], &["'--out <FILE>'", "patchstorm run --help"]);
+    refused(&["presets", "extra"], &["'extra'"]);
+    refused(&["completions", "tcsh"], &["'tcsh'", "bash", "zsh", "fish"]);
+    refused(&["completions"], &["<SHELL>"]);
+    refused(&[], &["no command"]);
+}
+
+#[test]
+fn completions_are_scripts_for_the_shell_asked() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef patchstorm"), ("fish", "complete -c patchstorm")]
+    {
+        let o = patchstorm(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        assert!(script.contains("patchstorm") && script.contains(marker), "{shell}: {script}");
+        for word in ["validate", "scale-peers", "skype-2010"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+        assert!(!script.contains("bench-one"), "{shell}: the hidden child command is not offered");
     }
 }
 
@@ -382,7 +430,7 @@ fn study_options_are_checked_like_scenario_parameters() {
     );
     refused(&["validate", "--seeds", "0"], &["--seeds 0", "1 to 64"]);
     refused(&["report", "--phase-seeds", "65"], &["--phase-seeds 65", "--phase-seeds must be", "1 to 64"]);
-    refused(&["report", "--seeds="], &["--seeds needs a value"]);
+    refused(&["report", "--seeds="], &["--seeds is empty", "1 to 64"]);
     refused(&["phase", "--peers", "many"], &["--peers many", "peers=many"]);
     // Padded numbers are read as numbers, not refused and not a panic.
     let o = patchstorm(&["validate", "--peers", " 1000 ", "--seed", " 3"]);

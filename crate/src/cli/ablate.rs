@@ -3,26 +3,36 @@
 use std::fmt::Write as _;
 
 use patchstorm::evidence::ablation;
+use patchstorm::evidence::study::REPORT_PEERS;
+use patchstorm::scenario::Preset;
 
 use super::progress::Counter;
 use super::report::tables::ablation_table;
 use super::runner::ablation_runs;
-use super::{check_peers, check_seed, emit, historical_preset, input, Flags, Result};
+use super::{check_peers, check_seed, emit, historical_keys, historical_preset, input, Checked, Result};
 
-pub fn ablate(args: &[String]) -> Result<()> {
-    let (mut preset, mut peers, mut seed) = (None, 100_000u32, 1u64);
-    let mut sets: Vec<String> = Vec::new();
-    let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next()? {
-        match flag {
-            "--preset" => preset = Some(historical_preset(flags.value(flag)?)?),
-            "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
-            "--seed" => seed = check_seed(flags.value(flag)?)?,
-            "--set" => sets.push(flags.value(flag)?.to_string()),
-            other => return Err(input(format!("unknown option {other:?} for ablate"))),
-        }
-    }
-    let preset = preset.ok_or_else(|| input("ablate needs --preset skype-2007 or --preset skype-2010"))?;
+#[derive(clap::Args)]
+pub struct Args {
+    /// The outage to take apart (required)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true,
+          value_parser = Checked::new(historical_preset).offering(historical_keys))]
+    preset: Option<Preset>,
+    /// Peers of each run
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(check_peers),
+          default_value_t = REPORT_PEERS)]
+    peers: u32,
+    /// The seed of every run
+    #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = Checked::new(check_seed),
+          default_value_t = 1)]
+    seed: u64,
+    /// Changes one parameter of the preset first (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    set: Vec<String>,
+}
+
+pub fn ablate(a: Args) -> Result<()> {
+    let (peers, seed, sets) = (a.peers, a.seed, a.set);
+    let preset = a.preset.ok_or_else(|| input("ablate needs --preset skype-2007 or --preset skype-2010"))?;
     let counter = Counter::new(ablation::mechanisms(preset).len() + 1, "ablation runs");
     let a = ablation_runs(preset, peers, seed, &sets, Some(&counter))?;
     let changed = if sets.is_empty() { String::new() } else { format!(", changed: {}", sets.join(" ")) };

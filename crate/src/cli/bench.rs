@@ -8,41 +8,41 @@ use std::time::Instant;
 use patchstorm::peer::Peers;
 use patchstorm::Simulation;
 
-use super::{build_scenario, input, Failure, Flags, Result};
+use super::{as_given, build_scenario, input, preset_keys, Checked, Failure, List, Result};
 
-struct Options<'a> {
-    peers: Vec<u64>,
-    hours: &'a str,
-    preset: &'a str,
+#[derive(clap::Args)]
+pub struct Args {
+    /// The sizes, in peers (1_000_000 may be written with underscores)
+    #[arg(long, value_name = "N,N,...", allow_hyphen_values = true, value_parser = Checked::new(sizes),
+          default_value_t = List(vec![100_000, 1_000_000, 10_000_000]))]
+    peers: List<u64>,
+    /// Simulated hours of each run
+    #[arg(long, value_name = "H", allow_hyphen_values = true, default_value = "48")]
+    hours: String,
+    /// The preset to time
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true, default_value = "skype-2007",
+          value_parser = Checked::new(as_given).offering(preset_keys))]
+    preset: String,
 }
 
-fn options(args: &[String]) -> Result<Options<'_>> {
-    let mut o = Options { peers: vec![100_000, 1_000_000, 10_000_000], hours: "48", preset: "skype-2007" };
-    let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next()? {
-        match flag {
-            "--peers" => {
-                let v = flags.value(flag)?;
-                o.peers = v
-                    .split(',')
-                    .map(|x| x.trim().replace('_', "").parse::<u64>())
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|_| input(format!("--peers {v} is not a comma-separated list of whole numbers")))?;
-            }
-            "--hours" => o.hours = flags.value(flag)?,
-            "--preset" => o.preset = flags.value(flag)?,
-            other => return Err(input(format!("unknown option {other:?} for bench"))),
-        }
-    }
-    // Check every size before the first long run.
-    for &n in &o.peers {
-        build_scenario(Some(o.preset), None, &[&format!("peers={n}")], Some(o.hours))?;
-    }
-    Ok(o)
+fn sizes(flag: &str, v: &str) -> Result<List<u64>> {
+    v.split(',')
+        .map(|x| x.trim().replace('_', "").parse::<u64>())
+        .collect::<std::result::Result<_, _>>()
+        .map(List)
+        .map_err(|_| input(format!("{flag} {v} is not a comma-separated list of whole numbers")))
 }
 
-pub fn bench(args: &[String]) -> Result<()> {
-    let o = options(args)?;
+/// Every size checked before the first long run.
+fn checked(a: &Args) -> Result<()> {
+    for &n in &a.peers.0 {
+        build_scenario(Some(&a.preset), None, &[&format!("peers={n}")], Some(&a.hours))?;
+    }
+    Ok(())
+}
+
+pub fn bench(o: Args) -> Result<()> {
+    checked(&o)?;
     let exe = std::env::current_exe().map_err(|e| Failure::Run(format!("cannot find this program: {e}")))?;
     println!(
         "preset {}, {} simulated hours, one process per size ({} bytes of peer state per peer)",
@@ -54,9 +54,9 @@ pub fn bench(args: &[String]) -> Result<()> {
         "{:>12} {:>10} {:>14} {:>14} {:>12} {:>14}",
         "peers", "wall s", "events", "events/s", "peak MiB", "bytes/peer"
     );
-    for &n in &o.peers {
+    for &n in &o.peers.0 {
         let out = Command::new(&exe)
-            .args(["bench-one", "--peers", &n.to_string(), "--hours", o.hours, "--preset", o.preset])
+            .args(["bench-one", "--peers", &n.to_string(), "--hours", &o.hours, "--preset", &o.preset])
             .output()
             .map_err(|e| Failure::Run(format!("starting the benchmark child: {e}")))?;
         if !out.status.success() {
@@ -82,10 +82,10 @@ pub fn bench(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-pub fn bench_one(args: &[String]) -> Result<()> {
-    let o = options(args)?;
-    let n = *o.peers.first().ok_or_else(|| input("bench-one needs --peers N"))?;
-    let scenario = build_scenario(Some(o.preset), None, &[&format!("peers={n}")], Some(o.hours))?;
+pub fn bench_one(o: Args) -> Result<()> {
+    checked(&o)?;
+    let n = *o.peers.0.first().ok_or_else(|| input("bench-one needs --peers N"))?;
+    let scenario = build_scenario(Some(&o.preset), None, &[&format!("peers={n}")], Some(&o.hours))?;
     let started = Instant::now();
     let mut sim = Simulation::new(&scenario);
     sim.run();

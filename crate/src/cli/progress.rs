@@ -1,112 +1,78 @@
-//! A progress bar on stderr, shown only when stderr is a terminal.
+//! Progress bars on stderr (indicatif), drawn only when stderr is a
+//! terminal: piped or redirected output gets the results and nothing else.
 
-use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::Instant;
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use patchstorm::time::{Millis, HOUR};
 
+/// Where a bar draws: stderr when it is a terminal and a bar is wanted, else nowhere.
+fn target(wanted: bool) -> ProgressDrawTarget {
+    if wanted && std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).expect("the templates below are valid").progress_chars("#> ")
+}
+
+/// `run`'s bar over simulated time, with the speed in events and in
+/// simulated hours per second of wall time.
 pub struct Progress {
-    on: bool,
+    bar: ProgressBar,
     end: Millis,
-    started: Instant,
-    last_draw: Option<Instant>,
-    /// For counting runs instead of simulated time.
-    what: &'static str,
-    total: usize,
 }
 
 impl Progress {
     pub fn new(wanted: bool, end: Millis) -> Progress {
-        Progress {
-            on: wanted && std::io::stderr().is_terminal(),
-            end,
-            started: Instant::now(),
-            last_draw: None,
-            what: "",
-            total: 0,
-        }
+        let bar = ProgressBar::with_draw_target(Some(end.max(1)), target(wanted));
+        bar.set_style(style("[{wide_bar}] {percent:>3}%  {msg}  {elapsed} elapsed, {eta} left"));
+        Progress { bar, end }
     }
 
-    /// A bar over `total` runs.
-    pub fn runs(what: &'static str, total: usize) -> Progress {
-        Progress { what, total, ..Progress::new(true, 1) }
-    }
-
-    pub fn show_runs(&mut self, done: usize) {
-        if !self.on {
+    pub fn show(&self, now: Millis, events: u64) {
+        if self.bar.is_hidden() {
             return;
         }
-        let frac = done as f64 / self.total.max(1) as f64;
-        let width = 30;
-        let filled = (frac * width as f64) as usize;
-        let secs = self.started.elapsed().as_secs_f64();
-        let _ = write!(
-            std::io::stderr(),
-            "\r[{}{}] {done}/{} {}  {:.0} s elapsed   ",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            self.total,
-            self.what,
-            secs
-        );
-    }
-
-    pub fn show(&mut self, now: Millis, events: u64) {
-        if !self.on {
-            return;
-        }
-        if self.last_draw.is_some_and(|t| t.elapsed().as_millis() < 100) && now < self.end {
-            return;
-        }
-        self.last_draw = Some(Instant::now());
-        let frac = (now as f64 / self.end.max(1) as f64).min(1.0);
-        let width = 30;
-        let filled = (frac * width as f64) as usize;
-        let secs = self.started.elapsed().as_secs_f64();
-        let eta = if frac > 0.01 { secs / frac - secs } else { f64::NAN };
-        let _ = write!(
-            std::io::stderr(),
-            "\r[{}{}] {:3.0}%  {:.1}/{:.0} simulated h  {:.1} M events  {:.0} s elapsed{}   ",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            frac * 100.0,
-            now as f64 / HOUR as f64,
+        let secs = self.bar.elapsed().as_secs_f64().max(1e-3);
+        let hours = now as f64 / HOUR as f64;
+        self.bar.set_message(format!(
+            "{hours:.1}/{:.0} simulated h, {:.1} M events/s, {:.1} simulated h/s",
             self.end as f64 / HOUR as f64,
-            events as f64 / 1e6,
-            secs,
-            if eta.is_finite() { format!(", about {eta:.0} s left") } else { String::new() }
-        );
+            events as f64 / 1e6 / secs,
+            hours / secs
+        ));
+        self.bar.set_position(now);
     }
 
-    pub fn finish(&mut self) {
-        if self.on {
-            let _ = writeln!(std::io::stderr());
-        }
+    pub fn finish(&self) {
+        self.bar.finish();
     }
 }
 
-/// Counts finished runs on stderr when it is a terminal.
+/// Counts finished runs; `tick` may be called from any thread.
 pub struct Counter {
-    total: usize,
-    done: AtomicUsize,
-    bar: Mutex<Progress>,
+    bar: ProgressBar,
 }
 
 impl Counter {
     pub fn new(total: usize, what: &'static str) -> Counter {
-        Counter { total, done: AtomicUsize::new(0), bar: Mutex::new(Progress::runs(what, total)) }
+        // A study part with nothing to run (no scale check needed) shows no bar.
+        let bar = ProgressBar::with_draw_target(Some(total as u64), target(total > 0));
+        bar.set_style(style("[{wide_bar}] {pos}/{len} {msg}  {elapsed} elapsed"));
+        bar.set_message(what);
+        Counter { bar }
     }
+
     pub fn tick(&self) {
-        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Ok(mut bar) = self.bar.lock() {
-            bar.show_runs(n);
-        }
-        if n == self.total {
-            if let Ok(mut bar) = self.bar.lock() {
-                bar.finish();
-            }
+        self.bar.inc(1);
+        // Two threads may both see the last run counted; finishing twice draws the same line.
+        if self.bar.length().is_some_and(|n| self.bar.position() >= n) {
+            self.bar.finish();
         }
     }
 }

@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use clap::ValueHint;
+
 use patchstorm::evidence::ablation;
 use patchstorm::evidence::seeds::validations_of;
 use patchstorm::evidence::study::{
@@ -17,27 +19,45 @@ use patchstorm::scenario::Preset;
 use super::progress::Counter;
 use super::report::{self, figures, plot};
 use super::runner::{ablation_runs, alternative_runs, phase_runs, scale_checks, scale_runs, seed_runs, Ablation};
-use super::{check_peers, input, seed_count, Failure, Flags, Result};
+use super::{check_peers, input, seed_count, Checked, Failure, Result};
 
-pub fn report(args: &[String]) -> Result<()> {
-    let mut out_dir = PathBuf::from(".");
-    let (mut peers, mut phase_peers, mut scale_peers) = (REPORT_PEERS, REPORT_PHASE_PEERS, REPORT_SCALE_PEERS);
-    let mut seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
-    let mut phase_seeds: Vec<u64> = (1..=PHASE_SEEDS).collect();
-    let mut draw_seeds: Vec<u64> = (1..=DRAW_SEEDS).collect();
-    let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next()? {
-        match flag {
-            "--out" => out_dir = PathBuf::from(flags.value(flag)?),
-            "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
-            "--phase-peers" => phase_peers = check_peers(flag, flags.value(flag)?)?,
-            "--scale-peers" => scale_peers = check_peers(flag, flags.value(flag)?)?,
-            "--seeds" => seeds = seed_count(flag, flags.value(flag)?)?,
-            "--phase-seeds" => phase_seeds = seed_count(flag, flags.value(flag)?)?,
-            "--draw-seeds" => draw_seeds = seed_count(flag, flags.value(flag)?)?,
-            other => return Err(input(format!("unknown option {other:?} for report"))),
-        }
-    }
+#[derive(clap::Args)]
+pub struct Args {
+    /// The folder to write VALIDATION.md and docs/figures/ in
+    #[arg(long, value_name = "DIR", allow_hyphen_values = true, default_value = ".", value_hint = ValueHint::DirPath)]
+    out: String,
+    /// Peers of the validation and ablation runs
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(check_peers),
+          default_value_t = REPORT_PEERS)]
+    peers: u32,
+    /// Seeds 1 to N of the validation, the calibration alternatives and the scale check
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(seed_count),
+          default_value_t = VALIDATION_SEEDS)]
+    seeds: u64,
+    /// Peers of the phase map
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(check_peers),
+          default_value_t = REPORT_PHASE_PEERS)]
+    phase_peers: u32,
+    /// Seeds 1 to N of the phase map
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(seed_count),
+          default_value_t = PHASE_SEEDS)]
+    phase_seeds: u64,
+    /// Peers of the scale check, more than --peers
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(check_peers),
+          default_value_t = REPORT_SCALE_PEERS)]
+    scale_peers: u32,
+    /// Seeds 1 to N, each held against the record on its own
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(seed_count),
+          default_value_t = DRAW_SEEDS)]
+    draw_seeds: u64,
+}
+
+pub fn report(a: Args) -> Result<()> {
+    let out_dir = PathBuf::from(a.out);
+    let (peers, phase_peers, scale_peers) = (a.peers, a.phase_peers, a.scale_peers);
+    let seeds: Vec<u64> = (1..=a.seeds).collect();
+    let phase_seeds: Vec<u64> = (1..=a.phase_seeds).collect();
+    let draw_seeds: Vec<u64> = (1..=a.draw_seeds).collect();
     if !out_dir.is_dir() {
         return Err(input(format!("--out {}: the folder does not exist", out_dir.display())));
     }

@@ -7,38 +7,67 @@ use std::time::Instant;
 use patchstorm::scenario::{params, PARAMS, PRESETS};
 use patchstorm::{metrics, summary, Run, Scenario, Simulation};
 
-use super::{build_scenario, emit, input, progress, Failure, Flags, Result};
+use clap::ValueHint;
 
-pub fn run(args: &[String]) -> Result<()> {
-    let (mut preset, mut query, mut hours, mut out) = (None, None, None, None);
-    let mut sets = Vec::new();
-    let mut format = "json";
-    let mut quiet = false;
-    let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next()? {
-        match flag {
-            "--preset" => preset = Some(flags.value(flag)?),
-            "--scenario" => query = Some(flags.value(flag)?),
-            "--set" => sets.push(flags.value(flag)?),
-            "--hours" => hours = Some(flags.value(flag)?),
-            "--out" => out = Some(PathBuf::from(flags.value(flag)?)),
-            "--format" => {
-                format = flags.value(flag)?;
-                if !matches!(format, "json" | "csv") {
-                    return Err(input(format!("--format {format} is not allowed: use json or csv")));
-                }
-            }
-            "--quiet" => quiet = true,
-            other => return Err(input(format!("unknown option {other:?} for run"))),
-        }
+use super::{as_given, build_scenario, emit, input, preset_keys, progress, Checked, Failure, Result};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The preset to start from (`patchstorm presets` lists them)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true, value_parser = Checked::new(as_given).offering(preset_keys))]
+    preset: Option<String>,
+    /// A playground link's query: preset=skype-2007&peers=200000&seed=7
+    #[arg(long, value_name = "QUERY", allow_hyphen_values = true, value_parser = Checked::new(scenario_query))]
+    scenario: Option<String>,
+    /// Changes one parameter (repeatable; `patchstorm params` lists them)
+    #[arg(long, value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    set: Vec<String>,
+    /// Simulated hours (the same as --set hours=H)
+    #[arg(long, value_name = "H", allow_hyphen_values = true)]
+    hours: Option<String>,
+    /// What to print: the JSON summary or the CSV time series
+    #[arg(long, default_value = "json", allow_hyphen_values = true, value_parser = Checked::new(format_of).offering(|| vec!["json", "csv"]))]
+    format: Format,
+    /// Writes to FILE (whole, or not at all) instead of stdout
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true, value_hint = ValueHint::FilePath)]
+    out: Option<String>,
+    /// No progress bar
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+fn format_of(flag: &str, v: &str) -> Result<Format> {
+    match v {
+        "json" => Ok(Format::Json),
+        "csv" => Ok(Format::Csv),
+        _ => Err(input(format!("{flag} {v} is not allowed: use json or csv"))),
     }
-    let scenario = build_scenario(preset, query, &sets, hours)?;
+}
+
+/// An empty query is an unset shell variable, not the default scenario.
+fn scenario_query(flag: &str, v: &str) -> Result<String> {
+    if v.is_empty() {
+        return Err(input(format!("{flag} needs a value")));
+    }
+    Ok(v.to_string())
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let sets: Vec<&str> = a.set.iter().map(String::as_str).collect();
+    let scenario = build_scenario(a.preset.as_deref(), a.scenario.as_deref(), &sets, a.hours.as_deref())?;
+    let out = a.out.map(PathBuf::from);
     if let Some(path) = &out {
         check_writable(path)?;
     }
     let started = Instant::now();
     let mut sim = Simulation::new(&scenario);
-    let mut bar = progress::Progress::new(!quiet, sim.end());
+    let bar = progress::Progress::new(!a.quiet, sim.end());
     while !sim.is_done() {
         let next = sim.now() + sim.end() / 200 + 1;
         sim.run_until(next);
@@ -47,7 +76,7 @@ pub fn run(args: &[String]) -> Result<()> {
     bar.finish();
     let wall = started.elapsed().as_secs_f64();
     let mut text = Vec::new();
-    if format == "csv" {
+    if a.format == Format::Csv {
         metrics::write_csv(sim.series(), &mut text).map_err(|e| Failure::Run(e.to_string()))?;
     } else {
         let s = summary::summarize(&Run::of(&sim), wall);

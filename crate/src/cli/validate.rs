@@ -4,31 +4,41 @@
 use std::fmt::Write as _;
 
 use patchstorm::evidence::compare;
-use patchstorm::evidence::study::{VALIDATION_SEEDS, WITHIN};
+use patchstorm::evidence::study::{REPORT_PEERS, VALIDATION_SEEDS, WITHIN};
 use patchstorm::evidence::words::{by_points_text, seeds_label, shape_text, shift_text};
 use patchstorm::scenario::Preset;
 
 use super::progress::Counter;
 use super::report::tables::validation_table;
 use super::runner::{validation_runs, validation_scenario};
-use super::{check_peers, check_seed, emit, historical_preset, input, seed_count, Flags, Result};
+use super::{check_peers, check_seed, emit, historical_keys, historical_preset, seed_count, seeds_of, Checked, Result};
 
-pub fn validate(args: &[String]) -> Result<()> {
-    let mut peers = 100_000u32;
-    let mut seeds: Vec<u64> = (1..=VALIDATION_SEEDS).collect();
-    let mut presets = vec![Preset::Skype2007, Preset::Skype2010];
-    let mut sets: Vec<String> = Vec::new();
-    let mut flags = Flags::new(args);
-    while let Some(flag) = flags.next()? {
-        match flag {
-            "--preset" => presets = vec![historical_preset(flags.value(flag)?)?],
-            "--set" => sets.push(flags.value(flag)?.to_string()),
-            "--peers" => peers = check_peers(flag, flags.value(flag)?)?,
-            "--seed" => seeds = vec![check_seed(flags.value(flag)?)?],
-            "--seeds" => seeds = seed_count(flag, flags.value(flag)?)?,
-            other => return Err(input(format!("unknown option {other:?} for validate"))),
-        }
-    }
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only this outage (default: both)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true,
+          value_parser = Checked::new(historical_preset).offering(historical_keys))]
+    preset: Option<Preset>,
+    /// Peers of each run
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(check_peers),
+          default_value_t = REPORT_PEERS)]
+    peers: u32,
+    /// One seed, instead of --seeds
+    #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = Checked::new(check_seed),
+          overrides_with = "seeds")]
+    seed: Option<u64>,
+    /// Seeds 1 to N
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = Checked::new(seed_count),
+          default_value_t = VALIDATION_SEEDS)]
+    seeds: u64,
+    /// Changes one parameter of the presets first (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    set: Vec<String>,
+}
+
+pub fn validate(a: Args) -> Result<()> {
+    let presets = a.preset.map_or_else(|| vec![Preset::Skype2007, Preset::Skype2010], |p| vec![p]);
+    let (peers, seeds, sets) = (a.peers, seeds_of(a.seed, a.seeds), a.set);
     let mut out = String::new();
     let changed = if sets.is_empty() { String::new() } else { format!(", changed: {}", sets.join(" ")) };
     let counter = Counter::new(presets.len() * seeds.len(), "validation runs");
