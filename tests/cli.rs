@@ -596,3 +596,75 @@ fn phase_maps_each_policy() {
     );
     assert!(!text.contains("one symbol per seed"), "{text}");
 }
+
+/// Links from strangers, as the command line meets them: every case that
+/// was found to go wrong, from the outside.
+#[test]
+fn a_run_with_seconds_in_its_trigger_prints_a_link_that_gives_the_same_run() {
+    // The rounded trigger made restart_rate=6 unreachable, so the run's own
+    // link was refused; times now keep their seconds.
+    let o = patchstorm(&["run", "--scenario", "peers=1000&hours=40&trigger=2007-08-15T16:00:27Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let link = v["scenario"].as_str().unwrap();
+    assert!(link.contains("trigger=2007-08-15T16:00:27Z"), "{link}");
+    let again = patchstorm(&["run", "--scenario", link]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let w: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!((&w["scenario"], &w["digest"]), (&v["scenario"], &v["digest"]));
+}
+
+#[test]
+fn a_long_link_is_refused_by_its_length_and_input_cannot_forge_lines() {
+    let junk: String = (0..9_000).map(|i| format!("k{i}=1&")).collect();
+    refused(&["run", "--scenario", &junk], &["bytes long", "at most 16384"]);
+    // A newline or carriage return in a value stays inside the one line.
+    refused(&["run", "--set", "peers=1000\nseed=2"], &["peers=1000\\nseed=2"]);
+    refused(&["run", "--scenario", "peers=1000\r\nerror: forged"], &["\\r\\n"]);
+    refused(&["run", "--set", "v\n=1"], &["v\\n"]);
+}
+
+#[test]
+fn a_set_policy_cannot_smuggle_other_keys() {
+    refused(&["run", "--set", "policy=resilient&v=1"], &["policy=resilient&v=1 is not allowed", "resilient"]);
+    refused(&["run", "--set", "policy=resilient&peers=5"], &["policy=resilient&peers=5"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn out_writes_through_a_symbolic_link() {
+    let dir = std::env::temp_dir().join(format!("patchstorm-cli-link-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("real")).unwrap();
+    let target = dir.join("real").join("run.csv");
+    std::fs::write(&target, "old\n").unwrap();
+    let link = dir.join("link.csv");
+    std::os::unix::fs::symlink("real/run.csv", &link).unwrap();
+    let o = patchstorm(&[
+        "run",
+        "--scenario",
+        "preset=calm-day&peers=1000&hours=1",
+        "--format",
+        "csv",
+        "--out",
+        link.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+    assert!(std::fs::read_to_string(&target).unwrap().starts_with("t_hours,"), "the file it points to has the output");
+    let left: Vec<_> = std::fs::read_dir(dir.join("real")).unwrap().filter_map(Result::ok).collect();
+    assert_eq!(left.len(), 1, "no temporary file left beside the target");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_refused_by_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"peers=\xff");
+    let o =
+        Command::new(env!("CARGO_BIN_EXE_patchstorm")).args(["run".as_ref(), "--set".as_ref(), bad]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not UTF-8"), "{err}");
+}

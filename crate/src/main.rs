@@ -14,7 +14,18 @@ static ALLOC: cli::hugepages::HugePages = cli::hugepages::HugePages;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
-    cli::main(std::env::args().skip(1).collect())
+    // An argument that is not UTF-8 is refused by name, not with a panic.
+    let mut args = Vec::new();
+    for arg in std::env::args_os().skip(1) {
+        match arg.into_string() {
+            Ok(arg) => args.push(arg),
+            Err(arg) => {
+                eprintln!("error: the argument {arg:?} is not UTF-8 text: give flags and values as UTF-8");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
+    cli::main(args)
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -25,6 +25,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use clap_complete::Shell;
 
 use patchstorm::evidence::study::VALIDATION_EXTRA_HOURS;
+use patchstorm::scenario::escape_controls;
 use patchstorm::scenario::{Preset, P, PRESETS};
 use patchstorm::Scenario;
 
@@ -152,12 +153,13 @@ pub fn main(args: Vec<String>) -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // One line, whatever input the message quotes.
         Err(Failure::Input(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", escape_controls(&msg));
             ExitCode::from(2)
         }
         Err(Failure::Run(msg)) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", escape_controls(&msg));
             ExitCode::from(1)
         }
     }
@@ -178,6 +180,7 @@ fn clap_exit(e: &clap::Error, args: &[String]) -> ExitCode {
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => "error: no command given".to_string(),
         _ => text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect::<Vec<_>>().join(" "),
     };
+    let first = escape_controls(&first);
     if e.kind() == ErrorKind::ValueValidation {
         eprintln!("{first}");
     } else {

@@ -104,19 +104,37 @@ fn check_writable(path: &Path) -> Result<()> {
 }
 
 /// Writes to a temporary file beside the target and renames it, so the
-/// target is either the whole output or untouched.
+/// target is either the whole output or untouched. A target that is a
+/// symbolic link is written through: the file it points to gets the
+/// output, and the link stays a link, as other tools do.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_file_name(format!(
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => resolve_link(path)?,
+        _ => path.to_path_buf(),
+    };
+    let tmp = target.with_file_name(format!(
         ".{}.{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
+    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &target));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(Failure::Run(format!("writing {}: {e}", path.display())));
     }
     Ok(())
+}
+
+/// The file a chain of symbolic links ends at (it need not exist yet).
+fn resolve_link(path: &Path) -> Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&at) {
+            Ok(to) => at = if to.is_absolute() { to } else { at.parent().unwrap_or(Path::new(".")).join(to) },
+            Err(_) => return Ok(at),
+        }
+    }
+    Err(Failure::Run(format!("writing {}: too many levels of symbolic links", path.display())))
 }
 
 pub fn presets() -> String {

@@ -231,17 +231,23 @@ pub enum ScenarioError {
 }
 
 /// Text from a link as a message shows it: every character that is not
-/// printable (newlines, carriage returns, other controls) escaped as `\n`,
-/// `\r`, `\t` or `\u{..}`, so that one error stays one line and input
-/// cannot forge lines of output. Long input is cut, with its length said.
+/// printable escaped ([`escape_controls`]), so that one error stays one line
+/// and input cannot forge lines of output. Long input is cut, with its
+/// length said.
 pub fn shown(text: &str) -> String {
     const MOST: usize = 200;
-    let mut out = String::new();
-    for (n, c) in text.chars().enumerate() {
-        if n == MOST {
-            out.push_str(&format!("… ({} characters in all)", text.chars().count()));
-            break;
-        }
+    match text.char_indices().nth(MOST) {
+        None => escape_controls(text),
+        Some((cut, _)) => format!("{}… ({} characters in all)", escape_controls(&text[..cut]), text.chars().count()),
+    }
+}
+
+/// `text` with newlines, carriage returns, tabs and every other control or
+/// line-separating character written as `\n`, `\r`, `\t` or `\u{..}`: one
+/// line, whatever it holds. The CLI passes every message through this.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
