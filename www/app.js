@@ -9,6 +9,9 @@
 // - The simulation advances by a time budget per animation frame, so the
 //   page answers while it runs.
 // - The address bar always holds the canonical query of the scenario shown.
+// - Nothing large is built without asking: a run whose estimated peak memory
+//   is above ASK_ABOVE_BYTES waits for the visitor's answer, and one that
+//   would not fit in the module's memory is refused like a bad value.
 
 import init, * as wasm from './pkg/patchstorm.js';
 import { NetworkView, LEGEND, AGGREGATE_PEERS, AGGREGATE_SUPERNODES } from './network.js';
@@ -30,6 +33,13 @@ const CHUNK_MS = 2.5;
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 /** Simulated hours "+24 h" adds; within a day of the longest run allowed it adds what is left. */
 const MORE_HOURS = 24;
+/**
+ * A run whose estimated peak memory (`wasm.footprint`) is above this asks
+ * before it is built: it takes seconds to build, while the page does not
+ * answer, and more memory than a tab usually holds, which a phone or a small
+ * laptop may not have. The module itself may grow to `limit_bytes`.
+ */
+const ASK_ABOVE_BYTES = 500e6;
 
 const dateFmt = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
@@ -45,13 +55,35 @@ const dateFmt = new Intl.DateTimeFormat('en-GB', {
 const num = new Intl.NumberFormat('en-US');
 const num2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
+/** Memory as a visitor reads it: "740 MB", "1.3 GB". */
+function bytesText(bytes) {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${num.format(Math.max(1, Math.round(bytes / 1e6)))} MB`;
+}
+
+/** A wait as a visitor reads it: "under a second", "about 6 s". */
+function secondsText(seconds) {
+  return seconds < 1 ? 'under a second' : `about ${num.format(Math.round(seconds))} s`;
+}
+
+/** `query` with another number of peers. */
+function withPeers(query, peers) {
+  const q = new URLSearchParams(query);
+  q.set('peers', String(peers));
+  return q.toString();
+}
+
 // ---------------------------------------------------------------- failure
+
+/** The buttons that need a simulation to act on. */
+const RUN_BUTTONS = ['play', 'step', 'more', 'reset', 'export-csv', 'export-json', 'export-png'];
 
 /** Thrown instead of calling into a simulation that has already stopped. */
 class Stopped extends Error {}
 
 let dead = false;
 let lastPanic = '';
+/** The module's memory (from `init`), to say how much it had when it ran out. */
+let memory = null;
 // console_error_panic_hook reports the panic message through console.error;
 // keep the last one so the banner can say what happened.
 const consoleError = console.error.bind(console);
@@ -61,28 +93,118 @@ console.error = (...args) => {
   consoleError(...args);
 };
 
+/**
+ * What a failure says when the module, or the browser for it, could not get
+ * more memory: the allocator's panic, a Vec too large for 32-bit addresses,
+ * or the browser refusing a buffer or an instance.
+ */
+const OUT_OF_MEMORY = /memory allocation of \d+ bytes failed|capacity overflow|out of memory|Array buffer allocation failed|Maximum memory size exceeded|could not allocate memory/i;
+
+/** What ran out, in a line, when `err` is the module or the browser running out of memory; '' otherwise. */
+function outOfMemory(err) {
+  const message = String((err && err.message) ?? err).split('\n')[0];
+  if (OUT_OF_MEMORY.test(lastPanic)) return lastPanic.split('\n')[0];
+  if (OUT_OF_MEMORY.test(message)) return message;
+  // When the module's memory cannot grow, Rust aborts without a message (a
+  // bare RuntimeError); the binding's allocator notes the request it could
+  // not meet. The call allocates nothing.
+  if (err instanceof WebAssembly.RuntimeError) {
+    let failed = 0;
+    try {
+      failed = wasm.allocationFailure();
+    } catch {
+      // The module cannot answer: not known to be memory.
+    }
+    if (failed > 0) return `memory allocation of ${failed} bytes failed (${message})`;
+  }
+  return '';
+}
+
+/** A button that leaves for another link, so that reloading cannot bring the failure back. */
+function leaveFor(label, query) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.addEventListener('click', () => location.assign(query ? `?${query}` : location.pathname));
+  return b;
+}
+
+/**
+ * The tab ran out of memory for a run (`S.opening` or `S.running`, or none
+ * when the module could not even start): say so, and offer links that will
+ * work. The size offered fits, by the core's estimate, in half the memory
+ * the failed run was estimated at and in three quarters of what the module
+ * had when it failed, so that a second failure halves it again; the
+ * default scenario is the other way out.
+ */
+function outOfMemoryBanner(run, detail) {
+  const body = document.createElement('div');
+  body.className = 'banner-body';
+  const peers = run ? run.footprint.peers : 0;
+  const reached = memory ? memory.buffer.byteLength : 0;
+  const p = document.createElement('p');
+  p.innerHTML = '<strong>This tab ran out of memory.</strong> ';
+  p.append(
+    (peers ? `A network of ${num.format(peers)} peers needs more memory than this tab could give the simulation` : 'The simulation needed more memory than this tab could give it') +
+      (reached ? ` (it had ${bytesText(reached)})` : '') +
+      '. That is a limit of this browser tab for this size, not a bug in your link. The simulation cannot go on; a smaller network fits.',
+  );
+  const hint = document.createElement('p');
+  hint.className = 'hint';
+  hint.textContent = `Details: ${detail}`;
+  const actions = document.createElement('div');
+  actions.className = 'buttons banner-actions';
+  if (run) {
+    let smaller = run.half;
+    try {
+      smaller = wasm.peersWithin(run.query, Math.min(run.footprint.bytes / 2, reached * 0.75 || Infinity));
+    } catch {
+      // The module cannot answer any more: the size worked out before it failed.
+    }
+    if (smaller < peers) actions.append(leaveFor(`Open at ${num.format(smaller)} peers`, withPeers(run.query, smaller)));
+  }
+  actions.append(leaveFor('Open the default scenario', ''));
+  body.append(p, actions, hint);
+  banner('error', 'stopped', body, null, false);
+  actions.querySelector('button').focus();
+}
+
 function fatal(err) {
   if (dead || err instanceof Stopped) return;
   dead = true;
   S.playing = false;
   document.body.dataset.state = 'stopped';
-  const detail = lastPanic || (err && (err.stack || err.message)) || String(err);
-  const body = document.createElement('div');
-  body.className = 'banner-body';
-  const p = document.createElement('p');
-  p.innerHTML = '<strong>The simulation stopped.</strong> Its WebAssembly module failed (a bug, not your input). The controls cannot run it any further; reloading the page starts it again from this link.';
-  const pre = document.createElement('p');
-  pre.className = 'hint';
-  pre.textContent = `Details: ${detail.split('\n').slice(0, 3).join(' ')}`;
-  body.append(p, pre);
-  const reload = document.createElement('button');
-  reload.type = 'button';
-  reload.textContent = 'Reload';
-  reload.addEventListener('click', () => location.reload());
-  banner('error', 'stopped', body, reload, false);
+  // Nothing can be built any more: a question about a large run goes unanswered.
+  question = null;
+  clearBanner('size');
+  const ran = outOfMemory(err);
+  if (S.opening) $('network-caption').textContent = 'The network could not be built.';
+  if (view && !S.pg) {
+    view.placeholder = 'The simulation stopped.';
+    view.draw();
+  }
+  if (ran) {
+    outOfMemoryBanner(S.opening ?? S.running, ran);
+  } else {
+    const text = lastPanic || (err && (err.stack || err.message)) || String(err);
+    const detail = text.split('\n').slice(0, 3).join(' ');
+    const body = document.createElement('div');
+    body.className = 'banner-body';
+    const p = document.createElement('p');
+    p.innerHTML = '<strong>The simulation stopped.</strong> Its WebAssembly module failed (a bug, not your input). The controls cannot run it any further; reloading the page starts it again from this link.';
+    const pre = document.createElement('p');
+    pre.className = 'hint';
+    pre.textContent = `Details: ${detail}`;
+    body.append(p, pre);
+    const reload = document.createElement('button');
+    reload.type = 'button';
+    reload.textContent = 'Reload';
+    reload.addEventListener('click', () => location.reload());
+    banner('error', 'stopped', body, reload, false);
+  }
   $('play').textContent = 'Play';
   $('play').setAttribute('aria-pressed', 'false');
-  for (const id of ['play', 'step', 'more', 'reset', 'export-csv', 'export-json']) $(id).disabled = true;
+  for (const id of RUN_BUTTONS) $(id).disabled = true;
   consoleError('patchstorm: the simulation stopped:', err);
 }
 
@@ -198,6 +320,7 @@ function formatNote(asked, changed = false) {
     for (const k of kept) q.delete(k);
     q.delete('v');
     const error = await open(q.toString());
+    if (error === KEPT) return;
     if (error) refused(error);
     else clearBanner('format');
   });
@@ -228,6 +351,11 @@ const S = {
   rate: { sim: 0, wall: 0, shown: 0 },
   building: false,
   drawMs: 4,
+  /** The run being built and the one running: {query, footprint, half}, for the out-of-memory banner. */
+  opening: null,
+  running: null,
+  /** Calls of `open` so far: one that waited sees whether a later one took its place. */
+  opens: 0,
 };
 
 let PARAMS = [];
@@ -253,14 +381,79 @@ function build(query) {
   }
 }
 
-/** The peers a query builds, as the core reads it (the preset's default when not given); 0 for a refused query. */
-function peersIn(query) {
-  try {
-    return Number(call(() => wasm.scenarioValues(query)).peers);
-  } catch (e) {
-    if (e instanceof Stopped) throw e;
-    return 0;
-  }
+/** The question a large run waits for, while it is asked: {answer(a)}. */
+let question = null;
+
+/**
+ * Asks before building a run whose estimated peak memory is above
+ * ASK_ABOVE_BYTES. Resolves to the query to build (this one, a smaller
+ * one, or the default scenario's when nothing runs yet) or to KEPT (keep
+ * the run there is; also when a later question takes this one's place).
+ */
+function askSize(query, footprint) {
+  const smaller = call(() => wasm.peersWithin(query, ASK_ABOVE_BYTES));
+  const running = S.pg !== null;
+  return new Promise((resolve) => {
+    const body = document.createElement('div');
+    body.className = 'banner-body';
+    const title = document.createElement('p');
+    title.id = 'size-question-title';
+    const strong = document.createElement('strong');
+    strong.textContent = `A network of ${num.format(footprint.peers)} peers is large for a browser tab.`;
+    title.append(strong);
+    const text = document.createElement('p');
+    text.id = 'size-question-text';
+    text.textContent =
+      `Building it takes ${secondsText(footprint.build_seconds)} (longer on a slow device), while the page does not answer, ` +
+      `and the run will hold about ${bytesText(footprint.bytes)} of this tab's memory. The page asks before it builds a run ` +
+      `that needs more than ${bytesText(ASK_ABOVE_BYTES)}; at most ${num.format(footprint.limit_peers)} peers fit in this tab. ` +
+      'Nothing is built until you choose.';
+    const actions = document.createElement('div');
+    actions.className = 'buttons banner-actions';
+    body.append(title, text, actions);
+    const div = banner('warn', 'size', body, null, false);
+    div.setAttribute('role', 'alertdialog');
+    div.setAttribute('aria-labelledby', title.id);
+    div.setAttribute('aria-describedby', text.id);
+    // With nothing built yet, the run's buttons have nothing to run.
+    const idle = running ? [] : RUN_BUTTONS.map($).filter((b) => !b.disabled);
+    for (const b of idle) b.disabled = true;
+    const asked = {
+      answer(a) {
+        if (question !== asked) return;
+        question = null;
+        div.remove();
+        for (const b of idle) b.disabled = dead;
+        view.placeholder = 'Building the network…';
+        view.draw();
+        resolve(a);
+      },
+    };
+    question = asked;
+    const choice = (label, answer, primary = false) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      if (primary) b.className = 'primary';
+      b.addEventListener('click', () => asked.answer(answer));
+      actions.append(b);
+      return b;
+    };
+    choice('Build it', query);
+    const safe = choice(`Open at ${num.format(smaller)} peers`, withPeers(query, smaller), true);
+    if (running) choice('Keep the current run', KEPT);
+    else choice('Open the default scenario', '');
+    if (!running) {
+      // The controls show the link asked about (a change to one is a change to it).
+      S.values = call(() => wasm.scenarioValues(query));
+      S.query = S.values.query;
+      syncControls();
+      $('network-caption').textContent = 'Nothing is built yet: the page is waiting for your answer above.';
+      view.placeholder = 'Nothing is built yet.';
+      view.draw();
+    }
+    safe.focus();
+  });
 }
 
 /** Lets the browser paint (e.g. a "building" note) before a long call. */
@@ -268,29 +461,58 @@ function paint() {
   return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
 }
 
+/** What `open` returns when the visitor chose to keep what runs, or a later `open` took its place. */
+const KEPT = Symbol('kept');
+
 /**
  * Replaces the running simulation with one built from `query`. Returns null
- * on success or the error message when the query is refused (the old
- * simulation then keeps running).
+ * on success, the error message when the query is refused (the old
+ * simulation then keeps running), or KEPT when the visitor was asked about
+ * a large run and kept the current one, or a later call took this one's
+ * place while it waited.
  */
 async function open(query) {
-  const peers = peersIn(query);
-  if (peers > 500_000) {
+  let footprint;
+  try {
+    footprint = call(() => wasm.footprint(query));
+  } catch (e) {
+    if (e instanceof Stopped) throw e;
+    return e.message;
+  }
+  // This query takes the place of one still asked about, or still waiting to be built.
+  question?.answer(KEPT);
+  const ticket = ++S.opens;
+  // A network no larger than the one running was built already (or asked about).
+  const held = S.pg ? sim((p) => p.peers()) : 0;
+  if (footprint.bytes > ASK_ABOVE_BYTES && footprint.peers > held) {
+    const answer = await askSize(query, footprint);
+    if (answer === KEPT) return KEPT;
+    if (answer !== query) return open(answer);
+  }
+  const run = { query, footprint, half: call(() => wasm.peersWithin(query, footprint.bytes / 2)) };
+  if (footprint.peers > 500_000) {
     S.building = true;
-    $('network-caption').textContent = `Building a network of ${num.format(peers)} peers…`;
+    $('network-caption').textContent = `Building a network of ${num.format(footprint.peers)} peers (${secondsText(footprint.build_seconds)})…`;
     document.body.dataset.state = 'building';
     await paint();
+    if (ticket !== S.opens) return KEPT;
   }
-  const { pg, error } = build(query);
-  S.building = false;
-  if (error) {
-    document.body.dataset.state = S.playing ? 'playing' : 'ready';
-    return error;
-  }
+  // The old network goes first, so that the new one can have its memory.
   const wasPlaying = S.playing;
   if (S.pg) S.pg.free();
+  S.pg = null;
+  S.opening = run;
+  const { pg, error } = build(query);
+  S.opening = null;
+  S.building = false;
+  if (error) {
+    // `footprint` took the same query: the binding's two checks disagree.
+    fatal(new Error(`the module refused a query it had accepted: ${error}`));
+    throw new Stopped('the simulation has stopped');
+  }
   S.pg = pg;
   S.query = sim((p) => p.query());
+  S.running = { ...run, query: S.query };
   S.values = call(() => wasm.scenarioValues(S.query));
   S.preset = S.values.preset;
   S.stepTarget = null;
@@ -351,6 +573,11 @@ function refused(message) {
 async function change(key, text) {
   if (dead) return;
   const error = await open(queryWith(key, text));
+  if (error === KEPT) {
+    // The control goes back to the value of the run there is.
+    if (S.values) syncControls();
+    return;
+  }
   if (error) {
     // Keep the scenario that runs; say what was refused, next to the control.
     if (!advanced.error(key, error)) refused(error);
@@ -856,7 +1083,7 @@ async function start() {
   document.body.dataset.state = 'loading';
   keepReadingOrder();
   try {
-    await init();
+    ({ memory } = await init());
   } catch (e) {
     fatal(e);
     return;
@@ -882,7 +1109,9 @@ async function start() {
   setupControls();
   const asked = location.search.replace(/^\?/, '');
   const error = await open(asked);
-  if (error) {
+  if (error === KEPT) {
+    // A control changed while the link's question waited: that change builds the run.
+  } else if (error) {
     await open('');
     const body = document.createElement('div');
     body.className = 'banner-body';
@@ -905,12 +1134,18 @@ async function start() {
       body.append(p3);
     }
     banner('warn', 'link', body);
-  } else {
+  } else if (Number(new URLSearchParams(S.query).get('v')) < wasm.formatVersion()) {
+    // The link's own format (not the default scenario it may have been asked to open instead).
     formatNote(asked);
   }
   document.body.dataset.ready = 'true';
   requestAnimationFrame(frame);
 }
+
+// Fails the page as the module would, through the same handler: for tests
+// (and anyone at the console) to see what a visitor sees, e.g.
+// patchstorm.fail(new WebAssembly.RuntimeError('memory allocation of 1024 bytes failed')).
+window.patchstorm = Object.freeze({ fail: (err) => fatal(err) });
 
 start().catch(fatal);
 

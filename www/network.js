@@ -92,6 +92,8 @@ export class NetworkView {
     this.maxSlot = 0;
     this.lastNow = -1;
     this.mode = 'single';
+    /** What the view says before there is a network to draw. */
+    this.placeholder = 'Building the network…';
     this.resize();
     if (typeof ResizeObserver !== 'undefined') {
       new ResizeObserver(() => {
@@ -198,7 +200,7 @@ export class NetworkView {
     if (!this.frame || !this.meta) {
       ctx.fillStyle = COLOURS.muted;
       ctx.font = '14px system-ui, sans-serif';
-      ctx.fillText('Building the network…', 16, 28);
+      ctx.fillText(this.placeholder, 16, 28);
       return;
     }
     const { totals } = this.frame;

@@ -1219,3 +1219,133 @@ impl Simulation {
         Ok(())
     }
 }
+
+/// What a run will cost, estimated before it is built, for a caller that
+/// must decide whether to build it at all (the page asks a visitor before
+/// it builds a network too large for a tab, and refuses one too large for
+/// its memory). Only the peer table and the time series are sized from
+/// the engine's types; what a peer costs besides its record, and how long a
+/// build takes, were measured (BENCHMARKS.md, "Memory and build time in the
+/// browser"), as the peak a run reaches is set by the storm it runs into
+/// and by vectors that grow by doubling.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Footprint {
+    pub peers: u32,
+    /// Peak memory of the run, bytes: what the engine, its record and its
+    /// time series hold at the most, vectors' spare capacity included.
+    pub bytes: u64,
+    /// Time to build the network, seconds, on the machine it was measured on.
+    pub build_seconds: f64,
+}
+
+/// Bytes a peer costs at a run's peak besides its record in the peer table
+/// (`Peers::BYTES_PER_PEER`): its pending events on the timing wheels (12
+/// bytes each), its id in a supernode's client list, a login level or the
+/// capable peers' list, and the spare capacity of those vectors. Chosen
+/// above the most measured: 95 bytes at 10 M peers of skype-2007 over 48 h,
+/// the highest of the presets (BENCHMARKS.md).
+const PEAK_BYTES_PER_PEER_BESIDES_TABLE: u64 = 106;
+/// What a run holds whatever its size: the program's static data and
+/// stack, the three timing wheels' slot tables, the metric rings.
+const FIXED_BYTES: u64 = 2 << 20;
+/// Copies of the time series while a run's record is kept up to date
+/// (`Run::catch_up`, as the page does): the engine's and the record's, each
+/// in a vector up to twice its length.
+const SERIES_COPIES: u64 = 4;
+/// Build time per peer, near the slowest measured in the browser: 14.2 s
+/// for 25 M peers, 0.76 s for 1 M (BENCHMARKS.md).
+const BUILD_NANOS_PER_PEER: f64 = 600.0;
+
+impl Footprint {
+    /// The estimate for a scenario's run, to its end.
+    pub fn of(scenario: &Scenario) -> Footprint {
+        let peers = scenario.int(P::Peers) as u32;
+        Footprint {
+            peers,
+            bytes: series_bytes(scenario) + u64::from(peers) * peak_bytes_per_peer(),
+            build_seconds: f64::from(peers) * BUILD_NANOS_PER_PEER * 1e-9,
+        }
+    }
+
+    /// The most peers the same scenario can have and still fit in `bytes`,
+    /// rounded down to two significant figures so that a link written from
+    /// it reads well, and within the `peers` parameter's range (its
+    /// minimum when not even that fits).
+    pub fn peers_within(scenario: &Scenario, bytes: u64) -> u32 {
+        let (min, max) = match params::param(P::Peers).kind {
+            params::Kind::Int { min, max } => (min as u64, max as u64),
+            _ => unreachable!("peers is an integer parameter"),
+        };
+        let fits = bytes.saturating_sub(series_bytes(scenario)) / peak_bytes_per_peer();
+        round_down(fits.min(max)).clamp(min, max) as u32
+    }
+}
+
+fn peak_bytes_per_peer() -> u64 {
+    Peers::BYTES_PER_PEER as u64 + PEAK_BYTES_PER_PEER_BESIDES_TABLE
+}
+
+/// What does not grow with the peers: the fixed part and the time series.
+fn series_bytes(scenario: &Scenario) -> u64 {
+    let cfg = Config::new(scenario);
+    let samples = cfg.duration / cfg.sample + 1;
+    FIXED_BYTES + samples * std::mem::size_of::<Sample>() as u64 * SERIES_COPIES
+}
+
+/// `n` rounded down to two significant figures: 16 793 012 -> 16 000 000.
+fn round_down(n: u64) -> u64 {
+    let mut unit = 1;
+    while n / unit >= 100 {
+        unit *= 10;
+    }
+    n / unit * unit
+}
+
+#[cfg(test)]
+mod footprint_tests {
+    use super::*;
+
+    fn scenario(query: &str) -> Scenario {
+        Scenario::from_query(query).unwrap()
+    }
+
+    #[test]
+    fn the_estimate_grows_with_the_peers_and_the_series() {
+        let small = Footprint::of(&scenario("peers=100000"));
+        let large = Footprint::of(&scenario("peers=10000000"));
+        // A peer costs at least its record in the peer table.
+        let per_peer = (large.bytes - small.bytes) / 9_900_000;
+        assert!(per_peer >= Peers::BYTES_PER_PEER as u64 && per_peer < 200, "{per_peer} bytes per peer");
+        assert!((large.build_seconds / small.build_seconds - 100.0).abs() < 1e-9);
+        let sampled = Footprint::of(&scenario("peers=100000&hours=336&sample_s=10"));
+        assert!(sampled.bytes > small.bytes + 100_000_000, "{sampled:?} against {small:?}");
+    }
+
+    #[test]
+    fn peers_within_a_budget_fit_in_it_and_are_round() {
+        for query in ["preset=skype-2007", "preset=calm-day&hours=6", "preset=skype-2010&hours=336&sample_s=10"] {
+            let s = scenario(query);
+            for budget in [50_000_000, 500_000_000, 2 << 30, 5 << 30] {
+                let peers = Footprint::peers_within(&s, budget);
+                let q = format!("{query}&peers={peers}");
+                let fits = Footprint::of(&scenario(&q));
+                assert!(fits.bytes <= budget || peers == 1_000, "{q}: {fits:?} over {budget}");
+                assert!(peers <= 25_000_000, "{q}");
+                assert_eq!(round_down(u64::from(peers)), u64::from(peers), "{q}");
+                if peers < 25_000_000 {
+                    let more = format!("{query}&peers={}", peers + peers / 10);
+                    assert!(Footprint::of(&scenario(&more)).bytes > budget, "{more} should not fit in {budget}");
+                }
+            }
+        }
+        assert_eq!(Footprint::peers_within(&scenario(""), 0), 1_000, "the smallest network when nothing fits");
+    }
+
+    #[test]
+    fn rounding_keeps_two_figures() {
+        for (n, r) in [(0, 0), (99, 99), (100, 100), (1_234, 1_200), (16_793_012, 16_000_000), (25_000_000, 25_000_000)]
+        {
+            assert_eq!(round_down(n), r, "{n}");
+        }
+    }
+}

@@ -1,6 +1,14 @@
 //! The browser binding: converts types and forwards calls, nothing more.
 //! Scenarios and summaries cross as serde values; time series and the
 //! network view cross as flat `Float64Array`s, one copy per call.
+//!
+//! Two things here are the browser's alone: the module's memory has a
+//! maximum (`MEMORY_MAX`), so a query whose run would not fit in it is
+//! refused like a bad value; and the allocator notes a request it could not
+//! meet, so that the page can tell a tab that ran out of memory from a bug.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use js_sys::Float64Array;
 use wasm_bindgen::prelude::*;
@@ -10,8 +18,62 @@ use crate::metrics::{self, COLUMNS};
 use crate::policy::{Choice, Policy};
 use crate::render::{Frame, LOGIN_COLUMNS, SN_COLUMNS, TOTALS_COLUMNS};
 use crate::scenario::{params, Scenario, PARAMS, PRESETS};
-use crate::sim::Simulation;
+use crate::sim::{Footprint, Simulation};
 use crate::summary;
+
+/// The module's memory maximum, bytes: the `--max-memory` that
+/// .cargo/config.toml gives the linker; the same file passes the number
+/// here as `PATCHSTORM_WASM_MAX_MEMORY`, and says why that much.
+const MEMORY_MAX: u64 = decimal(env!("PATCHSTORM_WASM_MAX_MEMORY"));
+
+const fn decimal(text: &str) -> u64 {
+    let digits = text.as_bytes();
+    assert!(!digits.is_empty(), "PATCHSTORM_WASM_MAX_MEMORY is empty");
+    let mut n = 0u64;
+    let mut i = 0;
+    while i < digits.len() {
+        assert!(digits[i].is_ascii_digit(), "PATCHSTORM_WASM_MAX_MEMORY is a number of bytes");
+        n = n * 10 + (digits[i] - b'0') as u64;
+        i += 1;
+    }
+    n
+}
+
+/// When the module's memory cannot grow (it is at `MEMORY_MAX`, or the
+/// browser gives no more), Rust aborts without a message: the page sees a
+/// bare `RuntimeError: unreachable`, as it would for a bug. This allocator
+/// is the system's, and notes the size of the last request it could not
+/// meet, for `allocationFailure`.
+struct Noting;
+
+static FAILED_REQUEST: AtomicUsize = AtomicUsize::new(0);
+
+fn noted(ptr: *mut u8, size: usize) -> *mut u8 {
+    if ptr.is_null() {
+        FAILED_REQUEST.store(size, Ordering::Relaxed);
+    }
+    ptr
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; only a null result
+// is noted.
+unsafe impl GlobalAlloc for Noting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        noted(System.alloc(layout), layout.size())
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        noted(System.alloc_zeroed(layout), layout.size())
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        noted(System.realloc(ptr, layout, new_size), new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Noting = Noting;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -34,10 +96,12 @@ pub struct Playground {
 #[wasm_bindgen]
 impl Playground {
     /// Builds the network for a scenario query string; a bad query throws
-    /// an `Error` whose message names the key, the value and what is allowed.
+    /// an `Error` whose message names the key, the value and what is allowed,
+    /// and so does one whose run would not fit in the module's memory
+    /// (`footprint`).
     #[wasm_bindgen(constructor)]
     pub fn new(query: &str) -> Result<Playground, JsError> {
-        let scenario = Scenario::from_query(query).map_err(js_error)?;
+        let (scenario, _) = buildable(query)?;
         let sim = Simulation::new(&scenario);
         let record = Run::of(&sim);
         Ok(Playground { sim, frame: Frame::default(), record })
@@ -327,6 +391,60 @@ pub fn scenario_values(query: &str) -> Result<JsValue, JsError> {
 pub fn max_restart_rate(query: &str) -> Result<f64, JsError> {
     let s = Scenario::parse_query(query).map_err(js_error)?;
     Ok(crate::trigger::max_restart_rate(&s.wave_spec()))
+}
+
+/// A scenario this tab can build, with its footprint: a bad query, and one
+/// whose run would not fit in the module's memory, are refused.
+fn buildable(query: &str) -> Result<(Scenario, Footprint), JsError> {
+    let scenario = Scenario::from_query(query).map_err(js_error)?;
+    let footprint = Footprint::of(&scenario);
+    // The round number the message names is the limit, so that a link at it
+    // is taken and one above it is not.
+    let limit = Footprint::peers_within(&scenario, MEMORY_MAX);
+    if footprint.peers > limit {
+        return Err(JsError::new(&format!(
+            "peers={} is too large for this tab: at most {limit} peers fit in its memory ({} GiB); \
+             larger networks run on the command line (patchstorm run)",
+            footprint.peers,
+            MEMORY_MAX as f64 / f64::from(1u32 << 30)
+        )));
+    }
+    Ok((scenario, footprint))
+}
+
+/// What the run of a query will cost before it is built (`sim::Footprint`):
+/// `{peers, bytes, build_seconds, limit_peers, limit_bytes}`, `bytes` its
+/// estimated peak memory, `limit_peers` the most peers the same scenario
+/// can have in the module's memory of at most `limit_bytes`. Throws as
+/// `new Playground` does, for a bad query and for one too large for the
+/// module.
+#[wasm_bindgen]
+pub fn footprint(query: &str) -> Result<JsValue, JsError> {
+    let (scenario, f) = buildable(query)?;
+    to_js(&serde_json::json!({
+        "peers": f.peers,
+        "bytes": f.bytes,
+        "build_seconds": f.build_seconds,
+        "limit_peers": Footprint::peers_within(&scenario, MEMORY_MAX),
+        "limit_bytes": MEMORY_MAX,
+    }))
+}
+
+/// The most peers the scenario of `query` can have with an estimated peak
+/// of at most `bytes`, as a round number within the `peers` parameter's
+/// range (`Footprint::peers_within`). Parses the query without refusing
+/// one that is too large, so the page can offer a size that fits.
+#[wasm_bindgen(js_name = peersWithin)]
+pub fn peers_within(query: &str, bytes: f64) -> Result<u32, JsError> {
+    let scenario = Scenario::from_query(query).map_err(js_error)?;
+    Ok(Footprint::peers_within(&scenario, bytes.max(0.0) as u64))
+}
+
+/// Bytes of the last allocation the module could not get (0 if none):
+/// after a `RuntimeError`, non-zero means the module ran out of memory.
+#[wasm_bindgen(js_name = allocationFailure)]
+pub fn allocation_failure() -> f64 {
+    FAILED_REQUEST.load(Ordering::Relaxed) as f64
 }
 
 fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {

@@ -4,7 +4,9 @@
 //! lengths and columns named by the core; the validation and its timing come
 //! out with the keys the page reads, the timing with the core's sentence;
 //! the facts the page asks for (policies, whether there is a trigger) are
-//! the core's; bad input becomes a JS error naming key, value and range.
+//! the core's; bad input becomes a JS error naming key, value and range,
+//! and so does a run too large for the module's memory; a run's estimated
+//! footprint is the core's and bounds what the run makes the memory grow by.
 #![cfg(target_arch = "wasm32")]
 
 use patchstorm::evidence::compare as validation;
@@ -13,7 +15,7 @@ use patchstorm::metrics::COLUMNS;
 use patchstorm::policy::{Choice, Policy};
 use patchstorm::render::{LOGIN_COLUMNS, SN_COLUMNS, SN_FIELDS, TOTALS_COLUMNS};
 use patchstorm::scenario::Scenario;
-use patchstorm::sim::Simulation;
+use patchstorm::sim::{Footprint, Simulation};
 use patchstorm::wasm::Playground;
 use wasm_bindgen_test::*;
 
@@ -181,4 +183,47 @@ fn validation_and_its_timing_have_the_keys_the_page_reads() {
     assert!(f("earliest_hours") <= f("max_hours") && f("latest_hours") <= f("max_hours"), "{t}");
     // The page shows the core's sentence as it is.
     assert_eq!(t["sentence"].as_str(), Some(words::timing_sentence(&core).as_str()), "{t}");
+}
+
+/// The module's memory now, bytes (it only grows: a high-water mark).
+fn memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size::<0>() * 65_536) as f64
+}
+
+#[wasm_bindgen_test]
+fn a_runs_footprint_is_the_cores_and_bounds_what_the_run_takes() {
+    let query = "preset=skype-2007&peers=100000&hours=48";
+    let f = json(patchstorm::wasm::footprint(query).unwrap());
+    let core = Footprint::of(&Scenario::from_query(query).unwrap());
+    assert_eq!(f["peers"].as_u64(), Some(100_000), "{f}");
+    assert_eq!(f["bytes"].as_u64(), Some(core.bytes), "{f}");
+    assert_eq!(f["build_seconds"].as_f64(), Some(core.build_seconds), "{f}");
+    let limit = f["limit_bytes"].as_f64().unwrap();
+    assert!(limit >= memory_bytes() && limit <= 4.0 * 1024.0 * 1024.0 * 1024.0, "{f}");
+    let limit_peers = f["limit_peers"].as_u64().unwrap();
+    assert_eq!(patchstorm::wasm::peers_within(query, limit).unwrap() as u64, limit_peers, "{f}");
+
+    // What the run makes the module grow by stays within the estimate (it
+    // may grow by less: memory freed by earlier tests is used again).
+    let before = memory_bytes();
+    let mut p = Playground::new(query).unwrap();
+    while p.run_events(200_000) > 0 {}
+    assert!(p.done());
+    let grown = memory_bytes() - before;
+    assert!(grown <= core.bytes as f64, "grew {grown} bytes, estimated {}", core.bytes);
+    assert_eq!(patchstorm::wasm::allocation_failure(), 0.0, "no allocation failed");
+}
+
+#[wasm_bindgen_test]
+fn a_run_too_large_for_the_modules_memory_is_refused_naming_peers_and_the_limit() {
+    let query = "preset=skype-2007&peers=25000000";
+    let limit = json(patchstorm::wasm::footprint("preset=skype-2007").unwrap())["limit_bytes"].as_f64().unwrap();
+    let most = patchstorm::wasm::peers_within(query, limit).unwrap();
+    assert!(most < 25_000_000, "a 25 M network does not fit in {limit} bytes");
+    for refused in [patchstorm::wasm::footprint(query).map(|_| ()), Playground::new(query).map(|_| ())] {
+        let err = wasm_bindgen::JsValue::from(refused.expect_err("refused"));
+        let message = js_sys::Reflect::get(&err, &"message".into()).unwrap().as_string().unwrap();
+        assert!(message.starts_with("peers=25000000 is too large for this tab"), "{message}");
+        assert!(message.contains(&format!("at most {most} peers fit")), "{message}");
+    }
 }
