@@ -27,7 +27,7 @@ pub fn build(repo: &Repo, out: &Path) -> Result<()> {
     tools::ensure_wasm_target()?;
     tools::ensure_wasm_pack()?;
     tools::ensure_wasm_bindgen(repo)?;
-    tools::ensure_wasm_opt()?;
+    tools::ensure_wasm_opt(repo)?;
     tools::ensure_npm_packages(repo, &www)?;
 
     // Check the manifest before the long wasm build, so a typo fails fast.

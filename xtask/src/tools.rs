@@ -92,17 +92,29 @@ pub fn ensure_wasm_bindgen(repo: &Repo) -> Result<()> {
     expect_version("wasm-bindgen", &version)
 }
 
-/// wasm-pack runs wasm-opt; without one on PATH it tries to download binaryen.
-pub fn ensure_wasm_opt() -> Result<()> {
-    if which("wasm-opt").is_some() {
-        return Ok(());
+/// wasm-opt from binaryen 132, installed from the npm registry through
+/// `xtask/wasm-opt/package-lock.json`, and put first on PATH, where wasm-pack
+/// looks for it (without one it tries to download binaryen, which cannot
+/// work here). Debian's wasm-opt 108 points the `__wbindgen_externrefs`
+/// export at the function table when it rewrites the module, and the page
+/// then fails at start-up, so it must not be the one found.
+pub fn ensure_wasm_opt(repo: &Repo) -> Result<()> {
+    let dir = repo.root.join("xtask").join("wasm-opt");
+    ensure_npm_packages(repo, &dir)?;
+    let bin = dir.join("node_modules").join(".bin");
+    if !bin.join("wasm-opt").is_file() {
+        return Err(Error::new(format!("{} has no wasm-opt after npm ci", repo.rel(&bin))));
     }
-    println!("installing wasm-opt (Debian package binaryen, seconds, once)");
-    apt_install(&["binaryen"], false, "wasm-opt")?;
-    match which("wasm-opt") {
-        Some(_) => Ok(()),
-        None => Err(Error::new("binaryen was installed but wasm-opt is still not on PATH")),
+    let old = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&old).collect();
+    if dirs.first() != Some(&bin) {
+        dirs.retain(|d| d != &bin);
+        dirs.insert(0, bin);
+        if let Ok(path) = std::env::join_paths(dirs) {
+            std::env::set_var("PATH", path);
+        }
     }
+    Ok(())
 }
 
 /// Headless Chromium and its WebDriver, for the browser tests.
