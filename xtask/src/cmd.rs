@@ -97,6 +97,17 @@ impl Cmd {
         Some(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
+    /// Runs with stdout captured (stderr shown) and returns it; fails like `run`.
+    pub fn output(mut self) -> Result<String> {
+        let output =
+            self.command.stdin(Stdio::null()).stderr(Stdio::inherit()).output().map_err(|e| self.spawn_error(e))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(Error::new(format!("command failed ({}): {}", describe(output.status), self.shown())))
+        }
+    }
+
     /// Runs quietly (stdout discarded, stderr shown) and fails like `run`.
     pub fn run_quiet(mut self) -> Result<()> {
         let status = self.command.stdout(Stdio::null()).status().map_err(|e| self.spawn_error(e))?;

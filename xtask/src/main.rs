@@ -5,6 +5,7 @@
 //! cargo xtask dist [--out DIR]    build a self-contained, deployable copy of the page
 //! cargo xtask test [--native | --no-browser | --only STEP]
 //! cargo xtask fuzz [--count N]    the link codec against N generated links
+//! cargo xtask bench [--peers N] [--hours H] [--preset P] [--runs K]
 //! ```
 //!
 //! Every task installs what it needs first (the wasm target, wasm-pack, the
@@ -13,6 +14,7 @@
 //! and on a developer's laptop. Only the standard library is used, so this
 //! program compiles in seconds before anything else is installed.
 
+mod bench;
 mod cmd;
 mod serve;
 mod site;
@@ -40,6 +42,10 @@ commands:
        --native          only the native and wasm steps
        --no-browser      skip the steps that need a browser
        --only STEP       run one step alone (native, wasm, browser, firefox or e2e)
+  bench [--peers N] [--hours H] [--preset NAME] [--runs K]
+                       the same scenario natively (release CLI) and in the page's module in headless
+                       Chromium, K times in turn (defaults: 1000000 peers, 48 h, skype-2007, 3 runs);
+                       prints events/s for each and their ratio, and checks the digests agree
   fuzz [--count N]     the link codec against N generated links (default 1000000): valid ones,
                        mutated ones and junk; prints how many were tried, accepted, refused, and
                        how many panicked or failed to round-trip (both must be 0)
@@ -116,6 +122,7 @@ enum Task {
     Dist { out: Option<PathBuf> },
     Test(suite::Options),
     Fuzz { count: u64 },
+    Bench(bench::Options),
     Help,
 }
 
@@ -188,6 +195,26 @@ fn parse_args(args: &[String]) -> Result<Task> {
                 }
             }
             Task::Fuzz { count }
+        }
+        "bench" => {
+            let mut o = bench::Options::default();
+            while let Some(flag) = flags.next_flag()? {
+                let number = |flag: &str, value: String| {
+                    value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| Error::new(format!("{flag}: `{value}` is not a whole number above 0")))
+                };
+                match flag.as_str() {
+                    "--peers" => o.peers = number("--peers", flags.value("--peers")?)?,
+                    "--hours" => o.hours = number("--hours", flags.value("--hours")?)?,
+                    "--runs" => o.runs = number("--runs", flags.value("--runs")?)?.min(100) as u32,
+                    "--preset" => o.preset = flags.value("--preset")?,
+                    other => return Err(unknown_flag("bench", other)),
+                }
+            }
+            Task::Bench(o)
         }
         other => return Err(Error::new(format!("unknown command `{other}`"))),
     };
@@ -290,6 +317,7 @@ fn run(task: Task) -> Result<()> {
             .args(["run", "--release", "-p", "patchstorm", "--example", "fuzz_links", "--", "--count"])
             .arg(count.to_string())
             .run(),
+        Task::Bench(options) => bench::run(&repo, &options),
         Task::Help => unreachable!("handled above"),
     }
 }
@@ -328,6 +356,11 @@ mod tests {
         check(&["dist", "--help"], Ok(Task::Help));
         check(&["fuzz"], Ok(Task::Fuzz { count: 1_000_000 }));
         check(&["fuzz", "--count", "5000"], Ok(Task::Fuzz { count: 5_000 }));
+        check(&["bench"], Ok(Task::Bench(bench::Options::default())));
+        check(
+            &["bench", "--peers", "100000", "--runs", "2"],
+            Ok(Task::Bench(bench::Options { peers: 100_000, runs: 2, ..Default::default() })),
+        );
     }
 
     #[test]
