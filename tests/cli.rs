@@ -146,20 +146,25 @@ fn csv_has_a_header_starting_with_t_hours() {
     assert!(rows.iter().all(|r| r.split(',').count() == header.len()));
 }
 
-#[test]
-fn out_writes_the_file_and_bad_input_writes_nothing() {
-    let dir = std::env::temp_dir().join(format!("patchstorm-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = dir.join("run.csv");
-    let o = patchstorm(&[
+/// A one-hour calm day's time series written with `--out PATH`.
+fn csv_out(path: &std::path::Path) -> Output {
+    patchstorm(&[
         "run",
         "--scenario",
         "preset=calm-day&peers=1000&hours=1",
         "--format",
         "csv",
         "--out",
-        good.to_str().unwrap(),
-    ]);
+        path.to_str().expect("a UTF-8 temporary path"),
+    ])
+}
+
+#[test]
+fn out_writes_the_file_and_bad_input_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("patchstorm-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("run.csv");
+    let o = csv_out(&good);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read_to_string(&good).unwrap().starts_with("t_hours,"));
     assert!(stdout(&o).is_empty());
@@ -639,15 +644,7 @@ fn out_writes_through_a_symbolic_link() {
     std::fs::write(&target, "old\n").unwrap();
     let link = dir.join("link.csv");
     std::os::unix::fs::symlink("real/run.csv", &link).unwrap();
-    let o = patchstorm(&[
-        "run",
-        "--scenario",
-        "preset=calm-day&peers=1000&hours=1",
-        "--format",
-        "csv",
-        "--out",
-        link.to_str().unwrap(),
-    ]);
+    let o = csv_out(&link);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
     assert!(std::fs::read_to_string(&target).unwrap().starts_with("t_hours,"), "the file it points to has the output");
