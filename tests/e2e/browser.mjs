@@ -20,6 +20,9 @@ export const BASE = (() => {
   return url.endsWith('/') ? url : `${url}/`;
 })();
 
+/** Six hours with the trigger two hours in: a short run in which the wave still hits. */
+export const SHORT = 'preset=skype-2007&peers=20000&hours=6&trigger=2007-08-15T02:00Z&restart_rate=5';
+
 /** A small, fast scenario for most tests; `extra` adds keys. */
 export function link(query) {
   return `${BASE}?${query}`;

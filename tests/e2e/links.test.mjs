@@ -4,10 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { accessibleDescription, assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, simHours, watchedPage } from './browser.mjs';
+import { SHORT, accessibleDescription, assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, simHours, watchedPage } from './browser.mjs';
 
-// Six hours with the trigger two hours in: short, and the wave still hits.
-const SHORT = 'preset=skype-2007&peers=20000&hours=6&trigger=2007-08-15T02:00Z&restart_rate=5';
 
 let browser;
 before(async () => {

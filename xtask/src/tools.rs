@@ -27,15 +27,21 @@ pub fn put_cargo_bin_on_path() {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
-    let Some(bin) = cargo_home.map(|home| home.join("bin")) else {
-        return;
-    };
+    if let Some(bin) = cargo_home.map(|home| home.join("bin")) {
+        put_first_on_path(bin);
+    }
+}
+
+/// Puts `dir` first on PATH, for us and every child process (once: a
+/// later copy of it is removed).
+fn put_first_on_path(dir: PathBuf) {
     let old = std::env::var_os("PATH").unwrap_or_default();
     let mut dirs: Vec<PathBuf> = std::env::split_paths(&old).collect();
-    if dirs.first() == Some(&bin) {
+    if dirs.first() == Some(&dir) {
         return;
     }
-    dirs.insert(0, bin);
+    dirs.retain(|d| d != &dir);
+    dirs.insert(0, dir);
     if let Ok(path) = std::env::join_paths(dirs) {
         std::env::set_var("PATH", path);
     }
@@ -105,15 +111,7 @@ pub fn ensure_wasm_opt(repo: &Repo) -> Result<()> {
     if !bin.join("wasm-opt").is_file() {
         return Err(Error::new(format!("{} has no wasm-opt after npm ci", repo.rel(&bin))));
     }
-    let old = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = std::env::split_paths(&old).collect();
-    if dirs.first() != Some(&bin) {
-        dirs.retain(|d| d != &bin);
-        dirs.insert(0, bin);
-        if let Ok(path) = std::env::join_paths(dirs) {
-            std::env::set_var("PATH", path);
-        }
-    }
+    put_first_on_path(bin);
     Ok(())
 }
 

@@ -142,12 +142,7 @@ pub fn size_caveat(preset: Preset, peers: u64, format: u32) -> Option<String> {
         let now = parts.next().expect("the size caveat file has its sentence");
         let old = parts.next().expect("the size caveat file has its older-format sentence");
         let fill = |text: &str| {
-            let mut out = text.replace("{peers}", &grouped(peers)).replace("{format}", &format.to_string());
-            // Every other number in the text is grouped as the caller's is.
-            for n in [10_000, 20_000, 50_000, 100_000, 1_000_000, 10_000_000] {
-                out = out.replace(&format!("{{{n}}}"), &grouped(n));
-            }
-            out
+            fill_numbers(&text.replace("{peers}", &grouped(peers)).replace("{format}", &format.to_string()))
         };
         let mut text = fill(&now);
         if format < crate::scenario::FORMAT_VERSION {
@@ -156,6 +151,28 @@ pub fn size_caveat(preset: Preset, peers: u64, format: u32) -> Option<String> {
         }
         text
     })
+}
+
+/// `text` with every `{N}` (N a whole number) written as [`grouped`] writes N.
+fn fill_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let inner = rest[open + 1..].find('}').map(|close| &rest[open + 1..open + 1 + close]);
+        match inner.and_then(|n| n.parse::<u64>().ok().filter(|_| n.bytes().all(|b| b.is_ascii_digit()))) {
+            Some(n) => {
+                out.push_str(&grouped(n));
+                rest = &rest[open + 2 + inner.map_or(0, str::len)..];
+            }
+            None => {
+                out.push('{');
+                rest = &rest[open + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A paragraph of a data file as one line: comment lines (`#`) left out.
@@ -271,6 +288,9 @@ mod tests {
         );
         assert!(!at(Preset::Skype2007, 20_000).unwrap().contains("link format 2"));
         assert_eq!(size_caveat(Preset::Skype2007, 100_000, 2), None);
+        // Every placeholder of the data file is filled, whatever numbers it names.
+        assert!(!old.contains(['{', '}']), "{old}");
+        assert_eq!(fill_numbers("{5}, {1234567} and {x}"), "5, 1\u{a0}234\u{a0}567 and {x}");
     }
 
     #[test]
