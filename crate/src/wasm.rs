@@ -24,20 +24,10 @@ use crate::summary;
 /// The module's memory maximum, bytes: the `--max-memory` that
 /// .cargo/config.toml gives the linker; the same file passes the number
 /// here as `PATCHSTORM_WASM_MAX_MEMORY`, and says why that much.
-const MEMORY_MAX: u64 = decimal(env!("PATCHSTORM_WASM_MAX_MEMORY"));
-
-const fn decimal(text: &str) -> u64 {
-    let digits = text.as_bytes();
-    assert!(!digits.is_empty(), "PATCHSTORM_WASM_MAX_MEMORY is empty");
-    let mut n = 0u64;
-    let mut i = 0;
-    while i < digits.len() {
-        assert!(digits[i].is_ascii_digit(), "PATCHSTORM_WASM_MAX_MEMORY is a number of bytes");
-        n = n * 10 + (digits[i] - b'0') as u64;
-        i += 1;
-    }
-    n
-}
+const MEMORY_MAX: u64 = match u64::from_str_radix(env!("PATCHSTORM_WASM_MAX_MEMORY"), 10) {
+    Ok(bytes) => bytes,
+    Err(_) => panic!("PATCHSTORM_WASM_MAX_MEMORY is a whole number of bytes"),
+};
 
 /// When the module's memory cannot grow (it is at `MEMORY_MAX`, or the
 /// browser gives no more), Rust aborts without a message: the page sees a
