@@ -65,6 +65,11 @@ function secondsText(seconds) {
   return seconds < 1 ? 'under a second' : `about ${num.format(Math.round(seconds))} s`;
 }
 
+/** An event rate as a visitor reads it: "850 k", "3.1 M". */
+function eventsText(perS) {
+  return perS >= 1e6 ? `${(perS / 1e6).toFixed(1)} M` : `${num.format(Math.round(perS / 1e3))} k`;
+}
+
 /** `query` with another number of peers. */
 function withPeers(query, peers) {
   const q = new URLSearchParams(query);
@@ -348,7 +353,8 @@ const S = {
   lastCharts: 0,
   dirty: true,
   lastFrame: 0,
-  rate: { sim: 0, wall: 0, shown: 0 },
+  /** Over the last second of wall time: simulated h/s and events/s. */
+  rate: { sim: 0, wall: 0, events: 0, shown: 0, eventsShown: 0 },
   building: false,
   drawMs: 4,
   /** The run being built and the one running: {query, footprint, half}, for the out-of-memory banner. */
@@ -518,7 +524,7 @@ async function open(query) {
   S.stepTarget = null;
   S.samplesRead = 0;
   S.evPerSimMs = 0.05;
-  S.rate = { sim: 0, wall: 0, shown: 0 };
+  S.rate = { sim: 0, wall: 0, events: 0, shown: 0, eventsShown: 0 };
   history.replaceState(null, '', `?${S.query}${location.hash}`);
   const meta = {
     peers: sim((p) => p.peers()),
@@ -631,10 +637,12 @@ function setupControls() {
   $('step').addEventListener('click', step);
   $('more').addEventListener('click', more);
   $('reset').addEventListener('click', reset);
+  // "max": as fast as the frame budget lets the simulation go.
+  const readSpeed = () => ($('speed').value === 'max' ? Infinity : Number($('speed').value));
   $('speed').addEventListener('change', () => {
-    S.speed = Number($('speed').value);
+    S.speed = readSpeed();
   });
-  S.speed = Number($('speed').value);
+  S.speed = readSpeed();
   $('copy-link').addEventListener('click', copyLink);
   $('export-csv').addEventListener('click', () => {
     const text = sim((p) => p.csv());
@@ -834,9 +842,10 @@ function frame(ts) {
     const start = performance.now();
     const deadline = start + Math.max(MIN_SIM_MS, FRAME_BUDGET_MS - S.drawMs);
     const before = sim((p) => p.nowMs());
+    const eventsBefore = sim((p) => p.events());
     if (S.playing) {
       const end = sim((p) => p.endMs());
-      advance(Math.min(end, before + S.speed * HOUR * dt), deadline);
+      advance(S.speed === Infinity ? end : Math.min(end, before + S.speed * HOUR * dt), deadline);
       if (sim((p) => p.done())) S.playing = false;
       S.dirty = true;
     } else if (S.stepTarget != null) {
@@ -846,10 +855,13 @@ function frame(ts) {
     }
     const after = sim((p) => p.nowMs());
     S.rate.sim += after - before;
+    S.rate.events += sim((p) => p.events()) - eventsBefore;
     S.rate.wall += dt * 1000;
     if (S.rate.wall > 1000) {
       S.rate.shown = S.rate.sim / HOUR / (S.rate.wall / 1000);
+      S.rate.eventsShown = S.rate.events / (S.rate.wall / 1000);
       S.rate.sim = 0;
+      S.rate.events = 0;
       S.rate.wall = 0;
     }
     render(ts, false);
@@ -973,7 +985,12 @@ function renderStatus() {
       ? ` · run finished (+${add} h to go on, Reset to run it again)`
       : ` · run finished (runs go up to ${num.format(mostHours())} h; Reset to run it again)`;
   }
-  else if (S.playing && S.rate.shown > 0) progress += ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s`;
+  else if (S.playing && S.rate.shown > 0) {
+    const left = (end - now) / HOUR / S.rate.shown;
+    progress +=
+      ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s, ${eventsText(S.rate.eventsShown)} events/s` +
+      ` · ${left < 1 ? 'under a second' : `about ${num.format(Math.round(left))} s`} left`;
+  }
   $('progress').textContent = progress;
   renderValidation();
   $('fingerprint').textContent = sim((p) => p.digest());

@@ -133,3 +133,27 @@ test('a failure inside the simulation shows a banner with a reload button', asyn
   assert.equal(await page.locator('.banner[data-id="stopped"]').count(), 0, 'reloaded cleanly');
   await page.close();
 });
+
+test('"As fast as it goes" plays to the end and the progress line gives events/s and time left', async () => {
+  const page = await watchedPage(browser.context);
+  // Long enough (about a second or more of wall time) for the rates of the last second to show.
+  await openPage(page, link('preset=skype-2007&peers=100000&hours=48'));
+  await page.getByLabel('Speed (simulated hours per second)').selectOption('max');
+  await page.getByRole('button', { name: 'Play' }).click();
+  await page.waitForFunction(() => / events\/s · .* left/.test(document.getElementById('progress').textContent), null, { timeout: 30_000 });
+  const text = await page.locator('#progress').textContent();
+  assert.match(text, /running at [\d.]+ h\/s, [\d.,]+ [kM] events\/s · (about [\d,]+ s|under a second) left/);
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120_000 });
+  // Played in frames as fast as they go, it is still the run of the link.
+  const straight = await page.evaluate(async (query) => {
+    const wasm = await import('./pkg/patchstorm.js');
+    const p = new wasm.Playground(query);
+    p.runUntil(p.endMs());
+    const digest = p.digest();
+    p.free();
+    return digest;
+  }, new URL(page.url()).search.slice(1));
+  assert.equal(await fingerprint(page), straight);
+  assertClean(page);
+  await page.close();
+});
