@@ -65,9 +65,10 @@ function secondsText(seconds) {
   return seconds < 1 ? 'under a second' : `about ${num.format(Math.round(seconds))} s`;
 }
 
-/** An event rate as a visitor reads it: "850 k", "3.1 M". */
+/** An event rate as a visitor reads it: "640", "850 k", "3.1 M". */
 function eventsText(perS) {
-  return perS >= 1e6 ? `${(perS / 1e6).toFixed(1)} M` : `${num.format(Math.round(perS / 1e3))} k`;
+  if (perS >= 1e6) return `${(perS / 1e6).toFixed(1)} M`;
+  return perS >= 1e3 ? `${num.format(Math.round(perS / 1e3))} k` : num.format(Math.round(perS));
 }
 
 /** `query` with another number of peers. */
@@ -338,6 +339,11 @@ function clearBanner(id) {
 
 // ---------------------------------------------------------------- state
 
+/** What the progress line's rates are measured from, at the start of a run. */
+function newRate() {
+  return { sim: 0, wall: 0, events: 0, shown: 0, eventsShown: 0 };
+}
+
 const S = {
   pg: null,
   query: '',
@@ -354,7 +360,7 @@ const S = {
   dirty: true,
   lastFrame: 0,
   /** Over the last second of wall time: simulated h/s and events/s. */
-  rate: { sim: 0, wall: 0, events: 0, shown: 0, eventsShown: 0 },
+  rate: newRate(),
   building: false,
   drawMs: 4,
   /** The run being built and the one running: {query, footprint, half}, for the out-of-memory banner. */
@@ -524,7 +530,7 @@ async function open(query) {
   S.stepTarget = null;
   S.samplesRead = 0;
   S.evPerSimMs = 0.05;
-  S.rate = { sim: 0, wall: 0, events: 0, shown: 0, eventsShown: 0 };
+  S.rate = newRate();
   history.replaceState(null, '', `?${S.query}${location.hash}`);
   const meta = {
     peers: sim((p) => p.peers()),
@@ -989,7 +995,7 @@ function renderStatus() {
     const left = (end - now) / HOUR / S.rate.shown;
     progress +=
       ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s, ${eventsText(S.rate.eventsShown)} events/s` +
-      ` · ${left < 1 ? 'under a second' : `about ${num.format(Math.round(left))} s`} left`;
+      ` · ${secondsText(left)} left`;
   }
   $('progress').textContent = progress;
   renderValidation();

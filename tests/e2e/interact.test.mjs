@@ -7,6 +7,21 @@ import { assertClean, fingerprint, launch, link, openPage, screenshot, simHours,
 
 const SMALL = 'preset=skype-2007&peers=20000&hours=12&trigger=2007-08-15T04:00Z&restart_rate=5';
 
+/**
+ * The fingerprint of the page's link run straight, in one call, to `untilMs`
+ * (simulated ms; the run's end by default), by the page's own module.
+ */
+function straightDigest(page, untilMs = null) {
+  return page.evaluate(async ([query, until]) => {
+    const wasm = await import('./pkg/patchstorm.js');
+    const p = new wasm.Playground(query);
+    p.runUntil(until ?? p.endMs());
+    const digest = p.digest();
+    p.free();
+    return digest;
+  }, [new URL(page.url()).search.slice(1), untilMs]);
+}
+
 let browser;
 before(async () => {
   browser = await launch();
@@ -25,15 +40,7 @@ test('space toggles play, the right arrow steps an hour, not while typing', asyn
   await page.waitForFunction(() => /t = 2\.00 h/.test(document.getElementById('progress').textContent));
   // However the page cut the run into frames, two hours are two hours:
   // the same fingerprint as one straight run of the same link to 2 h.
-  const straight = await page.evaluate(async (query) => {
-    const wasm = await import('./pkg/patchstorm.js');
-    const p = new wasm.Playground(query);
-    p.runUntil(2 * 3_600_000);
-    const digest = p.digest();
-    p.free();
-    return digest;
-  }, new URL(page.url()).search.slice(1));
-  assert.equal(await fingerprint(page), straight);
+  assert.equal(await fingerprint(page), await straightDigest(page, 2 * 3_600_000));
 
   await page.keyboard.press(' ');
   await page.getByRole('button', { name: 'Pause' }).waitFor();
@@ -145,15 +152,7 @@ test('"As fast as it goes" plays to the end and the progress line gives events/s
   assert.match(text, /running at [\d.]+ h\/s, [\d.,]+ [kM] events\/s · (about [\d,]+ s|under a second) left/);
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120_000 });
   // Played in frames as fast as they go, it is still the run of the link.
-  const straight = await page.evaluate(async (query) => {
-    const wasm = await import('./pkg/patchstorm.js');
-    const p = new wasm.Playground(query);
-    p.runUntil(p.endMs());
-    const digest = p.digest();
-    p.free();
-    return digest;
-  }, new URL(page.url()).search.slice(1));
-  assert.equal(await fingerprint(page), straight);
+  assert.equal(await fingerprint(page), await straightDigest(page));
   assertClean(page);
   await page.close();
 });
