@@ -3,17 +3,19 @@
 // bundler; uPlot comes from vendor/ as a global.
 //
 // Rules this file keeps:
-// - Every call into wasm goes through `sim()` or `build()`: a panic in Rust
-//   (a WebAssembly.RuntimeError) stops the loop and shows a banner instead
-//   of leaving a dead page.
-// - The simulation advances by a time budget per animation frame, so the
-//   page answers while it runs.
+// - The run lives in a worker (simulation.js, worker.js); this thread only
+//   draws the frames it sends and answers the controls. Its own instance of
+//   the module gives the tables (parameters, presets, footprints).
+// - Every call into this thread's module goes through `call()`, and a
+//   failure of the run's comes to `fatal()`: a panic in Rust (a
+//   WebAssembly.RuntimeError) shows a banner instead of leaving a dead page.
 // - The address bar always holds the canonical query of the scenario shown.
 // - Nothing large is built without asking: a run whose estimated peak memory
 //   is above ASK_ABOVE_BYTES waits for the visitor's answer, and one that
 //   would not fit in the module's memory is refused like a bad value.
 
 import init, * as wasm from './pkg/patchstorm.js';
+import { SimulationThread, WorkerFailure } from './simulation.js';
 import { NetworkView, LEGEND, AGGREGATE_PEERS, AGGREGATE_SUPERNODES } from './network.js';
 import { Charts } from './charts.js';
 import { buildAdvanced } from './controls.js';
@@ -21,23 +23,15 @@ import { keepReadingOrder } from './layout.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
-/**
- * Milliseconds of each animation frame for the simulation and drawing
- * together: the simulation gets what the last drawing left, at least 4 ms.
- */
-const FRAME_BUDGET_MS = 12;
-const MIN_SIM_MS = 4;
-/** Wall-clock milliseconds one runUntil call should take, roughly. */
-const CHUNK_MS = 2.5;
 /** Parameters a preset change keeps: who is simulated, not the story. */
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 /** Simulated hours "+24 h" adds; within a day of the longest run allowed it adds what is left. */
 const MORE_HOURS = 24;
 /**
  * A run whose estimated peak memory (`wasm.footprint`) is above this asks
- * before it is built: it takes seconds to build, while the page does not
- * answer, and more memory than a tab usually holds, which a phone or a small
- * laptop may not have. The module itself may grow to `limit_bytes`.
+ * before it is built: it takes seconds to build and more memory than a tab
+ * usually holds, which a phone or a small laptop may not have. The module
+ * itself may grow to `limit_bytes`.
  */
 const ASK_ABOVE_BYTES = 500e6;
 
@@ -88,7 +82,9 @@ class Stopped extends Error {}
 
 let dead = false;
 let lastPanic = '';
-/** The module's memory (from `init`), to say how much it had when it ran out. */
+/** This thread's module: compiled once, instantiated here and in each run's worker. */
+let MODULE = null;
+/** This thread's instance's memory (from `init`), when no run can say how much it had. */
 let memory = null;
 // console_error_panic_hook reports the panic message through console.error;
 // keep the last one so the banner can say what happened.
@@ -113,8 +109,10 @@ function outOfMemory(err) {
   if (OUT_OF_MEMORY.test(message)) return message;
   // When the module's memory cannot grow, Rust aborts without a message (a
   // bare RuntimeError); the binding's allocator notes the request it could
-  // not meet. The call allocates nothing.
-  if (err instanceof WebAssembly.RuntimeError) {
+  // not meet. The worker asked its instance; this thread asks its own.
+  if (err instanceof WorkerFailure) {
+    if (err.workerName === 'RuntimeError' && err.allocationFailure > 0) return `memory allocation of ${err.allocationFailure} bytes failed (${message})`;
+  } else if (err instanceof WebAssembly.RuntimeError) {
     let failed = 0;
     try {
       failed = wasm.allocationFailure();
@@ -124,6 +122,13 @@ function outOfMemory(err) {
     if (failed > 0) return `memory allocation of ${failed} bytes failed (${message})`;
   }
   return '';
+}
+
+/** The memory the run had when `err` stopped it: the worker's instance's, or the last a frame reported. */
+function memoryReached(err) {
+  if (err instanceof WorkerFailure && err.memoryBytes > 0) return err.memoryBytes;
+  if (S.run?.last) return S.run.last.memoryBytes;
+  return memory ? memory.buffer.byteLength : 0;
 }
 
 /** A button that leaves for another link, so that reloading cannot bring the failure back. */
@@ -143,11 +148,10 @@ function leaveFor(label, query) {
  * had when it failed, so that a second failure halves it again; the
  * default scenario is the other way out.
  */
-function outOfMemoryBanner(run, detail) {
+function outOfMemoryBanner(run, detail, reached) {
   const body = document.createElement('div');
   body.className = 'banner-body';
   const peers = run ? run.footprint.peers : 0;
-  const reached = memory ? memory.buffer.byteLength : 0;
   const p = document.createElement('p');
   p.innerHTML = '<strong>This tab ran out of memory.</strong> ';
   p.append(
@@ -179,18 +183,23 @@ function fatal(err) {
   if (dead || err instanceof Stopped) return;
   dead = true;
   S.playing = false;
+  S.stepping = false;
+  if (err instanceof WorkerFailure) lastPanic = err.panic;
+  const reached = memoryReached(err);
+  // The run cannot go on; its worker's memory goes back to the browser.
+  S.run?.close();
   document.body.dataset.state = 'stopped';
   // Nothing can be built any more: a question about a large run goes unanswered.
   question = null;
   clearBanner('size');
   const ran = outOfMemory(err);
   if (S.opening) $('network-caption').textContent = 'The network could not be built.';
-  if (view && !S.pg) {
+  if (view && !S.run) {
     view.placeholder = 'The simulation stopped.';
     view.draw();
   }
   if (ran) {
-    outOfMemoryBanner(S.opening ?? S.running, ran);
+    outOfMemoryBanner(S.opening ?? S.running, ran, reached);
   } else {
     const text = lastPanic || (err && (err.stack || err.message)) || String(err);
     const detail = text.split('\n').slice(0, 3).join(' ');
@@ -212,17 +221,6 @@ function fatal(err) {
   $('play').setAttribute('aria-pressed', 'false');
   for (const id of RUN_BUTTONS) $(id).disabled = true;
   consoleError('patchstorm: the simulation stopped:', err);
-}
-
-/** Calls into the running simulation; a failure there stops the page cleanly. */
-function sim(fn) {
-  if (dead) throw new Stopped('the simulation has stopped');
-  try {
-    return fn(S.pg);
-  } catch (e) {
-    fatal(e);
-    throw new Stopped('the simulation has stopped');
-  }
 }
 
 /** A module-level wasm function (tables, validation); same guard. */
@@ -326,7 +324,7 @@ function formatNote(asked, changed = false) {
     for (const k of kept) q.delete(k);
     q.delete('v');
     const error = await open(q.toString());
-    if (error === KEPT) return;
+    if (error === KEPT || error === REPLACED) return;
     if (error) refused(error);
     else clearBanner('format');
   });
@@ -339,30 +337,23 @@ function clearBanner(id) {
 
 // ---------------------------------------------------------------- state
 
-/** What the progress line's rates are measured from, at the start of a run. */
-function newRate() {
-  return { sim: 0, wall: 0, events: 0, shown: 0, eventsShown: 0 };
-}
-
 const S = {
-  pg: null,
+  /** The run (a SimulationThread), once built. */
+  run: null,
   query: '',
   values: null,
   preset: 'skype-2007',
+  /** Whether the run plays, or runs to the next whole hour (Step), as the page asked. */
   playing: false,
+  stepping: false,
   speed: 2,
-  stepTarget: null,
-  evPerSimMs: 0.05,
-  evPerWallMs: 500,
   samplesRead: 0,
   lastNetwork: 0,
   lastCharts: 0,
   dirty: true,
-  lastFrame: 0,
-  /** Over the last second of wall time: simulated h/s and events/s. */
-  rate: newRate(),
   building: false,
-  drawMs: 4,
+  /** A "+24 h" waiting for the worker's answer. */
+  extending: false,
   /** The run being built and the one running: {query, footprint, half}, for the out-of-memory banner. */
   opening: null,
   running: null,
@@ -381,18 +372,6 @@ let advanced;
 
 // ---------------------------------------------------------------- scenarios
 
-/** Builds a Playground; returns {pg} or {error} for a refused query. */
-function build(query) {
-  if (dead) throw new Stopped('the simulation has stopped');
-  try {
-    return { pg: new wasm.Playground(query) };
-  } catch (e) {
-    if (e instanceof Error && e.constructor === Error) return { error: e.message };
-    fatal(e);
-    throw new Stopped('the simulation has stopped');
-  }
-}
-
 /** The question a large run waits for, while it is asked: {answer(a)}. */
 let question = null;
 
@@ -404,7 +383,7 @@ let question = null;
  */
 function askSize(query, footprint) {
   const smaller = call(() => wasm.peersWithin(query, ASK_ABOVE_BYTES));
-  const running = S.pg !== null;
+  const running = S.run !== null;
   return new Promise((resolve) => {
     const body = document.createElement('div');
     body.className = 'banner-body';
@@ -416,7 +395,7 @@ function askSize(query, footprint) {
     const text = document.createElement('p');
     text.id = 'size-question-text';
     text.textContent =
-      `Building it takes ${secondsText(footprint.build_seconds)} (longer on a slow device), while the page does not answer, ` +
+      `Building it takes ${secondsText(footprint.build_seconds)} (longer on a slow device), ` +
       `and the run will hold about ${bytesText(footprint.bytes)} of this tab's memory. The page asks before it builds a run ` +
       `that needs more than ${bytesText(ASK_ABOVE_BYTES)}; at most ${num.format(footprint.limit_peers)} peers fit in this tab. ` +
       'Nothing is built until you choose.';
@@ -468,20 +447,17 @@ function askSize(query, footprint) {
   });
 }
 
-/** Lets the browser paint (e.g. a "building" note) before a long call. */
-function paint() {
-  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-}
-
-/** What `open` returns when the visitor chose to keep what runs, or a later `open` took its place. */
+/** What `open` returns when the visitor chose to keep what runs, or a later question took this one's place. */
 const KEPT = Symbol('kept');
+/** What `open` returns when a later `open` took its place while it was built: that one says what happens. */
+const REPLACED = Symbol('replaced');
 
 /**
  * Replaces the running simulation with one built from `query`. Returns null
  * on success, the error message when the query is refused (the old
- * simulation then keeps running), or KEPT when the visitor was asked about
- * a large run and kept the current one, or a later call took this one's
- * place while it waited.
+ * simulation then keeps running), KEPT when the visitor was asked about
+ * a large run and kept the current one, or REPLACED when a later call took
+ * this one's place while its run was built.
  */
 async function open(query) {
   let footprint;
@@ -495,65 +471,81 @@ async function open(query) {
   question?.answer(KEPT);
   const ticket = ++S.opens;
   // A network no larger than the one running was built already (or asked about).
-  const held = S.pg ? sim((p) => p.peers()) : 0;
+  const held = S.run ? S.run.info.peers : 0;
   if (footprint.bytes > ASK_ABOVE_BYTES && footprint.peers > held) {
     const answer = await askSize(query, footprint);
     if (answer === KEPT) return KEPT;
     if (answer !== query) return open(answer);
   }
   const run = { query, footprint, half: call(() => wasm.peersWithin(query, footprint.bytes / 2)) };
+  // The old run goes first, so that the new one can have its memory.
+  const wasPlaying = S.playing;
+  S.run?.close();
+  S.run = null;
+  S.playing = false;
+  S.stepping = false;
+  S.opening = run;
+  S.building = true;
   if (footprint.peers > 500_000) {
-    S.building = true;
     $('network-caption').textContent = `Building a network of ${num.format(footprint.peers)} peers (${secondsText(footprint.build_seconds)})…`;
     document.body.dataset.state = 'building';
-    await paint();
-    if (ticket !== S.opens) return KEPT;
   }
-  // The old network goes first, so that the new one can have its memory.
-  const wasPlaying = S.playing;
-  if (S.pg) S.pg.free();
-  S.pg = null;
-  S.opening = run;
-  const { pg, error } = build(query);
-  S.opening = null;
-  S.building = false;
-  if (error) {
-    // `footprint` took the same query: the binding's two checks disagree.
-    fatal(new Error(`the module refused a query it had accepted: ${error}`));
+  let thread;
+  try {
+    thread = await SimulationThread.open(MODULE, query, S.speed, { onFrame: received, onFailure: fatal });
+  } catch (e) {
+    if (ticket !== S.opens) return REPLACED;
+    // `footprint` took the same query, so a refusal here is the binding's two checks disagreeing.
+    fatal(e);
     throw new Stopped('the simulation has stopped');
   }
-  S.pg = pg;
-  S.query = sim((p) => p.query());
+  if (ticket !== S.opens || dead) {
+    // A later call took this one's place while it was built.
+    thread.close();
+    return REPLACED;
+  }
+  S.opening = null;
+  S.building = false;
+  S.run = thread;
+  S.query = thread.info.query;
   S.running = { ...run, query: S.query };
   S.values = call(() => wasm.scenarioValues(S.query));
   S.preset = S.values.preset;
-  S.stepTarget = null;
   S.samplesRead = 0;
-  S.evPerSimMs = 0.05;
-  S.rate = newRate();
   history.replaceState(null, '', `?${S.query}${location.hash}`);
   const meta = {
-    peers: sim((p) => p.peers()),
+    peers: thread.info.peers,
     snCapacity: Number(S.values.sn_capacity),
     loginQueueS: Number(S.values.login_queue_s),
   };
   view.reset(meta);
   charts.reset({
-    startUnixMs: sim((p) => p.startUnixMs()),
-    endMs: sim((p) => p.endMs()),
-    triggerMs: sim((p) => p.triggerMs()),
+    startUnixMs: thread.info.startUnixMs,
+    endMs: thread.info.endMs,
+    triggerMs: thread.info.triggerMs,
     peers: meta.peers,
-    published: sim((p) => p.published()),
-    hasTrigger: sim((p) => p.hasTrigger()),
+    published: thread.info.published,
+    hasTrigger: thread.info.hasTrigger,
   });
   $('published-source').hidden = charts.run.published.length === 0;
   delete $('validation').dataset.rows;
-  delete $('validation').dataset.timing;
   syncControls();
-  S.playing = wasPlaying && !sim((p) => p.done());
+  if (wasPlaying && !thread.last.done) play();
   S.dirty = true;
   render(performance.now(), true);
   return null;
+}
+
+/** A frame from the run's worker: what it reached, and whether it still plays. */
+function received(thread, frame) {
+  if (thread !== S.run || dead) return;
+  // A frame sent before the worker read the page's last command says
+  // nothing about whether the run plays now.
+  if (thread.current(frame)) {
+    S.playing = frame.playing;
+    S.stepping = frame.stepping;
+  }
+  S.dirty = true;
 }
 
 /** The query after setting one control, before validation. */
@@ -585,6 +577,7 @@ function refused(message) {
 async function change(key, text) {
   if (dead) return;
   const error = await open(queryWith(key, text));
+  if (error === REPLACED) return;
   if (error === KEPT) {
     // The control goes back to the value of the run there is.
     if (S.values) syncControls();
@@ -647,20 +640,29 @@ function setupControls() {
   const readSpeed = () => ($('speed').value === 'max' ? Infinity : Number($('speed').value));
   $('speed').addEventListener('change', () => {
     S.speed = readSpeed();
+    S.run?.setSpeed(S.speed);
   });
   S.speed = readSpeed();
   $('copy-link').addEventListener('click', copyLink);
-  $('export-csv').addEventListener('click', () => {
-    const text = sim((p) => p.csv());
-    download(new Blob([text], { type: 'text/csv' }), `${fileStem()}.csv`);
-  });
-  $('export-json').addEventListener('click', () => {
-    const text = sim((p) => p.scenarioJson());
-    download(new Blob([text + '\n'], { type: 'application/json' }), `${fileStem()}.json`);
-  });
+  // The worker writes the file from the run as it is when it reads the
+  // request; the name gives the time and fingerprint of that moment.
+  const exportText = async (what, type, suffix, ext) => {
+    if (dead || !S.run) return;
+    let reply;
+    try {
+      reply = await S.run.get(what);
+    } catch {
+      return; // The run failed or was replaced; the banner, or the new run, says so.
+    }
+    download(new Blob([reply.value + suffix], { type }), `${fileStem(reply.digest, reply.now)}.${ext}`);
+  };
+  $('export-csv').addEventListener('click', () => exportText('csv', 'text/csv', '', 'csv'));
+  $('export-json').addEventListener('click', () => exportText('scenarioJson', 'application/json', '\n', 'json'));
   $('export-png').addEventListener('click', () => {
+    if (!S.run?.last) return;
     view.draw();
-    $('network').toBlob((blob) => blob && download(blob, `${fileStem()}-network.png`), 'image/png');
+    const stem = fileStem(S.run.last.digest, S.run.last.now);
+    $('network').toBlob((blob) => blob && download(blob, `${stem}-network.png`), 'image/png');
   });
 
   document.addEventListener('keydown', (e) => {
@@ -741,21 +743,35 @@ function syncControls() {
 
 // ---------------------------------------------------------------- running
 
+/** Whether the run can go on: built, not failed, not at its end. */
+function runnable() {
+  return !dead && S.run !== null && S.run.last !== null && !S.run.last.done && !S.extending;
+}
+
+function play() {
+  S.playing = true;
+  S.stepping = false;
+  S.run.play(S.speed);
+}
+
 function togglePlay() {
-  if (dead || !S.pg) return;
-  if (sim((p) => p.done())) return;
-  S.playing = !S.playing;
-  S.stepTarget = null;
+  if (!runnable()) return;
+  if (S.playing) {
+    S.playing = false;
+    S.stepping = false;
+    S.run.pause();
+  } else {
+    play();
+  }
   S.dirty = true;
-  renderStatus(performance.now());
+  renderStatus();
 }
 
 function step() {
-  if (dead || !S.pg || sim((p) => p.done())) return;
+  if (!runnable()) return;
   S.playing = false;
-  const now = S.stepTarget ?? sim((p) => p.nowMs());
-  const end = sim((p) => p.endMs());
-  S.stepTarget = Math.min(end, (Math.floor(now / HOUR + 1e-9) + 1) * HOUR);
+  S.stepping = true;
+  S.run.step();
   S.dirty = true;
 }
 
@@ -775,101 +791,57 @@ function moreHours(endHours) {
  * redone or changed; the link and the fingerprint become those of the
  * longer run (the simulation guarantees the two are the same run).
  */
-function more() {
-  if (dead || !S.pg || S.building) return;
-  const endHours = Math.round(sim((p) => p.endMs()) / HOUR);
+async function more() {
+  if (dead || !S.run?.last || S.building || S.extending) return;
+  const run = S.run;
+  const endHours = Math.round(run.last.end / HOUR);
   const add = moreHours(endHours);
   if (add === 0) return;
   const hours = endHours + add;
-  const wasDone = sim((p) => p.done());
+  const wasDone = run.last.done;
+  S.extending = true;
+  let reply;
   try {
-    call(() => S.pg.extend(hours));
-  } catch (e) {
-    if (!(e instanceof Stopped)) refused(e.message);
+    reply = await run.extend(hours);
+  } catch {
+    return; // The run failed (the banner says so) or was replaced.
+  } finally {
+    S.extending = false;
+  }
+  if (run !== S.run || dead) return;
+  if (reply.error) {
+    refused(reply.error);
     return;
   }
-  S.query = sim((p) => p.query());
+  run.info.query = reply.value.query;
+  S.query = reply.value.query;
   S.values = call(() => wasm.scenarioValues(S.query));
   history.replaceState(null, '', `?${S.query}${location.hash}`);
-  charts.extend(sim((p) => p.endMs()));
-  // A run that ended before its last published point (plus the 6 h the
-  // timing search looks past it) had its timing worked out to the old end.
-  delete $('validation').dataset.timing;
+  charts.extend(reply.value.endMs);
   syncControls();
   // A finished run plays on; a paused one stays paused where it is. Space
   // then plays or pauses instead of adding another day.
-  if (wasDone) S.playing = true;
+  if (wasDone) play();
   S.dirty = true;
   render(performance.now(), true);
   $('play').focus();
 }
 
 async function reset() {
-  if (dead || !S.pg) return;
+  if (dead || !S.run) return;
   const wasPlaying = S.playing;
   S.playing = false;
-  await open(S.query);
-  S.playing = wasPlaying;
-  renderStatus(performance.now());
+  const error = await open(S.query);
+  if (error === null && wasPlaying && runnable()) play();
+  renderStatus();
 }
 
-/**
- * Runs the simulation toward `target` (simulated ms) until `deadline`
- * (performance.now() ms). Each call is runUntil(t) for a small step t chosen
- * from the recent event density, so one call stays a few milliseconds and
- * the clock lands on exact times: the fingerprint is then a function of the
- * simulated time alone, however the frames fell.
- */
-function advance(target, deadline) {
-  let now = sim((p) => p.nowMs());
-  while (now < target && performance.now() < deadline) {
-    const wantEvents = Math.max(200, S.evPerWallMs * CHUNK_MS);
-    const dt = Math.max(1, Math.min(target - now, Math.round(wantEvents / Math.max(S.evPerSimMs, 1e-9))));
-    const e0 = sim((p) => p.events());
-    const w0 = performance.now();
-    sim((p) => p.runUntil(now + dt));
-    const wall = performance.now() - w0;
-    const ran = sim((p) => p.events()) - e0;
-    S.evPerSimMs = ran > 0 ? 0.5 * S.evPerSimMs + 0.5 * (ran / dt) : S.evPerSimMs * 0.5;
-    if (ran > 500 && wall > 0.2) S.evPerWallMs = 0.7 * S.evPerWallMs + 0.3 * (ran / wall);
-    now = sim((p) => p.nowMs());
-    if (sim((p) => p.done())) break;
-  }
-  return now;
-}
-
+/** Draws what the last frame from the run's worker showed, at most as often as `render` allows. */
 function frame(ts) {
   if (dead) return;
   requestAnimationFrame(frame);
   try {
-    const dt = S.lastFrame ? Math.min(0.1, (ts - S.lastFrame) / 1000) : 0;
-    S.lastFrame = ts;
-    if (!S.pg || S.building) return;
-    const start = performance.now();
-    const deadline = start + Math.max(MIN_SIM_MS, FRAME_BUDGET_MS - S.drawMs);
-    const before = sim((p) => p.nowMs());
-    const eventsBefore = sim((p) => p.events());
-    if (S.playing) {
-      const end = sim((p) => p.endMs());
-      advance(S.speed === Infinity ? end : Math.min(end, before + S.speed * HOUR * dt), deadline);
-      if (sim((p) => p.done())) S.playing = false;
-      S.dirty = true;
-    } else if (S.stepTarget != null) {
-      const now = advance(S.stepTarget, deadline);
-      if (now >= S.stepTarget || sim((p) => p.done())) S.stepTarget = null;
-      S.dirty = true;
-    }
-    const after = sim((p) => p.nowMs());
-    S.rate.sim += after - before;
-    S.rate.events += sim((p) => p.events()) - eventsBefore;
-    S.rate.wall += dt * 1000;
-    if (S.rate.wall > 1000) {
-      S.rate.shown = S.rate.sim / HOUR / (S.rate.wall / 1000);
-      S.rate.eventsShown = S.rate.events / (S.rate.wall / 1000);
-      S.rate.sim = 0;
-      S.rate.events = 0;
-      S.rate.wall = 0;
-    }
+    if (!S.run?.last || S.building) return;
     render(ts, false);
   } catch (e) {
     fatal(e);
@@ -879,25 +851,19 @@ function frame(ts) {
 // ---------------------------------------------------------------- drawing
 
 function render(ts, force) {
-  if (!S.pg || dead) return;
-  const busy = S.playing || S.stepTarget != null;
+  if (!S.run?.last || dead) return;
+  const busy = S.playing || S.stepping;
   // While running, the view and the status (clock, fingerprint) are drawn
   // together at most 20 times a second, the charts 5 times.
-  const t0 = performance.now();
-  let drew = false;
   if (force || (S.dirty && (!busy || ts - S.lastNetwork > 50))) {
     renderNetwork();
     renderStatus();
     S.lastNetwork = ts;
-    drew = true;
   }
   if (force || (S.dirty && (!busy || ts - S.lastCharts > 200))) {
     renderCharts();
     S.lastCharts = ts;
-    drew = true;
   }
-  // Drawing happens every few frames; remember its cost for the next ones.
-  if (drew) S.drawMs = 0.7 * S.drawMs + 0.3 * (performance.now() - t0);
   if (!busy && !force) S.dirty = false;
 }
 
@@ -906,12 +872,8 @@ function clockText(unixMs) {
 }
 
 function renderNetwork() {
-  sim((p) => p.capture());
-  const sn = sim((p) => p.supernodes());
-  const totals = sim((p) => p.totals());
-  const login = sim((p) => p.login());
-  const now = sim((p) => p.nowMs());
-  const unix = sim((p) => p.startUnixMs()) + now;
+  const { sn, totals, login, now } = S.run.last;
+  const unix = S.run.info.startUnixMs + now;
   view.update(sn, totals, login, now, `${S.preset} · ${clockText(unix)} · t = ${(now / HOUR).toFixed(2)} h`);
   view.draw();
   const st = view.stats || {};
@@ -922,10 +884,10 @@ function renderNetwork() {
 }
 
 function renderCharts() {
-  const count = sim((p) => p.sampleCount());
-  if (count > S.samplesRead) {
-    charts.append(sim((p) => p.samples(S.samplesRead)));
-    S.samplesRead = count;
+  const rows = S.run.takeSamples();
+  if (rows.length) {
+    for (const flat of rows) charts.append(flat);
+    S.samplesRead = S.run.last.sampleCount;
     charts.redraw();
   }
   $('charts-title').dataset.points = String(S.samplesRead);
@@ -934,15 +896,15 @@ function renderCharts() {
 /** The published points the run has reached, with the simulated share at each. */
 function renderValidation() {
   const box = $('validation');
-  const v = sim((p) => p.validation());
+  const v = S.run.validation;
   const hasRecord = charts.run.published.some((p) => p.published != null);
   box.hidden = !hasRecord;
   if (!hasRecord || !v) return;
   const size = $('validation-size');
   size.hidden = !v.size_caveat;
   if (size.textContent !== (v.size_caveat ?? '')) size.textContent = v.size_caveat ?? '';
-  // Final once it appears (the run has passed its last point by 6 h), so asked for until then.
-  if (box.dataset.timing !== 'shown') renderTiming(sim((p) => p.validationTiming()));
+  // As the worker last worked it out (it is final once the run has passed its last point by 6 h).
+  renderTiming(S.run.timing);
   const key = v.rows.length;
   if (box.dataset.rows === String(key) && key > 0) return;
   box.dataset.rows = String(key);
@@ -972,18 +934,13 @@ function renderValidation() {
 function renderTiming(t) {
   const p = $('validation-timing');
   p.hidden = !t;
-  if (!t) return;
-  $('validation').dataset.timing = 'shown';
-  p.textContent = t.sentence;
+  if (t && p.textContent !== t.sentence) p.textContent = t.sentence;
 }
 
 function renderStatus() {
-  const now = sim((p) => p.nowMs());
-  const end = sim((p) => p.endMs());
-  const done = sim((p) => p.done());
-  const unix = sim((p) => p.startUnixMs()) + now;
+  const { now, end, done, events, digest, hPerS, eventsPerS } = S.run.last;
+  const unix = S.run.info.startUnixMs + now;
   $('clock').textContent = clockText(unix);
-  const events = sim((p) => p.events());
   let progress = `t = ${num2.format(now / HOUR)} h of ${num.format(end / HOUR)} h · ${num.format(events)} events`;
   const add = moreHours(end / HOUR);
   if (done) {
@@ -991,15 +948,15 @@ function renderStatus() {
       ? ` · run finished (+${add} h to go on, Reset to run it again)`
       : ` · run finished (runs go up to ${num.format(mostHours())} h; Reset to run it again)`;
   }
-  else if (S.playing && S.rate.shown > 0) {
-    const left = (end - now) / HOUR / S.rate.shown;
+  else if (S.playing && hPerS > 0) {
+    const left = (end - now) / HOUR / hPerS;
     progress +=
-      ` · running at ${S.rate.shown.toFixed(S.rate.shown < 1 ? 2 : 1)} h/s, ${eventsText(S.rate.eventsShown)} events/s` +
+      ` · running at ${hPerS.toFixed(hPerS < 1 ? 2 : 1)} h/s, ${eventsText(eventsPerS)} events/s` +
       ` · ${secondsText(left)} left`;
   }
   $('progress').textContent = progress;
   renderValidation();
-  $('fingerprint').textContent = sim((p) => p.digest());
+  $('fingerprint').textContent = digest;
   $('fingerprint-at').textContent = done
     ? `at the end of the run (${clockText(unix)})`
     : `after every event up to ${clockText(unix)} (t = ${(now / HOUR).toFixed(3)} h)`;
@@ -1009,7 +966,9 @@ function renderStatus() {
   play.disabled = done;
   $('step').disabled = done;
   renderMore(end / HOUR, add);
-  document.body.dataset.state = done ? 'done' : S.playing ? 'playing' : 'ready';
+  // 'running': stepping, or paused while the worker finishes its slice (the clock is not final yet).
+  const settled = S.run.current() && !S.run.last.playing && !S.run.last.stepping;
+  document.body.dataset.state = done ? 'done' : S.playing ? 'playing' : S.stepping || !settled ? 'running' : 'ready';
 }
 
 /**
@@ -1036,9 +995,9 @@ function renderMore(endHours, add) {
 
 // ---------------------------------------------------------------- sharing
 
-function fileStem() {
-  const digest = sim((p) => p.digest());
-  const h = (sim((p) => p.nowMs()) / HOUR).toFixed(2).replace('.', 'h');
+/** A file name for the run at simulated time `now` (ms), when its fingerprint was `digest`. */
+function fileStem(digest, now) {
+  const h = (now / HOUR).toFixed(2).replace('.', 'h');
   return `patchstorm-${S.preset}-${h}-${digest}`;
 }
 
@@ -1102,11 +1061,21 @@ async function copyLink() {
 
 // ---------------------------------------------------------------- start
 
+/** The module, compiled once: this thread instantiates it, and so does each run's worker. */
+async function compile(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} could not be loaded: HTTP ${response.status}`);
+  // Streaming compilation needs the server to say application/wasm.
+  if (WebAssembly.compileStreaming && response.headers.get('Content-Type') === 'application/wasm') return WebAssembly.compileStreaming(response);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
 async function start() {
   document.body.dataset.state = 'loading';
   keepReadingOrder();
   try {
-    ({ memory } = await init());
+    MODULE = await compile(new URL('./pkg/patchstorm_bg.wasm', import.meta.url));
+    ({ memory } = await init({ module_or_path: MODULE }));
   } catch (e) {
     fatal(e);
     return;
@@ -1132,8 +1101,8 @@ async function start() {
   setupControls();
   const asked = location.search.replace(/^\?/, '');
   const error = await open(asked);
-  if (error === KEPT) {
-    // A control changed while the link's question waited: that change builds the run.
+  if (error === KEPT || error === REPLACED) {
+    // A control changed while the link's question waited, or its run was built: that change builds the run.
   } else if (error) {
     await open('');
     const body = document.createElement('div');
