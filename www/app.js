@@ -23,6 +23,9 @@ import { keepReadingOrder } from './layout.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
+/** While a run goes, the network view and the status are drawn at most this often (ms), the charts at most this often. */
+const NETWORK_EVERY_MS = 50;
+const CHARTS_EVERY_MS = 200;
 /** Parameters a preset change keeps: who is simulated, not the story. */
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 /** Simulated hours "+24 h" adds; within a day of the longest run allowed it adds what is left. */
@@ -854,13 +857,15 @@ function render(ts, force) {
   if (!S.run?.last || dead) return;
   const busy = S.playing || S.stepping;
   // While running, the view and the status (clock, fingerprint) are drawn
-  // together at most 20 times a second, the charts 5 times.
-  if (force || (S.dirty && (!busy || ts - S.lastNetwork > 50))) {
+  // together at most 20 times a second, the charts 5 times; "As fast as it
+  // goes" halves that, as drawing takes processor time from the run.
+  const slower = S.playing && S.speed === Infinity ? 2 : 1;
+  if (force || (S.dirty && (!busy || ts - S.lastNetwork > NETWORK_EVERY_MS * slower))) {
     renderNetwork();
     renderStatus();
     S.lastNetwork = ts;
   }
-  if (force || (S.dirty && (!busy || ts - S.lastCharts > 200))) {
+  if (force || (S.dirty && (!busy || ts - S.lastCharts > CHARTS_EVERY_MS * slower))) {
     renderCharts();
     S.lastCharts = ts;
   }
@@ -938,10 +943,11 @@ function renderTiming(t) {
 }
 
 function renderStatus() {
-  const { now, end, done, events, digest, hPerS, eventsPerS } = S.run.last;
+  const { now, end, done, events, digest, hPerS, eventsPerS, memoryBytes } = S.run.last;
   const unix = S.run.info.startUnixMs + now;
   $('clock').textContent = clockText(unix);
-  let progress = `t = ${num2.format(now / HOUR)} h of ${num.format(end / HOUR)} h · ${num.format(events)} events`;
+  // The memory is the run's worker's module's: what this run costs the tab.
+  let progress = `t = ${num2.format(now / HOUR)} h of ${num.format(end / HOUR)} h · ${num.format(events)} events · ${bytesText(memoryBytes)} of memory`;
   const add = moreHours(end / HOUR);
   if (done) {
     progress += add > 0
@@ -955,6 +961,7 @@ function renderStatus() {
       ` · ${secondsText(left)} left`;
   }
   $('progress').textContent = progress;
+  $('progress').dataset.memoryBytes = String(memoryBytes);
   renderValidation();
   $('fingerprint').textContent = digest;
   $('fingerprint-at').textContent = done

@@ -24,7 +24,7 @@ const HOUR = 3_600_000;
 /** Wall-clock milliseconds of simulation between looks at the messages. */
 const SLICE_MS = 20;
 /** Wall-clock milliseconds one runUntil call should take, roughly. */
-const CHUNK_MS = 2.5;
+const CHUNK_MS = 8;
 /** The page gets the clock, the fingerprint and the view this often while the run goes (ms). */
 const FRAME_EVERY_MS = 50;
 /** ... and the published-record comparison this often (ms). */

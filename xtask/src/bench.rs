@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: the same scenario natively (the release CLI's
-//! `bench-one`) and in the page's own WebAssembly module in headless
-//! Chromium (`tests/e2e/bench.mjs`), in turn, so both see the machine's
-//! changing speed; prints events per second for each and their ratio, and
-//! checks that both runs give the same digest.
+//! `bench-one`), in the page's own WebAssembly module alone, and played by
+//! the page itself in its worker while it draws (`tests/e2e/bench.mjs`, in
+//! headless Chromium), in turn, so all three see the machine's changing
+//! speed; prints events per second for each and each browser side's ratio
+//! to native, and checks that every run gives the same events and digest.
 
 use crate::cmd::Cmd;
 use crate::{serve, site, tools, Error, Repo, Result};
@@ -26,6 +27,8 @@ struct Figures {
     events: f64,
     wall: f64,
     digest: String,
+    /// The module's memory (browser sides; 0 when not printed).
+    memory: f64,
 }
 
 /// The number or string after `"key":` in a flat JSON object.
@@ -49,8 +52,12 @@ fn figures(side: &str, out: &str) -> Result<Figures> {
         events: number("events")?,
         wall: number("wall_seconds")?,
         digest: field(line, "digest").unwrap_or("").to_string(),
+        memory: field(line, "memory_bytes").and_then(|v| v.parse().ok()).unwrap_or(0.0),
     })
 }
+
+/// The browser sides `tests/e2e/bench.mjs` measures, as it names them.
+const BROWSER_MODES: [&str; 2] = ["module", "page"];
 
 pub fn run(repo: &Repo, o: &Options) -> Result<()> {
     let query = format!("preset={}&peers={}&hours={}", o.preset, o.peers, o.hours);
@@ -63,15 +70,18 @@ pub fn run(repo: &Repo, o: &Options) -> Result<()> {
     tools::ensure_npm_packages(repo, &e2e)?;
     let server = serve::spawn(serve::bind(0)?, &site_dir)?;
     let exe = repo.target.join("release").join("patchstorm");
-    println!("\n{query}: native (release CLI) and browser (headless Chromium, the page's module), in turn\n");
     println!(
-        "{:>4} {:>10} {:>14} {:>10} {:>14} {:>12}",
-        "run", "native s", "native ev/s", "page s", "page ev/s", "page/native"
+        "\n{query}, in turn: native (release CLI), module (the page's WebAssembly module alone, \
+         headless Chromium) and page (the playground playing it \"As fast as it goes\" in its worker, drawing)\n"
     );
-    let mut ratios = Vec::new();
+    println!(
+        "{:>4} {:>9} {:>12} {:>9} {:>12} {:>7} {:>9} {:>12} {:>7} {:>9}",
+        "run", "native s", "native ev/s", "module s", "module ev/s", "/native", "page s", "page ev/s", "/native", "page MB"
+    );
+    let mut ratios: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut result = Ok(());
-    for k in 1..=o.runs {
-        let native = Cmd::new(&exe)
+    'runs: for k in 1..=o.runs {
+        let native = match Cmd::new(&exe)
             .args([
                 "bench-one",
                 "--peers",
@@ -82,43 +92,66 @@ pub fn run(repo: &Repo, o: &Options) -> Result<()> {
                 &o.preset,
             ])
             .output()
-            .and_then(|out| figures("native", &out));
-        let browser = Cmd::new("node")
-            .args([e2e.join("bench.mjs").display().to_string(), query.clone()])
-            .env("PATCHSTORM_URL", server.url())
-            .env("CHROMIUM_PATH", tools::CHROMIUM)
-            .output()
-            .and_then(|out| figures("browser", &out));
-        let (n, b) = match (native, browser) {
-            (Ok(n), Ok(b)) => (n, b),
-            (Err(e), _) | (_, Err(e)) => {
+            .and_then(|out| figures("native", &out))
+        {
+            Ok(n) => n,
+            Err(e) => {
                 result = Err(e);
                 break;
             }
         };
-        if n.digest != b.digest || n.events != b.events {
-            result = Err(Error::new(format!(
-                "the two runs differ: native {} events, digest {}; browser {} events, digest {}",
-                n.events, n.digest, b.events, b.digest
-            )));
-            break;
+        let mut browser = Vec::new();
+        for mode in BROWSER_MODES {
+            let side = match Cmd::new("node")
+                .args([e2e.join("bench.mjs").display().to_string(), query.clone(), mode.to_string()])
+                .env("PATCHSTORM_URL", server.url())
+                .env("CHROMIUM_PATH", tools::CHROMIUM)
+                .output()
+                .and_then(|out| figures(mode, &out))
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    result = Err(e);
+                    break 'runs;
+                }
+            };
+            if native.digest != side.digest || native.events != side.events {
+                result = Err(Error::new(format!(
+                    "the runs differ: native {} events, digest {}; {mode} {} events, digest {}",
+                    native.events, native.digest, side.events, side.digest
+                )));
+                break 'runs;
+            }
+            browser.push(side);
         }
-        let (ne, be) = (n.events / n.wall, b.events / b.wall);
-        ratios.push(be / ne);
-        println!("{k:>4} {:>10.2} {:>14.0} {:>10.2} {:>14.0} {:>12.2}", n.wall, ne, b.wall, be, be / ne);
+        let ne = native.events / native.wall;
+        let (m, p) = (&browser[0], &browser[1]);
+        let (me, pe) = (m.events / m.wall, p.events / p.wall);
+        ratios[0].push(me / ne);
+        ratios[1].push(pe / ne);
+        println!(
+            "{k:>4} {:>9.2} {:>12.0} {:>9.2} {:>12.0} {:>7.2} {:>9.2} {:>12.0} {:>7.2} {:>9.0}",
+            native.wall,
+            ne,
+            m.wall,
+            me,
+            me / ne,
+            p.wall,
+            pe,
+            pe / ne,
+            p.memory / 1e6
+        );
         if k == o.runs {
-            println!("\nevents {:.0}, digest {} (the same natively and in the browser)", n.events, n.digest);
+            println!("\nevents {:.0}, digest {} (the same natively and in the browser)", native.events, native.digest);
         }
     }
     server.stop();
     result?;
-    ratios.sort_by(f64::total_cmp);
-    if let (Some(lo), Some(hi)) = (ratios.first(), ratios.last()) {
-        println!(
-            "page / native: {lo:.2} to {hi:.2} over {} runs (median {:.2})",
-            ratios.len(),
-            ratios[ratios.len() / 2]
-        );
+    for (mode, r) in BROWSER_MODES.iter().zip(ratios.iter_mut()) {
+        r.sort_by(f64::total_cmp);
+        if let (Some(lo), Some(hi)) = (r.first(), r.last()) {
+            println!("{mode} / native: {lo:.2} to {hi:.2} over {} runs (median {:.2})", r.len(), r[r.len() / 2]);
+        }
     }
     Ok(())
 }
@@ -131,7 +164,9 @@ mod tests {
     fn reads_the_figures_both_sides_print() {
         let line = r#"{"peers":1000,"wall_seconds":0.5,"events":12345,"events_per_second":24690.0,"digest":"abcd0123abcd0123"}"#;
         let f = figures("native", line).unwrap();
-        assert_eq!((f.events, f.wall, f.digest.as_str()), (12345.0, 0.5, "abcd0123abcd0123"));
+        assert_eq!((f.events, f.wall, f.digest.as_str(), f.memory), (12345.0, 0.5, "abcd0123abcd0123", 0.0));
+        let page = r#"{"events":12345,"wall_seconds":0.5,"build_seconds":0.1,"digest":"abcd0123abcd0123","memory_bytes":131072000}"#;
+        assert_eq!(figures("page", page).unwrap().memory, 131_072_000.0);
         assert!(figures("browser", "no json here").is_err());
     }
 }

@@ -43,9 +43,10 @@ commands:
        --no-browser      skip the steps that need a browser
        --only STEP       run one step alone (native, wasm, browser, firefox or e2e)
   bench [--peers N] [--hours H] [--preset NAME] [--runs K]
-                       the same scenario natively (release CLI) and in the page's module in headless
-                       Chromium, K times in turn (defaults: 1000000 peers, 48 h, skype-2007, 3 runs);
-                       prints events/s for each and their ratio, and checks the digests agree
+                       the same scenario natively (release CLI), in the page's module alone and
+                       played by the page in its worker, in headless Chromium, K times in turn
+                       (defaults: 1000000 peers, 48 h, skype-2007, 3 runs); prints events/s for
+                       each and the ratios to native, and checks the digests agree
   fuzz [--count N]     the link codec against N generated links (default 1000000): valid ones,
                        mutated ones and junk; prints how many were tried, accepted, refused, and
                        how many panicked or failed to round-trip (both must be 0)
