@@ -31,8 +31,11 @@ fn json_summary_has_exactly_the_documented_fields() {
         "events",
         "online_normal",
         "online_min",
+        "lowest_of_normal_day",
         "recovered_after_hours",
         "peak_login_rate",
+        "supernodes_normal",
+        "supernodes_min",
         "wall_seconds",
     ];
     let mut got = keys.clone();

@@ -26,6 +26,11 @@ const HOUR = 3_600_000;
 /** While a run goes, the network view and the status are drawn at most this often (ms), the charts at most this often. */
 const NETWORK_EVERY_MS = 50;
 const CHARTS_EVERY_MS = 200;
+/**
+ * The key of a link that holds the pinned run's (A's) own link,
+ * percent-encoded, beside the keys of the run that plays (B).
+ */
+const COMPARE_KEY = 'compare';
 /** Parameters a preset change keeps: who is simulated, not the story. */
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 /** Simulated hours "+24 h" adds; within a day of the longest run allowed it adds what is left. */
@@ -78,7 +83,7 @@ function withPeers(query, peers) {
 // ---------------------------------------------------------------- failure
 
 /** The buttons that need a simulation to act on. */
-const RUN_BUTTONS = ['play', 'step', 'more', 'reset', 'export-csv', 'export-json', 'export-png'];
+const RUN_BUTTONS = ['play', 'step', 'more', 'reset', 'compare', 'swap', 'drop-a', 'export-csv', 'export-json', 'export-png'];
 
 /** Thrown instead of calling into a simulation that has already stopped. */
 class Stopped extends Error {}
@@ -191,6 +196,7 @@ function fatal(err) {
   const reached = memoryReached(err);
   // The run cannot go on; its worker's memory goes back to the browser.
   S.run?.close();
+  S.pinned?.thread.close();
   document.body.dataset.state = 'stopped';
   // Nothing can be built any more: a question about a large run goes unanswered.
   question = null;
@@ -357,6 +363,10 @@ const S = {
   building: false,
   /** A "+24 h" waiting for the worker's answer. */
   extending: false,
+  /** The pinned run of a comparison (A): {thread, query, values}, or null. */
+  pinned: null,
+  /** Calls of `pin` so far, as `opens` for `open`. */
+  pins: 0,
   /** The run being built and the one running: {query, footprint, half}, for the out-of-memory banner. */
   opening: null,
   running: null,
@@ -515,7 +525,7 @@ async function open(query) {
   S.values = call(() => wasm.scenarioValues(S.query));
   S.preset = S.values.preset;
   S.samplesRead = 0;
-  history.replaceState(null, '', `?${S.query}${location.hash}`);
+  showLink();
   const meta = {
     peers: thread.info.peers,
     snCapacity: Number(S.values.sn_capacity),
@@ -639,6 +649,9 @@ function setupControls() {
   $('step').addEventListener('click', step);
   $('more').addEventListener('click', more);
   $('reset').addEventListener('click', reset);
+  $('compare').addEventListener('click', compare);
+  $('swap').addEventListener('click', swap);
+  $('drop-a').addEventListener('click', dropPinned);
   // "max": as fast as the frame budget lets the simulation go.
   const readSpeed = () => ($('speed').value === 'max' ? Infinity : Number($('speed').value));
   $('speed').addEventListener('change', () => {
@@ -819,7 +832,7 @@ async function more() {
   run.info.query = reply.value.query;
   S.query = reply.value.query;
   S.values = call(() => wasm.scenarioValues(S.query));
-  history.replaceState(null, '', `?${S.query}${location.hash}`);
+  showLink();
   charts.extend(reply.value.endMs);
   syncControls();
   // A finished run plays on; a paused one stays paused where it is. Space
@@ -855,7 +868,7 @@ function frame(ts) {
 
 function render(ts, force) {
   if (!S.run?.last || dead) return;
-  const busy = S.playing || S.stepping;
+  const busy = S.playing || S.stepping || (S.pinned !== null && !S.pinned.thread.last?.done);
   // While running, the view and the status (clock, fingerprint) are drawn
   // together at most 20 times a second, the charts 5 times; "As fast as it
   // goes" halves that, as drawing takes processor time from the run.
@@ -890,11 +903,12 @@ function renderNetwork() {
 
 function renderCharts() {
   const rows = S.run.takeSamples();
-  if (rows.length) {
-    for (const flat of rows) charts.append(flat);
-    S.samplesRead = S.run.last.sampleCount;
-    charts.redraw();
-  }
+  const pinned = S.pinned ? S.pinned.thread.takeSamples() : [];
+  for (const flat of rows) charts.append(flat);
+  for (const flat of pinned) charts.appendGhost(flat);
+  if (rows.length) S.samplesRead = S.run.last.sampleCount;
+  if (rows.length || pinned.length) charts.redraw();
+  renderComparison();
   $('charts-title').dataset.points = String(S.samplesRead);
 }
 
@@ -1020,7 +1034,159 @@ function download(blob, name) {
 }
 
 function shareUrl() {
-  return new URL(`?${S.query}`, location.href).href;
+  return new URL(`?${linkQuery()}`, location.href).href;
+}
+
+/** The link of what the page shows: the run that plays, and the pinned one if any. */
+function linkQuery() {
+  return S.pinned ? `${S.query}&${COMPARE_KEY}=${encodeURIComponent(S.pinned.query)}` : S.query;
+}
+
+/** The address bar holds the link of what the page shows. */
+function showLink() {
+  history.replaceState(null, '', `?${linkQuery()}${location.hash}`);
+}
+
+// ---------------------------------------------------------------- comparing
+
+/**
+ * Pins the run of `query` as A: built in its own worker and run to its end
+ * as fast as it goes, drawn faded under the run that plays. Returns null,
+ * or why it was refused (a bad value, or too large a run to hold beside
+ * the one that plays).
+ */
+async function pin(query) {
+  let footprint;
+  try {
+    footprint = call(() => wasm.footprint(query));
+  } catch (e) {
+    if (e instanceof Stopped) throw e;
+    return e.message;
+  }
+  if (footprint.bytes > ASK_ABOVE_BYTES) {
+    const most = call(() => wasm.peersWithin(query, ASK_ABOVE_BYTES));
+    return `peers=${footprint.peers} makes a run of about ${bytesText(footprint.bytes)}; a run held beside the one that plays may take at most ${bytesText(ASK_ABOVE_BYTES)}, which is peers=${most} for this scenario`;
+  }
+  const ticket = ++S.pins;
+  S.pinned?.thread.close();
+  S.pinned = null;
+  let thread;
+  try {
+    thread = await SimulationThread.open(MODULE, query, Infinity, { onFrame: pinnedFrame, onFailure: fatal });
+  } catch (e) {
+    if (ticket !== S.pins) return null;
+    fatal(e);
+    throw new Stopped('the simulation has stopped');
+  }
+  if (ticket !== S.pins || dead) {
+    thread.close();
+    return null;
+  }
+  thread.play(Infinity);
+  S.pinned = { thread, query: thread.info.query, values: call(() => wasm.scenarioValues(thread.info.query)) };
+  charts.pin({ label: 'A' });
+  showLink();
+  S.dirty = true;
+  render(performance.now(), true);
+  return null;
+}
+
+/** A frame from the pinned run's worker. */
+function pinnedFrame(thread) {
+  if (thread !== S.pinned?.thread || dead) return;
+  S.dirty = true;
+}
+
+/** Stops comparing: the pinned run's worker goes, and its curves. */
+function dropPinned() {
+  if (!S.pinned) return;
+  S.pins += 1;
+  S.pinned.thread.close();
+  S.pinned = null;
+  charts.pin(null);
+  showLink();
+  S.dirty = true;
+  render(performance.now(), true);
+}
+
+/** Says in the shared warning banner what Compare or Swap could not pin. */
+function pinRefused(message) {
+  const p = document.createElement('p');
+  p.textContent = `Run A could not be pinned: ${message}.`;
+  banner('warn', 'compare', p);
+}
+
+async function compare() {
+  if (dead || !S.run) return;
+  const error = await pin(S.query);
+  if (error) pinRefused(error);
+  else clearBanner('compare');
+}
+
+/** B becomes the pinned run and A the one that plays, from its start. */
+async function swap() {
+  if (dead || !S.run || !S.pinned) return;
+  const a = S.pinned.query;
+  const b = S.query;
+  const error = await pin(b);
+  if (error) {
+    pinRefused(error);
+    return;
+  }
+  const opened = await open(a);
+  if (typeof opened === 'string') refused(opened);
+}
+
+/** What differs between A and B, as `key A → B` for each parameter whose value differs. */
+function differences(a, b) {
+  const out = [];
+  for (const p of PARAMS) {
+    if (a[p.key] !== b[p.key]) out.push(`${p.key} ${a[p.key]} → ${b[p.key]}`);
+  }
+  if (a.preset !== b.preset) out.unshift(`preset ${a.preset} → ${b.preset}`);
+  return out;
+}
+
+/** How the pinned run and the one that plays compare, so far: the table under the charts. */
+function renderComparison() {
+  const box = $('comparison');
+  box.hidden = !S.pinned;
+  $('compare').textContent = S.pinned ? 'Pin B as A' : 'Compare';
+  if (!S.pinned) return;
+  const runs = [S.pinned.thread, S.run];
+  const diff = differences(S.pinned.values, S.values);
+  const note = diff.length ? `B differs from A in ${diff.join(', ')}.` : 'A and B are the same scenario: change a control to make B another.';
+  if ($('comparison-note').textContent !== note) $('comparison-note').textContent = note;
+  const at = (t) => (t.last.done ? `at its end, ${num.format(t.last.end / HOUR)} h` : `so far, at ${num2.format(t.last.now / HOUR)} h`);
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  const measures = [
+    ['run', (t) => at(t)],
+    ['lowest online count after the trigger (share of a normal day at that hour)', (s) => pct(s.lowest_of_normal_day)],
+    ['hours from the trigger to heal (95% of normal for an hour)', (s, t) =>
+      s.recovered_after_hours == null ? (t.last.done ? 'does not heal within the run' : 'not healed yet') : s.recovered_after_hours === 0 ? 'never fell below 95%' : `${s.recovered_after_hours.toFixed(1)} h`],
+    ['peak login requests', (s) => `${num.format(Math.round(s.peak_login_rate))} /s`],
+    ['supernodes lost (normal → fewest after the trigger)', (s) =>
+      `${num.format(Math.round(Math.max(0, s.supernodes_normal - s.supernodes_min)))} (${num.format(Math.round(s.supernodes_normal))} → ${num.format(Math.round(s.supernodes_min))})`],
+    ['fingerprint', (s, t) => t.last.digest],
+  ];
+  const rows = measures.map(([label, cell]) => {
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = label;
+    tr.append(th);
+    for (const t of runs) {
+      const td = document.createElement('td');
+      td.textContent = label === 'run' ? cell(t) : t.summary && t.last ? cell(t.summary, t) : '–';
+      if (label === 'fingerprint') td.dataset.run = t === S.run ? 'B' : 'A';
+      tr.append(td);
+    }
+    return tr;
+  });
+  const key = rows.map((r) => r.textContent).join('|');
+  if (box.dataset.shown === key) return;
+  box.dataset.shown = key;
+  $('comparison-rows').replaceChildren(...rows);
 }
 
 async function copyLink() {
@@ -1107,7 +1273,12 @@ async function start() {
   );
   setupControls();
   const asked = location.search.replace(/^\?/, '');
-  const error = await open(asked);
+  // A comparison's link holds the pinned run's link under COMPARE_KEY.
+  const given = new URLSearchParams(asked);
+  const pinned = given.get(COMPARE_KEY);
+  given.delete(COMPARE_KEY);
+  const own = pinned === null ? asked : given.toString();
+  const error = await open(own);
   if (error === KEPT || error === REPLACED) {
     // A control changed while the link's question waited, or its run was built: that change builds the run.
   } else if (error) {
@@ -1116,7 +1287,7 @@ async function start() {
     body.className = 'banner-body';
     const p1 = document.createElement('p');
     p1.innerHTML = '<strong>This link could not be opened.</strong> ';
-    p1.append(error);
+    p1.append(pinned === null ? error : `Run B (the link's own keys): ${error}`);
     const p2 = document.createElement('p');
     p2.append('Your link asked for: ');
     const code = document.createElement('code');
@@ -1135,7 +1306,16 @@ async function start() {
     banner('warn', 'link', body);
   } else if (Number(new URLSearchParams(S.query).get('v')) < wasm.formatVersion()) {
     // The link's own format (not the default scenario it may have been asked to open instead).
-    formatNote(asked);
+    formatNote(own);
+  }
+  if (pinned !== null && !error && S.run) {
+    const refusal = await pin(pinned);
+    if (refusal) {
+      const p = document.createElement('p');
+      p.innerHTML = '<strong>Run A of this link could not be opened</strong>';
+      p.append(` (the ${COMPARE_KEY} key: ${pinned}): ${refusal}. Run B plays alone; the address bar now holds its link.`);
+      banner('warn', 'link', p);
+    }
   }
   document.body.dataset.ready = 'true';
   requestAnimationFrame(frame);

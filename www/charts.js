@@ -1,6 +1,8 @@
 // The live charts, drawn with uPlot (loaded from vendor/ as a global).
 // The x axis is the simulated clock in UTC over the whole run, so curves
-// fill in from the left as the run goes.
+// fill in from the left as the run goes. A pinned run (A, in a comparison)
+// is drawn faded under the run that plays (B), minute for minute of
+// simulated time since each run's start.
 
 const uPlot = window.uPlot;
 
@@ -242,6 +244,11 @@ function logRange(u, min, max) {
   return [10 ** Math.floor(Math.log10(min)), 10 ** Math.ceil(Math.log10(max))];
 }
 
+/** A faded colour for the pinned run's curves. */
+function faded(colour) {
+  return `${colour}73`;
+}
+
 /** The four charts of the page, fed from the flat time series. */
 export class Charts {
   constructor(figures, columns) {
@@ -250,13 +257,18 @@ export class Charts {
     this.width = columns.length;
     this.charts = [];
     this.run = { x0: 0, x1: 1, triggerX: null, published: [], peers: 1 };
+    /** The samples of the run that plays (B) and of the pinned one (A), as they came. */
+    this.flat = [];
+    this.ghostFlat = [];
+    /** The pinned run, while there is one: {label}. */
+    this.ghost = null;
     if (typeof ResizeObserver !== 'undefined') {
       const ro = new ResizeObserver(() => this.charts.forEach((c) => c.resize()));
       Object.values(figures).forEach((f) => ro.observe(f));
     }
   }
 
-  /** A new run: clears the data and sets the time range and the published points. */
+  /** A new run: clears its data and sets the time range and the published points. A pinned run's curves stay. */
   reset({ startUnixMs, endMs, triggerMs, peers, published, hasTrigger }) {
     const x0 = startUnixMs / 1000;
     this.run = {
@@ -266,10 +278,22 @@ export class Charts {
       peers,
       published: published.map((p) => ({ ...p, x: x0 + p.t_hours * 3600 })),
     };
+    this.run.pubMax = this.publishedMax();
+    this.flat = [];
+    this.build();
+  }
+
+  /** Pins a run (A) to draw faded, or none (null): {label}. Its samples come by `appendGhost`. */
+  pin(ghost) {
+    this.ghost = ghost;
+    this.ghostFlat = [];
+    this.build();
+  }
+
+  /** The charts and their data, from the samples so far. */
+  build() {
     const run = this.run;
-    run.pubMax = this.publishedMax();
-    this.rows = 0;
-    this.cols = null;
+    const ghost = this.ghost;
     this.specs = [
       {
         fig: 'online',
@@ -277,7 +301,7 @@ export class Charts {
         published: run.published.length > 0,
         yRange: (u, min, max) => zeroRange(u, 0, Math.max(max || 0, run.pubMax)),
         series: [
-          { label: 'Online (simulated)', unit: 'peers', colour: C.online, width: 2, get: (r) => r.online },
+          { label: 'Online (simulated)', unit: 'peers', colour: C.online, width: 2, get: (r) => r.online, pinned: true },
           { label: 'Normal day (rhythm alone)', unit: 'peers', colour: C.normal, dash: [6, 4], get: (r) => r.normal_share * run.peers },
           ...(run.published.length > 0
             ? [{ label: "Published (Skype's counter, scaled)", colour: C.published, markersOnly: true, get: () => null }]
@@ -289,7 +313,7 @@ export class Charts {
         yLabel: 'supernodes',
         right: { label: 'client slots / peers' },
         series: [
-          { label: 'Supernodes (peer-hosted + mega)', unit: '', colour: C.live, width: 2, get: (r) => r.sn_live + r.sn_mega },
+          { label: 'Supernodes (peer-hosted + mega)', unit: '', colour: C.live, width: 2, get: (r) => r.sn_live + r.sn_mega, pinned: true },
           { label: 'Overloaded', unit: '', colour: C.overloaded, get: (r) => r.sn_overloaded },
           { label: 'Spare slots (answering)', unit: 'slots', colour: C.spare, scale: 'r', get: (r) => r.sn_spare },
           { label: 'Demand (connected + searching)', unit: 'peers', colour: C.demand, dash: [6, 4], scale: 'r', get: (r) => r.sn_demand },
@@ -300,7 +324,7 @@ export class Charts {
         yLabel: 'per second (log scale)',
         log: true,
         series: [
-          { label: 'Login requests', unit: '/s', colour: C.requests, width: 2, get: (r) => r.login_requests_ps },
+          { label: 'Login requests', unit: '/s', colour: C.requests, width: 2, get: (r) => r.login_requests_ps, pinned: true },
           { label: 'Login capacity', unit: '/s', colour: C.capacity, dash: [6, 4], get: (r) => r.login_capacity_ps },
           { label: 'Logins completed', unit: '/s', colour: C.accepted, get: (r) => r.login_accepted_ps },
         ],
@@ -310,14 +334,27 @@ export class Charts {
         yLabel: 'per second (log scale)',
         log: true,
         series: [
-          { label: 'Retries (login and attach)', unit: '/s', colour: C.retries, width: 2, get: (r) => r.retries_ps },
+          { label: 'Retries (login and attach)', unit: '/s', colour: C.retries, width: 2, get: (r) => r.retries_ps, pinned: true },
           { label: 'Attach attempts', unit: '/s', colour: C.attempts, get: (r) => r.attach_attempts_ps },
         ],
       },
     ];
+    if (ghost) {
+      // The pinned run's main curve in each chart, faded, after the others.
+      for (const spec of this.specs) {
+        const extra = spec.series
+          .filter((s) => s.pinned)
+          .map((s) => ({ ...s, label: `A: ${s.label}`, colour: faded(s.colour), width: 2.4, dash: undefined, ghost: true }));
+        spec.series.push(...extra);
+      }
+    }
     this.charts.forEach((c) => c.plot.destroy());
     this.charts = this.specs.map((spec) => new Chart(this.figures[spec.fig], spec, run));
     this.data = this.specs.map((spec) => [[], ...spec.series.map(() => [])]);
+    this.rows = 0;
+    this.ghostRows = 0;
+    for (const flat of this.flat) this.add(flat, false);
+    for (const flat of this.ghostFlat) this.add(flat, true);
   }
 
   /** The largest published point inside the run's time range. */
@@ -333,25 +370,44 @@ export class Charts {
     this.redraw();
   }
 
-  /** Appends samples (row-major, one row per sample) and redraws. */
+  /** Appends samples of the run that plays (row-major, one row per sample); `redraw` shows them. */
   append(flat) {
+    this.flat.push(flat);
+    this.add(flat, false);
+  }
+
+  /** Appends samples of the pinned run. */
+  appendGhost(flat) {
+    if (!this.ghost) return;
+    this.ghostFlat.push(flat);
+    this.add(flat, true);
+  }
+
+  /**
+   * Puts rows into the charts' data. Both runs sample every simulated
+   * minute from their start, so row i of each is at the same x; a run that
+   * has not got there yet has no value (null) at it.
+   */
+  add(flat, ghost) {
     const w = this.width;
     const col = this.col;
     const row = {};
     for (let i = 0; i + w <= flat.length; i += w) {
       for (const name in col) row[name] = flat[i + col[name]];
+      const at = ghost ? this.ghostRows++ : this.rows++;
       const x = this.run.x0 + row.t_hours * 3600;
       this.specs.forEach((spec, k) => {
         const d = this.data[k];
-        d[0].push(x);
+        while (d[0].length <= at) d.forEach((column) => column.push(null));
+        d[0][at] = x;
         spec.series.forEach((s, j) => {
+          if (Boolean(s.ghost) !== ghost) return;
           let v = s.get(row);
           // Rates below the floor are rounding residue, not events.
           if (spec.log && !(v >= LOG_FLOOR)) v = null;
-          d[j + 1].push(v);
+          d[j + 1][at] = v;
         });
       });
-      this.rows++;
     }
   }
 

@@ -50,6 +50,8 @@ export class SimulationThread {
     /** The published-record comparison and its timing, as last sent. */
     this.validation = null;
     this.timing = null;
+    /** The run's summary (lowest online share, heal, peak login rate, supernodes), as last sent. */
+    this.summary = null;
     /** Sample rows (Float64Arrays of whole rows) sent and not yet taken by the charts. */
     this.pending = [];
     this.commands = 0;
@@ -83,6 +85,7 @@ export class SimulationThread {
       if (m.validation !== undefined) {
         this.validation = m.validation;
         this.timing = m.timing;
+        this.summary = m.summary;
       }
       if (this.opening) {
         const { resolve } = this.opening;

@@ -201,6 +201,7 @@ function postFrame(force = false) {
     lastValidation = t;
     message.validation = pg.validation();
     message.timing = pg.validationTiming();
+    message.summary = pg.summary(0);
   }
   self.postMessage(message, [sn.buffer, totals.buffer, login.buffer, samples.buffer]);
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::evidence::run::Run;
 use crate::evidence::shape;
+use crate::metrics::Sample;
 
 /// What `patchstorm run --format json` prints, field for field.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -21,6 +22,9 @@ pub struct Summary {
     pub online_normal: f64,
     /// Lowest online share after the trigger.
     pub online_min: f64,
+    /// Lowest ratio, after the trigger, of the online count to what the
+    /// daily rhythm alone gives at that hour (1: never below a normal day).
+    pub lowest_of_normal_day: f64,
     /// Hours from the trigger until, after its deepest point, the online
     /// count is back to at least 95% of what the daily rhythm alone gives and
     /// stays there for an hour; 0 if it never fell below 95%; `None` if it
@@ -28,6 +32,11 @@ pub struct Summary {
     pub recovered_after_hours: Option<f64>,
     /// Highest login request rate, per second.
     pub peak_login_rate: f64,
+    /// Mean number of peer-hosted supernodes over the hour before the
+    /// trigger (the first sample's without one), overloaded ones included.
+    pub supernodes_normal: f64,
+    /// Fewest peer-hosted supernodes after the trigger.
+    pub supernodes_min: f64,
     /// Wall-clock seconds the run took (measured by the caller; the core has no clock).
     pub wall_seconds: f64,
 }
@@ -36,28 +45,37 @@ pub fn summarize(run: &Run, wall_seconds: f64) -> Summary {
     // Without a trigger (a calm day), the summary is about the whole run.
     let trigger_h = shape::summary_start_h(run);
     let series = &run.series;
-    let before: Vec<f64> = series
-        .iter()
-        .filter(|s| s.t_hours >= trigger_h - 1.0 && s.t_hours < trigger_h)
-        .map(|s| s.online_share)
-        .collect();
-    let online_normal = if before.is_empty() {
-        series.first().map_or(0.0, |s| s.online_share)
-    } else {
-        before.iter().sum::<f64>() / before.len() as f64
+    // The mean over the hour before the trigger, and the lowest after it.
+    let normal = |value: fn(&Sample) -> f64| {
+        let before: Vec<f64> =
+            series.iter().filter(|s| s.t_hours >= trigger_h - 1.0 && s.t_hours < trigger_h).map(value).collect();
+        if before.is_empty() {
+            series.first().map_or(0.0, value)
+        } else {
+            before.iter().sum::<f64>() / before.len() as f64
+        }
     };
-    let online_min =
-        series.iter().filter(|s| s.t_hours >= trigger_h).map(|s| s.online_share).fold(f64::INFINITY, f64::min);
+    let lowest = |value: fn(&Sample) -> f64| {
+        let min = series.iter().filter(|s| s.t_hours >= trigger_h).map(value).fold(f64::INFINITY, f64::min);
+        if min.is_finite() {
+            min
+        } else {
+            0.0
+        }
+    };
     Summary {
         scenario: run.scenario.to_query(),
         digest: run.digest_text(),
         peers: run.config.peers,
         sim_hours: run.now_h(),
         events: run.events,
-        online_normal,
-        online_min: if online_min.is_finite() { online_min } else { 0.0 },
+        online_normal: normal(|s| s.online_share),
+        online_min: lowest(|s| s.online_share),
+        lowest_of_normal_day: lowest(|s| s.online_share / s.normal_share.max(1e-12)),
         recovered_after_hours: shape::healed_after(run),
         peak_login_rate: series.iter().map(|s| s.login_requests_ps).fold(0.0, f64::max),
+        supernodes_normal: normal(|s| s.sn_live),
+        supernodes_min: lowest(|s| s.sn_live),
         wall_seconds,
     }
 }

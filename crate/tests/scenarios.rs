@@ -51,6 +51,8 @@ fn check_2007(peers: u32, seed: u32, heal: std::ops::Range<f64>) {
     let collapse = first_below(&r, 0.1).expect("the network collapses");
     assert!((6.0..24.0).contains(&collapse), "collapse {collapse} h after the trigger");
     assert!(r.summary.online_min < 0.1 * r.summary.online_normal, "{:?}", r.summary);
+    // The supernodes rebooted too, and the promotion pace did not replace them.
+    assert!(r.summary.supernodes_min < 0.5 * r.summary.supernodes_normal, "{:?}", r.summary);
     let healed = r.summary.recovered_after_hours.expect("it heals within the run, with no input from outside");
     assert!(heal.contains(&healed), "{peers} peers, seed {seed}: healed after {healed} h");
 }
@@ -75,6 +77,7 @@ fn resilient_2007_dips_shallowly_and_is_back_soon_after_the_wave() {
     let r = run("preset=resilient-2007&peers=30000");
     let lowest = lowest_ratio(&r, r.trigger_h, f64::INFINITY);
     assert!(lowest > 0.85, "a shallow dip, lowest {lowest}");
+    assert_eq!(r.summary.lowest_of_normal_day, lowest, "the summary's lowest share of a normal day");
     // The wave's last restarts come about 22 h after the patch (the
     // Americas' late boots); two hours later everything is back.
     let last_restart = r.series.iter().filter(|s| s.restarts_ps > 0.0).map(|s| s.t_hours).fold(0.0, f64::max);
