@@ -20,6 +20,7 @@ import { NetworkView, LEGEND, AGGREGATE_PEERS, AGGREGATE_SUPERNODES } from './ne
 import { Charts } from './charts.js';
 import { buildAdvanced } from './controls.js';
 import { keepReadingOrder } from './layout.js';
+import { TippingMap } from './tipping.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
@@ -31,6 +32,8 @@ const CHARTS_EVERY_MS = 200;
  * percent-encoded, beside the keys of the run that plays (B).
  */
 const COMPARE_KEY = 'compare';
+/** The key of a link that holds the tipping-point map's settings, percent-encoded. */
+const MAP_KEY = 'map';
 /** Parameters a preset change keeps: who is simulated, not the story. */
 const KEPT_ACROSS_PRESETS = ['peers', 'seed'];
 /** Simulated hours "+24 h" adds; within a day of the longest run allowed it adds what is left. */
@@ -381,6 +384,8 @@ let COLUMNS = [];
 let POLICY_TEXT = new Map();
 let view;
 let charts;
+/** The tipping-point map (tipping.js). */
+let tipping = null;
 let advanced;
 
 // ---------------------------------------------------------------- scenarios
@@ -543,6 +548,7 @@ async function open(query) {
   $('published-source').hidden = charts.run.published.length === 0;
   delete $('validation').dataset.rows;
   syncControls();
+  tipping?.currentChanged();
   if (wasPlaying && !thread.last.done) play();
   S.dirty = true;
   render(performance.now(), true);
@@ -1039,7 +1045,10 @@ function shareUrl() {
 
 /** The link of what the page shows: the run that plays, and the pinned one if any. */
 function linkQuery() {
-  return S.pinned ? `${S.query}&${COMPARE_KEY}=${encodeURIComponent(S.pinned.query)}` : S.query;
+  let q = S.query;
+  if (S.pinned) q += `&${COMPARE_KEY}=${encodeURIComponent(S.pinned.query)}`;
+  if (tipping?.inLink) q += `&${MAP_KEY}=${encodeURIComponent(tipping.settingsText())}`;
+  return q;
 }
 
 /** The address bar holds the link of what the page shows. */
@@ -1135,6 +1144,17 @@ async function swap() {
   }
   const opened = await open(a);
   if (typeof opened === 'string') refused(opened);
+}
+
+/** A cell of the map was clicked: its run opens in the playground, as a link to it would. */
+async function openCell(query) {
+  if (dead) return;
+  const error = await open(query);
+  if (typeof error === 'string') {
+    refused(error);
+    return;
+  }
+  if (error === null) document.querySelector('.content').scrollIntoView({ block: 'start' });
 }
 
 /** What differs between A and B, as `key A → B` for each parameter whose value differs. */
@@ -1272,12 +1292,30 @@ async function start() {
     COLUMNS,
   );
   setupControls();
+  tipping = new TippingMap($('tipping'), {
+    wasm,
+    module: MODULE,
+    params: PARAMS,
+    policies: call(() => wasm.policies()),
+    openRun: openCell,
+    currentQuery: () => S.query,
+    linkChanged: showLink,
+  });
   const asked = location.search.replace(/^\?/, '');
-  // A comparison's link holds the pinned run's link under COMPARE_KEY.
+  // A comparison's link holds the pinned run's link under COMPARE_KEY, and a map's settings under MAP_KEY.
   const given = new URLSearchParams(asked);
   const pinned = given.get(COMPARE_KEY);
+  const mapped = given.get(MAP_KEY);
   given.delete(COMPARE_KEY);
-  const own = pinned === null ? asked : given.toString();
+  given.delete(MAP_KEY);
+  const own = pinned === null && mapped === null ? asked : given.toString();
+  const mapError = mapped === null ? null : tipping.load(mapped);
+  if (mapError) {
+    const p = document.createElement('p');
+    p.innerHTML = '<strong>The map settings of this link are not allowed</strong>';
+    p.append(` (the ${MAP_KEY} key): ${mapError}. The map below shows them to mend; nothing is mapped until you press Map it.`);
+    banner('warn', 'map', p);
+  }
   const error = await open(own);
   if (error === KEPT || error === REPLACED) {
     // A control changed while the link's question waited, or its run was built: that change builds the run.

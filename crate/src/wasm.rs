@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use js_sys::Float64Array;
 use wasm_bindgen::prelude::*;
 
-use crate::evidence::{compare, record, run::Run, words};
+use crate::evidence::{compare, phase, record, run::Run, words};
 use crate::metrics::{self, COLUMNS};
 use crate::policy::{Choice, Policy};
 use crate::render::{Frame, LOGIN_COLUMNS, SN_COLUMNS, TOTALS_COLUMNS};
@@ -279,6 +279,16 @@ impl Playground {
         }))
     }
 
+    /// The run's class as a cell of a phase map (`phase::classify`), read
+    /// from the run so far (final once it is done): `{key, name,
+    /// after_wave_hours}`, the hours from the end of the wave until it healed
+    /// (null if it did not heal, or had no outage).
+    #[wasm_bindgen(js_name = phaseClass)]
+    pub fn phase_class(&mut self) -> Result<JsValue, JsError> {
+        let (heal, after) = phase::classify(self.record());
+        to_js(&serde_json::json!({ "key": heal.key(), "name": heal.name(), "after_wave_hours": after }))
+    }
+
     /// The record of the run, brought up to date with the engine.
     fn record(&mut self) -> &Run {
         self.record.catch_up(&self.sim);
@@ -320,6 +330,38 @@ pub fn totals_columns() -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = loginColumns)]
 pub fn login_columns() -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(&LOGIN_COLUMNS).map_err(js_error)
+}
+
+/// The link of a phase-map cell (`phase::cell_scenario_keyed`): the 2007
+/// wave under `policy` at `peers` and `seed`, with `values` (`key=value`
+/// pairs joined by `&`) set, run long enough to see its wave end and two days
+/// after. An error says why the cell cannot be made (a restart rate beyond
+/// what the wave allows, say).
+#[wasm_bindgen(js_name = phaseCell)]
+pub fn phase_cell(policy: &str, peers: u32, seed: u32, values: &str) -> Result<String, JsError> {
+    let policy = Policy::ALL
+        .iter()
+        .copied()
+        .find(|p| p.key() == policy)
+        .ok_or_else(|| JsError::new(&format!("policy {policy}: use {}", Policy::KEYS.join(", "))))?;
+    let mut pairs = Vec::new();
+    for pair in values.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').ok_or_else(|| JsError::new(&format!("{pair}: expected key=value")))?;
+        pairs.push((k, v));
+    }
+    phase::cell_scenario_keyed(policy, peers, u64::from(seed), &pairs)
+        .map(|s| s.to_query())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// The classes of a phase-map cell, best first: `{key, name, symbol}`.
+#[wasm_bindgen(js_name = phaseClasses)]
+pub fn phase_classes() -> Result<JsValue, JsError> {
+    let rows: Vec<serde_json::Value> = phase::Heal::ALL
+        .iter()
+        .map(|h| serde_json::json!({ "key": h.key(), "name": h.name(), "symbol": h.symbol() }))
+        .collect();
+    to_js(&rows)
 }
 
 /// The allocation policies in the order of the `policy` parameter's

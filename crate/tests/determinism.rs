@@ -116,3 +116,42 @@ fn a_run_cannot_be_made_shorter_or_longer_than_allowed() {
     }
     assert_eq!(sim.end(), 6 * 3_600_000, "a refused length changes nothing");
 }
+
+const CELL_FIXTURE: &str = "tests/fixtures/phase-cells.json";
+
+/// Phase-map cells as the page's map and `patchstorm phase` make them
+/// (`phase::cell_scenario_keyed`), with the link, digest and class each
+/// gives; `web.rs` checks the same cells in the browser.
+const CELLS: &[(&str, u32, u64, &str)] = &[
+    ("legacy-2007", 2_000, 1, "restart_rate=6&sn_capacity=300"),
+    ("resilient", 2_000, 1, "restart_rate=3&sn_capacity=400"),
+    ("self-protect-2010", 2_000, 2, "restart_rate=4&login_capacity=60"),
+];
+
+#[test]
+fn phase_cells_match_the_fixture() {
+    use patchstorm::evidence::phase;
+    use patchstorm::policy::{Choice, Policy};
+    let current: Vec<serde_json::Value> = CELLS
+        .iter()
+        .map(|&(policy, peers, seed, values)| {
+            let policy = *Policy::ALL.iter().find(|p| p.key() == policy).unwrap();
+            let pairs: Vec<(&str, &str)> = values.split('&').map(|kv| kv.split_once('=').unwrap()).collect();
+            let s = phase::cell_scenario_keyed(policy, peers, seed, &pairs).unwrap();
+            let mut sim = Simulation::new(&s);
+            sim.run();
+            let (heal, _) = phase::classify(&patchstorm::Run::of(&sim));
+            serde_json::json!({
+                "policy": policy.key(), "peers": peers, "seed": seed, "values": values,
+                "query": s.to_query(), "digest": format!("{:016x}", sim.digest()), "class": heal.key(),
+            })
+        })
+        .collect();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(CELL_FIXTURE);
+    if std::env::var("UPDATE_FIXTURES").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, serde_json::to_string_pretty(&current).unwrap() + "\n").unwrap();
+        return;
+    }
+    let stored: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(stored, current, "a phase cell's link, outcome or class changed; if intended, rerun with UPDATE_FIXTURES=1");
+}

@@ -227,3 +227,29 @@ fn a_run_too_large_for_the_modules_memory_is_refused_naming_peers_and_the_limit(
         assert!(message.contains(&format!("at most {most} peers fit")), "{message}");
     }
 }
+
+const CELLS: &str = include_str!("fixtures/phase-cells.json");
+
+/// A phase-map cell made and run in the browser, as the page's map does,
+/// gives the link, digest and class `determinism.rs` pins natively.
+#[wasm_bindgen_test]
+fn phase_cells_in_the_browser_are_the_native_cells() {
+    let cells: Vec<serde_json::Value> = serde_json::from_str(CELLS).unwrap();
+    assert!(!cells.is_empty());
+    for c in cells {
+        let query = patchstorm::wasm::phase_cell(
+            c["policy"].as_str().unwrap(),
+            c["peers"].as_u64().unwrap() as u32,
+            c["seed"].as_u64().unwrap() as u32,
+            c["values"].as_str().unwrap(),
+        )
+        .unwrap_or_else(|_| panic!("the cell {c} can be made"));
+        assert_eq!(query, c["query"].as_str().unwrap());
+        let mut p = Playground::new(&query).unwrap();
+        while p.run_events(50_000) > 0 {}
+        assert_eq!(p.digest(), c["digest"].as_str().unwrap(), "{query}");
+        assert_eq!(json(p.phase_class().unwrap())["key"], c["class"], "{query}");
+    }
+    assert!(patchstorm::wasm::phase_cell("legacy-2007", 2_000, 1, "restart_rate=9").is_err(), "a rate past the wave");
+    assert!(patchstorm::wasm::phase_cell("magic", 2_000, 1, "").is_err());
+}

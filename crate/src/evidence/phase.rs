@@ -76,14 +76,32 @@ pub type PhaseRun = (Heal, Option<f64>);
 /// mornings, at most the longest run. An error means the cell cannot be
 /// made (`Heal::Impossible`).
 pub fn cell_scenario(policy: Policy, peers: u32, seed: u64, values: &[(P, Value)]) -> Result<Scenario, ScenarioError> {
+    cell_scenario_with(policy, peers, seed, |s| values.iter().try_for_each(|&(p, v)| s.set_value(p, v)))
+}
+
+/// [`cell_scenario`] with the cell's values as a link writes them, `(key,
+/// value)`: the page's map, whose axes may be any numeric parameter.
+pub fn cell_scenario_keyed(
+    policy: Policy,
+    peers: u32,
+    seed: u64,
+    values: &[(&str, &str)],
+) -> Result<Scenario, ScenarioError> {
+    cell_scenario_with(policy, peers, seed, |s| values.iter().try_for_each(|&(k, v)| s.set(k, v)))
+}
+
+fn cell_scenario_with(
+    policy: Policy,
+    peers: u32,
+    seed: u64,
+    set: impl FnOnce(&mut Scenario) -> Result<(), ScenarioError>,
+) -> Result<Scenario, ScenarioError> {
     let mut s = Scenario::preset(Preset::Skype2007);
     let trigger_offset = (s.time(P::Trigger) - s.time(P::Start)) / 3_600;
     s.set_value(P::Policy, Value::Choice(policy.index()))?;
     s.set_value(P::Peers, Value::Int(i64::from(peers)))?;
     s.set_value(P::Seed, Value::Int(seed as i64))?;
-    for &(p, v) in values {
-        s.set_value(p, v)?;
-    }
+    set(&mut s)?;
     let spread_h = crate::trigger::plan_wave(&s.wave_spec()).spread / HOUR;
     let hours = (trigger_offset + spread_h as i64 + 24 + PHASE_HOURS_AFTER).min(params::most_hours());
     s.set_value(P::Hours, Value::Int(hours))?;
@@ -175,6 +193,19 @@ mod tests {
         assert_eq!(label(&[(Heal::NoOutage, None), (Heal::Not48, None)]), "-");
         assert_eq!(label(&[(Heal::NoOutage, None), (Heal::NoOutage, None)]), "");
         assert_eq!(label(&[(Heal::Within24, Some(8.4)), (Heal::Within24, Some(7.6))]), "8 h");
+    }
+
+    #[test]
+    fn a_cell_given_by_keys_is_the_cell_given_by_values() {
+        let typed = [(P::RestartRate, Value::Float(3.0)), (P::SnCapacity, Value::Int(400))];
+        let keyed = [("restart_rate", "3"), ("sn_capacity", "400")];
+        for &policy in Policy::ALL.iter() {
+            let a = cell_scenario(policy, 20_000, 2, &typed).unwrap();
+            let b = cell_scenario_keyed(policy, 20_000, 2, &keyed).unwrap();
+            assert_eq!(a.to_query(), b.to_query());
+        }
+        assert!(cell_scenario_keyed(Policy::Resilient, 2_000, 1, &[("restart_rate", "9")]).is_err());
+        assert!(cell_scenario_keyed(Policy::Resilient, 2_000, 1, &[("no_such_key", "1")]).is_err());
     }
 
     #[test]
