@@ -86,6 +86,7 @@ export class TippingMap {
     this.cancelButton = el('button', { type: 'button', id: 'map-cancel', textContent: 'Cancel', disabled: true });
     this.csvButton = el('button', { type: 'button', id: 'map-csv', textContent: 'Map (CSV)', disabled: true });
     this.pngButton = el('button', { type: 'button', id: 'map-png', textContent: 'Map (PNG)', disabled: true });
+    this.fileInput = el('input', { type: 'file', id: 'map-file', accept: '.jsonl,.json,.txt,application/x-ndjson' });
     this.progress = el('p', { id: 'map-progress', className: 'hint', role: 'status' });
     this.error = el('p', { id: 'map-error', className: 'field-error', hidden: true });
     this.switcher = el('div', { className: 'buttons map-switch', role: 'group', ariaLabel: 'Policy shown' });
@@ -109,6 +110,9 @@ export class TippingMap {
       ),
       this.error,
       el('div', { className: 'buttons' }, this.runButton, this.cancelButton, this.csvButton, this.pngButton),
+      el('div', { className: 'field' },
+        el('label', { htmlFor: 'map-file', textContent: 'Or open a map file' }), this.fileInput,
+        el('p', { className: 'hint', textContent: 'The JSON lines of patchstorm phase --format jsonl, or of its slices joined by patchstorm phase --merge.' })),
       this.progress,
       this.switcher,
       el('div', { className: 'table-scroll', tabIndex: 0, role: 'region', ariaLabel: 'Tipping-point map' }, this.grid),
@@ -121,6 +125,13 @@ export class TippingMap {
     this.cancelButton.addEventListener('click', () => this.cancel('Cancelled'));
     this.csvButton.addEventListener('click', () => this.exportCsv());
     this.pngButton.addEventListener('click', () => this.exportPng());
+    this.fileInput.addEventListener('change', async () => {
+      const file = this.fileInput.files[0];
+      if (!file) return;
+      const error = this.loadFile(await file.text());
+      this.error.hidden = !error;
+      if (error) this.error.textContent = `${file.name} cannot be shown: ${error}.`;
+    });
   }
 
   /** Puts the settings into the inputs. */
@@ -223,6 +234,66 @@ export class TippingMap {
     return { policies, xs, ys, axis, seeds, peers, runs };
   }
 
+  /**
+   * Shows a map the CLI made (its JSON lines: a header, then one line per
+   * run). Returns null, or what is wrong with the file.
+   */
+  loadFile(text) {
+    const rows = text.split('\n').filter((l) => l.trim() !== '');
+    let head;
+    try {
+      head = JSON.parse(rows[0] ?? '');
+    } catch {
+      return 'its first line is not the header patchstorm phase --format jsonl writes';
+    }
+    const plan = head && head.map;
+    if (!plan || !Array.isArray(plan.rates) || !Array.isArray(plan.values) || !Array.isArray(plan.seeds) || !Array.isArray(plan.policies)) {
+      return 'its first line is not the header patchstorm phase --format jsonl writes';
+    }
+    if (head.shard !== '1/1') return `it is slice ${head.shard} of a map: join the slices with patchstorm phase --merge first`;
+    const axis = this.axes().find((p) => p.key === plan.axis);
+    if (!axis) return `its rows are ${plan.axis}, which is not a parameter a map may have`;
+    const runs = [];
+    for (const [p] of plan.policies.entries()) {
+      for (const [yi] of plan.values.entries()) {
+        for (const [xi] of plan.rates.entries()) {
+          for (const seed of plan.seeds) runs.push({ p, yi, xi, seed });
+        }
+      }
+    }
+    if (head.runs !== runs.length || rows.length - 1 !== runs.length) return `it holds ${rows.length - 1} runs of the ${runs.length} its header names`;
+    const results = new Array(runs.length).fill(null);
+    for (const [n, row] of rows.slice(1).entries()) {
+      let line;
+      try {
+        line = JSON.parse(row);
+      } catch {
+        return `line ${n + 2} is not JSON`;
+      }
+      const r = runs[line.index];
+      if (!r || results[line.index]) return `line ${n + 2} holds run ${line.index}, which the map has not or has twice`;
+      const name = this.classes.find((c) => c.key === line.class)?.name;
+      if (!name) return `line ${n + 2} has the class ${line.class}`;
+      if (line.query) r.query = line.query;
+      else r.impossible = 'rate not reachable';
+      results[line.index] = { digest: line.digest, class: { key: line.class, name, after_wave_hours: line.after_wave_hours } };
+    }
+    this.cancel();
+    this.settings = {
+      y: plan.axis,
+      xs: plan.rates.join(','),
+      ys: plan.values.join(','),
+      policies: plan.policies.length === this.policies.length ? 'all' : plan.policies.join(','),
+      seeds: String(plan.seeds.length),
+      peers: String(plan.peers),
+    };
+    this.fill();
+    this.map = { policies: plan.policies, xs: plan.rates, ys: plan.values, axis, seeds: plan.seeds.length, peers: plan.peers, runs, results, done: runs.length, started: performance.now(), events: 0, workers: 0, seconds: 0, fromFile: true };
+    this.shown = plan.policies[0];
+    this.render();
+    return null;
+  }
+
   /** Maps it: the cells go to the pool, and fill in as they finish. */
   start() {
     this.read();
@@ -307,7 +378,9 @@ export class TippingMap {
     const ran = map.results.filter((r) => r && r.digest).length;
     const rate = seconds > 0 ? ran / seconds : 0;
     let text = `${num.format(map.done)} of ${num.format(map.runs.length)} runs`;
-    if (map.done === map.runs.length) {
+    if (map.fromFile) {
+      text += ' · opened from a file made by patchstorm phase';
+    } else if (map.done === map.runs.length) {
       map.seconds ??= seconds;
       text += ` · done in ${map.seconds.toFixed(1)} s (${(ran / map.seconds).toFixed(2)} runs/s, ${num.format(Math.round(map.events / map.seconds))} events/s, ${map.workers} workers)`;
     }

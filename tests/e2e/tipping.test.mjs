@@ -100,6 +100,34 @@ test('a small map fills in while the page answers; a cell opens its run with the
   await again.close();
 });
 
+test('a map file made by patchstorm phase opens in the page, and its cells open their runs', async () => {
+  const file = path.join(HERE, '../../crate/tests/fixtures/phase-map.jsonl');
+  const lines = (await fs.readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const page = await watchedPage(browser.context);
+  await openPage(page, link('preset=skype-2007&peers=20000&hours=24'));
+  await page.getByLabel('Or open a map file').setInputFiles(file);
+  await page.waitForFunction(() => /opened from a file/.test(document.getElementById('map-progress').textContent));
+  assert.equal(await page.getByLabel('Peers per cell').inputValue(), String(lines[0].map.peers));
+  for (const [k, policy] of lines[0].map.policies.entries()) {
+    await page.locator('.map-switch button').nth(k).click();
+    for (const line of lines.slice(1).filter((l) => l.policy === policy)) {
+      const cell = page.locator(`#map-grid td[data-x="${line.restart_rate}"][data-y="${line.value}"]`);
+      assert.equal(await cell.getAttribute('data-class'), line.class, `${policy} ${line.restart_rate} ${line.value}`);
+      if (line.digest) assert.equal(await cell.locator('button').getAttribute('data-digest'), line.digest);
+    }
+  }
+  // The CLI's cell is the fixture's cell, and opens its run.
+  const fixture = CELLS.find((c) => c.policy === 'legacy-2007');
+  assert.ok(lines.some((l) => l.query === fixture.query && l.digest === fixture.digest));
+  // A slice is not a whole map.
+  const slice = JSON.stringify({ ...lines[0], shard: '1/2' });
+  await page.getByLabel('Or open a map file').setInputFiles({ name: 'slice.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(slice + '\n') });
+  await page.locator('#map-error').waitFor();
+  assert.match(await page.locator('#map-error').textContent(), /slice 1\/2 .*patchstorm phase --merge/);
+  assertClean(page);
+  await page.close();
+});
+
 test('bad map settings are named with what is allowed, and Cancel stops a map', async () => {
   const page = await watchedPage(browser.context);
   await openPage(page, link('preset=skype-2007&peers=20000&hours=24'));

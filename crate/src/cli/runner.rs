@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use patchstorm::evidence::ablation::{self, Mechanism, Outcome};
-use patchstorm::evidence::phase::{self, Heal, Phase, PhaseRun};
+use patchstorm::evidence::phase::{self, Heal, MapJob, MapOutcome, MapPlan, Phase, PhaseRun};
 use patchstorm::evidence::record;
 use patchstorm::evidence::seeds::{validations_of, SeedRun, Validation};
 use patchstorm::evidence::study::{ALTERNATIVES_2007, SCALE_CHANGES_2007, VALIDATION_EXTRA_HOURS};
@@ -258,4 +258,26 @@ pub fn phase_runs(policies: &[Policy], rates: &[f64], capacities: &[u32], peers:
             Phase { policy, rates: rates.to_vec(), capacities: capacities.to_vec(), seeds: seeds.to_vec(), cells }
         })
         .collect()
+}
+
+/// The runs of a map that `jobs` names, on all cores: each one's class, and
+/// its digest and link (a cell that cannot be made is `Heal::Impossible`).
+pub fn map_runs(plan: &MapPlan, jobs: &[MapJob]) -> Vec<MapOutcome> {
+    let counter = Counter::new(jobs.len(), "map runs");
+    let out = jobs
+        .par_iter()
+        .map(|job| {
+            let outcome = match plan.scenario(job) {
+                Err(_) => MapOutcome { heal: Heal::Impossible, after_wave_hours: None, digest: None, query: None },
+                Ok(s) => {
+                    let run = run_to_end(&s);
+                    let (heal, after_wave_hours) = phase::classify(&run);
+                    MapOutcome { heal, after_wave_hours, digest: Some(run.digest_text()), query: Some(s.to_query()) }
+                }
+            };
+            counter.tick();
+            outcome
+        })
+        .collect();
+    out
 }

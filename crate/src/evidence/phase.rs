@@ -181,6 +181,117 @@ impl Phase {
     }
 }
 
+/// A map over any numeric parameter, as `patchstorm phase --axis` and the
+/// page's map make it: restart rates (the columns) by the values of `axis`
+/// (the rows), per policy, `seeds` a cell, each value as a link writes it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MapPlan {
+    pub policies: Vec<String>,
+    pub rates: Vec<String>,
+    pub axis: String,
+    pub values: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub peers: u32,
+}
+
+/// One run of a map: where it sits and what it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapJob {
+    /// Its place in the map's runs, policy by policy, row by row, column by column, seed by seed.
+    pub index: usize,
+    pub policy: Policy,
+    pub rate: String,
+    pub value: String,
+    pub seed: u64,
+}
+
+impl MapPlan {
+    /// Every run of the map, in the order of their indices.
+    pub fn jobs(&self) -> Result<Vec<MapJob>, String> {
+        let mut jobs = Vec::new();
+        for key in &self.policies {
+            let policy = *Policy::ALL
+                .iter()
+                .find(|p| p.key() == key)
+                .ok_or_else(|| format!("policy {key}: use {}", Policy::KEYS.join(", ")))?;
+            for value in &self.values {
+                for rate in &self.rates {
+                    for &seed in &self.seeds {
+                        jobs.push(MapJob { index: jobs.len(), policy, rate: rate.clone(), value: value.clone(), seed });
+                    }
+                }
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// The scenario of a run (an error: the cell cannot be made, as a rate past the wave).
+    pub fn scenario(&self, job: &MapJob) -> Result<Scenario, ScenarioError> {
+        cell_scenario_keyed(
+            job.policy,
+            self.peers,
+            job.seed,
+            &[("restart_rate", job.rate.as_str()), (self.axis.as_str(), job.value.as_str())],
+        )
+    }
+
+    /// The line of a finished run, as JSON lines hold it.
+    pub fn line(&self, job: &MapJob, outcome: &MapOutcome) -> serde_json::Value {
+        serde_json::json!({
+            "index": job.index,
+            "policy": job.policy.key(),
+            "restart_rate": job.rate,
+            "axis": self.axis,
+            "value": job.value,
+            "seed": job.seed,
+            "class": outcome.heal.key(),
+            "after_wave_hours": outcome.after_wave_hours,
+            "digest": outcome.digest,
+            "query": outcome.query,
+        })
+    }
+}
+
+/// What a map's run gave: its class, and its digest and link when it could be made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapOutcome {
+    pub heal: Heal,
+    pub after_wave_hours: Option<f64>,
+    pub digest: Option<String>,
+    pub query: Option<String>,
+}
+
+/// Which runs of a map one machine takes: slice `index` (1-based) of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 1, count: 1 };
+
+    /// `I/N`, 1 <= I <= N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("{text}: a shard is I/N, slice I of N, with 1 <= I <= N (such as 3/8)");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the run of `index` is this shard's: runs are dealt out in turn.
+    pub fn takes(self, index: usize) -> bool {
+        index % self.count == self.index - 1
+    }
+
+    pub fn text(self) -> String {
+        format!("{}/{}", self.index, self.count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +304,38 @@ mod tests {
         assert_eq!(label(&[(Heal::NoOutage, None), (Heal::Not48, None)]), "-");
         assert_eq!(label(&[(Heal::NoOutage, None), (Heal::NoOutage, None)]), "");
         assert_eq!(label(&[(Heal::Within24, Some(8.4)), (Heal::Within24, Some(7.6))]), "8 h");
+    }
+
+    #[test]
+    fn shards_deal_every_run_to_exactly_one_slice() {
+        assert_eq!(Shard::parse("3/8"), Ok(Shard { index: 3, count: 8 }));
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3"] {
+            assert!(Shard::parse(bad).unwrap_err().contains("I/N"), "{bad}");
+        }
+        for n in 1..6 {
+            for run in 0..40 {
+                assert_eq!((1..=n).filter(|&i| Shard { index: i, count: n }.takes(run)).count(), 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_map_plan_has_one_job_per_policy_row_column_and_seed() {
+        let plan = MapPlan {
+            policies: vec!["legacy-2007".into(), "resilient".into()],
+            rates: vec!["3".into(), "6".into(), "9".into()],
+            axis: "sn_capacity".into(),
+            values: vec!["300".into(), "400".into()],
+            seeds: vec![1, 2],
+            peers: 2_000,
+        };
+        let jobs = plan.jobs().unwrap();
+        assert_eq!(jobs.len(), 2 * 3 * 2 * 2);
+        assert!(jobs.iter().enumerate().all(|(i, j)| j.index == i));
+        assert!(plan.scenario(&jobs[0]).is_ok());
+        assert!(plan.scenario(&jobs[4]).is_err(), "9 %/h is past the wave: {:?}", jobs[4]);
+        let bad = MapPlan { policies: vec!["chaos".into()], ..plan };
+        assert!(bad.jobs().unwrap_err().contains("resilient"));
     }
 
     #[test]

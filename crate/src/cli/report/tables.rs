@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use patchstorm::evidence::compare;
-use patchstorm::evidence::phase::Phase;
+use patchstorm::evidence::phase::{Heal, Phase};
 use patchstorm::evidence::seeds::Validation;
 use patchstorm::evidence::study::WITHIN;
 use patchstorm::evidence::words::seed_list;
@@ -88,22 +88,30 @@ pub fn ablation_table(a: &Ablation, markdown: bool) -> String {
 }
 
 pub fn phase_table(ph: &Phase) -> String {
-    let seeds = match ph.seeds.as_slice() {
+    let rows: Vec<String> = ph.capacities.iter().map(|c| c.to_string()).collect();
+    let cols: Vec<String> = ph.rates.iter().map(|r| format!("{r}")).collect();
+    let cells: Vec<Vec<Vec<Heal>>> = ph.cells.iter().map(|row| row.iter().map(|c| Phase::sorted(c)).collect()).collect();
+    grid_table(ph.policy.key(), "supernode capacity (clients)", &rows, &cols, &cells, &ph.seeds)
+}
+
+/// A map's table for one policy: `rows` (the largest on top) by `cols`
+/// (restart rates, %/h), each cell its outcomes per seed, best first.
+pub fn grid_table(policy: &str, rows_label: &str, rows: &[String], cols: &[String], cells: &[Vec<Vec<Heal>>], seeds: &[u64]) -> String {
+    let seeds_text = match seeds {
         [one] => format!("seed {one}"),
         many => format!("one symbol per seed ({})", seed_list(many)),
     };
-    let mut out =
-        format!("policy {}: rows supernode capacity (clients), columns restart rate (%/h), {seeds}\n", ph.policy.key());
-    let width = (ph.seeds.len() + 2).max(6);
+    let mut out = format!("policy {policy}: rows {rows_label}, columns restart rate (%/h), {seeds_text}\n");
+    let width = (seeds.len() + 2).max(6);
     let _ = write!(out, "{:>10}", "");
-    for r in &ph.rates {
+    for r in cols {
         let _ = write!(out, "{r:>width$}");
     }
     out.push('\n');
-    for (c, row) in ph.capacities.iter().zip(&ph.cells).rev() {
+    for (c, row) in rows.iter().zip(cells).rev() {
         let _ = write!(out, "{c:>10}");
         for cell in row {
-            let symbols: String = Phase::sorted(cell).iter().map(|h| h.symbol()).collect();
+            let symbols: String = cell.iter().map(|h| h.symbol()).collect();
             let _ = write!(out, "{:>width$}", symbols.trim_end());
         }
         // An unreachable rate in the last column leaves only padding.
