@@ -308,7 +308,9 @@ export class TippingMap {
     map.done = map.results.filter(Boolean).length;
     this.map = map;
     if (this.shown === null || !plan.policies.includes(this.shown)) this.shown = plan.policies[0];
-    const waiting = plan.runs.map((r, i) => i).filter((i) => !map.results[i]);
+    // The longest runs first (a slow wave runs for days), so that no worker is left with a long one at the end.
+    const hours = (i) => Number(new URLSearchParams(plan.runs[i].query).get('hours'));
+    const waiting = plan.runs.map((r, i) => i).filter((i) => !map.results[i]).sort((a, b) => hours(b) - hours(a) || a - b);
     const workers = Math.max(1, Math.min(MOST_WORKERS, navigator.hardwareConcurrency || 2, waiting.length));
     map.workers = workers;
     for (let w = 0; w < workers; w++) {
