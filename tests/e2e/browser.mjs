@@ -131,6 +131,22 @@ export async function simHours(page) {
   return Number(m[1].replace(/,/g, ''));
 }
 
+/**
+ * The fingerprint of a link run straight, in one call, by the page's own
+ * module on its main thread: `query` (the page's link by default) to
+ * `untilMs` (simulated ms; the run's end by default).
+ */
+export function straightDigest(page, { query = new URL(page.url()).search.slice(1), untilMs = null } = {}) {
+  return page.evaluate(async ([q, until]) => {
+    const wasm = await import('./pkg/patchstorm.js');
+    const p = new wasm.Playground(q);
+    p.runUntil(until ?? p.endMs());
+    const digest = p.digest();
+    p.free();
+    return digest;
+  }, [query, untilMs]);
+}
+
 export async function fingerprint(page) {
   return (await page.locator('#fingerprint').textContent()).trim();
 }

@@ -3,21 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, watchedPage } from './browser.mjs';
+import { assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, straightDigest, watchedPage } from './browser.mjs';
 
 const QUERY = 'preset=skype-2007&peers=20000&hours=72';
-
-/** The fingerprint of `query` run straight to its end, by this thread's own module. */
-function straightDigest(page, query) {
-  return page.evaluate(async (q) => {
-    const wasm = await import('./pkg/patchstorm.js');
-    const p = new wasm.Playground(q);
-    p.runUntil(p.endMs());
-    const digest = p.digest();
-    p.free();
-    return digest;
-  }, query);
-}
 
 /** Waits until both runs of the comparison are at their ends; returns the table as {measure: [A, B]}. */
 async function finishedComparison(page) {
@@ -70,7 +58,7 @@ test('pin A, change the policy, play B: both curves, the summary side by side, a
   assert.ok(table['peak login requests'].every((t) => / \/s$/.test(t)));
   assert.ok(table['supernodes lost (normal → fewest after the trigger)'].every((t) => /^[\d,]+ \([\d,]+ → [\d,]+\)$/.test(t)));
   const [fa, fb] = table.fingerprint;
-  assert.equal(fa, await straightDigest(page, a), 'A is the run of its link');
+  assert.equal(fa, await straightDigest(page, { query: a }), 'A is the run of its link');
   assert.equal(fb, await fingerprint(page), 'B is the run that played');
   assert.notEqual(fa, fb);
   await page.locator('#comparison').scrollIntoViewIfNeeded();

@@ -3,24 +3,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { assertClean, fingerprint, launch, link, openPage, screenshot, simHours, watchedPage } from './browser.mjs';
+import { assertClean, fingerprint, launch, link, openPage, screenshot, simHours, straightDigest, watchedPage } from './browser.mjs';
 
 const SMALL = 'preset=skype-2007&peers=20000&hours=12&trigger=2007-08-15T04:00Z&restart_rate=5';
-
-/**
- * The fingerprint of the page's link run straight, in one call, to `untilMs`
- * (simulated ms; the run's end by default), by the page's own module.
- */
-function straightDigest(page, untilMs = null) {
-  return page.evaluate(async ([query, until]) => {
-    const wasm = await import('./pkg/patchstorm.js');
-    const p = new wasm.Playground(query);
-    p.runUntil(until ?? p.endMs());
-    const digest = p.digest();
-    p.free();
-    return digest;
-  }, [new URL(page.url()).search.slice(1), untilMs]);
-}
 
 let browser;
 before(async () => {
@@ -40,7 +25,7 @@ test('space toggles play, the right arrow steps an hour, not while typing', asyn
   await page.waitForFunction(() => /t = 2\.00 h/.test(document.getElementById('progress').textContent));
   // However the page cut the run into frames, two hours are two hours:
   // the same fingerprint as one straight run of the same link to 2 h.
-  assert.equal(await fingerprint(page), await straightDigest(page, 2 * 3_600_000));
+  assert.equal(await fingerprint(page), await straightDigest(page, { untilMs: 2 * 3_600_000 }));
 
   await page.keyboard.press(' ');
   await page.getByRole('button', { name: 'Pause' }).waitFor();

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { assertClean, canvasPixels, fingerprint, launch, link, openPage, screenshot, simHours, watchedPage } from './browser.mjs';
+import { assertClean, canvasPixels, fingerprint, launch, link, openPage, screenshot, simHours, straightDigest, watchedPage } from './browser.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The digests the native tests pin (crate/tests/fixtures/digests.json): [{query, digest}]. */
@@ -15,18 +15,6 @@ const FIXTURES = JSON.parse(await fs.readFile(path.join(HERE, '../../crate/tests
 const HOUR = 3_600_000;
 /** How long a control may take to answer, and the run's thread to stop where it is (ms). */
 const ANSWER_MS = 100;
-
-/** The fingerprint of the page's link run straight to `untilMs` in one call, by this thread's own module. */
-function straightDigest(page, untilMs) {
-  return page.evaluate(async ([query, until]) => {
-    const wasm = await import('./pkg/patchstorm.js');
-    const p = new wasm.Playground(query);
-    p.runUntil(until);
-    const digest = p.digest();
-    p.free();
-    return digest;
-  }, [new URL(page.url()).search.slice(1), untilMs]);
-}
 
 let browser;
 before(async () => {
@@ -61,7 +49,7 @@ test('stepped hour by hour in the worker, a fixture link passes the straight run
     await page.waitForFunction((h) => document.getElementById('progress').textContent.startsWith(`t = ${h.toFixed(2)} h of`), h, { timeout: 20_000 });
     await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'done');
     // Every fifth hour (and the wave's), against one straight call of the module on this thread.
-    if (h % 5 === 0 || h === 13) assert.equal(await fingerprint(page), await straightDigest(page, h * HOUR), `at ${h} h`);
+    if (h % 5 === 0 || h === 13) assert.equal(await fingerprint(page), await straightDigest(page, { untilMs: h * HOUR }), `at ${h} h`);
   }
   assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
   assert.equal(await fingerprint(page), digest);
@@ -72,7 +60,7 @@ test('stepped hour by hour in the worker, a fixture link passes the straight run
   await step.click();
   await step.click();
   await page.waitForFunction(() => document.body.dataset.state === 'ready' && /^t = 3\.00 h of/.test(document.getElementById('progress').textContent), null, { timeout: 20_000 });
-  assert.equal(await fingerprint(page), await straightDigest(page, 3 * HOUR));
+  assert.equal(await fingerprint(page), await straightDigest(page, { untilMs: 3 * HOUR }));
   assertClean(page);
   await page.close();
 });
