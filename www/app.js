@@ -21,6 +21,7 @@ import { Charts } from './charts.js';
 import { buildAdvanced } from './controls.js';
 import { keepReadingOrder } from './layout.js';
 import { TippingMap } from './tipping.js';
+import { download } from './download.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
@@ -508,20 +509,8 @@ async function open(query) {
     $('network-caption').textContent = `Building a network of ${num.format(footprint.peers)} peers (${secondsText(footprint.build_seconds)})…`;
     document.body.dataset.state = 'building';
   }
-  let thread;
-  try {
-    thread = await SimulationThread.open(MODULE, query, S.speed, { onFrame: received, onFailure: fatal });
-  } catch (e) {
-    if (ticket !== S.opens) return REPLACED;
-    // `footprint` took the same query, so a refusal here is the binding's two checks disagreeing.
-    fatal(e);
-    throw new Stopped('the simulation has stopped');
-  }
-  if (ticket !== S.opens || dead) {
-    // A later call took this one's place while it was built.
-    thread.close();
-    return REPLACED;
-  }
+  const thread = await buildThread(query, S.speed, received, () => ticket === S.opens);
+  if (!thread) return REPLACED;
   S.opening = null;
   S.building = false;
   S.run = thread;
@@ -553,6 +542,29 @@ async function open(query) {
   S.dirty = true;
   render(performance.now(), true);
   return null;
+}
+
+/**
+ * Builds the run of `query` in a new worker. Resolves to null, with the
+ * worker closed, when `current()` says a later call took this one's place
+ * while it was built. A failure to build stops the page: the query was
+ * accepted by `footprint` first, so a refusal here is the binding's two
+ * checks disagreeing.
+ */
+async function buildThread(query, speed, onFrame, current) {
+  let thread;
+  try {
+    thread = await SimulationThread.open(MODULE, query, speed, { onFrame, onFailure: fatal });
+  } catch (e) {
+    if (!current()) return null;
+    fatal(e);
+    throw new Stopped('the simulation has stopped');
+  }
+  if (!current() || dead) {
+    thread.close();
+    return null;
+  }
+  return thread;
 }
 
 /** A frame from the run's worker: what it reached, and whether it still plays. */
@@ -1028,17 +1040,6 @@ function fileStem(digest, now) {
   return `patchstorm-${S.preset}-${h}-${digest}`;
 }
 
-function download(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 function shareUrl() {
   return new URL(`?${linkQuery()}`, location.href).href;
 }
@@ -1079,18 +1080,8 @@ async function pin(query) {
   const ticket = ++S.pins;
   S.pinned?.thread.close();
   S.pinned = null;
-  let thread;
-  try {
-    thread = await SimulationThread.open(MODULE, query, Infinity, { onFrame: pinnedFrame, onFailure: fatal });
-  } catch (e) {
-    if (ticket !== S.pins) return null;
-    fatal(e);
-    throw new Stopped('the simulation has stopped');
-  }
-  if (ticket !== S.pins || dead) {
-    thread.close();
-    return null;
-  }
+  const thread = await buildThread(query, Infinity, pinnedFrame, () => ticket === S.pins);
+  if (!thread) return null;
   thread.play(Infinity);
   S.pinned = { thread, query: thread.info.query, values: call(() => wasm.scenarioValues(thread.info.query)) };
   charts.pin({ label: 'A' });

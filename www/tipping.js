@@ -11,6 +11,8 @@
 //   setting that is not allowed is refused naming it and what is allowed,
 //   before anything runs.
 
+import { download } from './download.js';
+
 /** Most workers the pool starts, whatever the browser reports. */
 const MOST_WORKERS = 8;
 /** What the settings are before a visitor changes them: the report's map (`study::PHASE_RATES`, `PHASE_CAPACITIES`) with one seed a cell. */
@@ -503,15 +505,4 @@ export class TippingMap {
     ctx.fillText(this.classes.map((c) => `${c.symbol.trim() || '(empty)'} ${c.name}`).join(' · '), 10, top + ch * map.ys.length + 38);
     canvas.toBlob((blob) => blob && download(blob, `patchstorm-map-${this.shown}.png`), 'image/png');
   }
-}
-
-function download(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
