@@ -9,6 +9,8 @@
 //! slot that comes down into the 1 ms wheel is sorted into one contiguous
 //! run (a counting sort by 1 ms slot) rather than pushed into 4096 slot
 //! vectors: most events come down this way, and are then read in order.
+//! The few pushed straight into the 1 ms wheel go into one shared list,
+//! linked by slot, emptied when its 4.1 s window moves on.
 //!
 //! Order: events come out by time; events with equal times come out in the
 //! order they were pushed, except that events that waited on a coarser wheel
@@ -82,6 +84,8 @@ impl Bitmap {
     }
 }
 
+/// One of the two coarse wheels (4.1 s and 4.7 h slots): a vector of
+/// events per slot, in the order they were placed.
 struct Wheel {
     slots: Vec<Vec<Stored>>,
     occupied: Bitmap,
@@ -97,6 +101,16 @@ impl Wheel {
     }
 }
 
+/// No entry (an empty list, the end of a list).
+const END: u32 = u32::MAX;
+
+/// An event pushed into the 1 ms wheel, and the next one of its slot.
+#[derive(Clone, Copy)]
+struct Linked {
+    event: Stored,
+    next: u32,
+}
+
 enum NextSlot {
     CameDown(usize),
     Pushed(usize),
@@ -106,18 +120,16 @@ enum NextSlot {
 pub struct EventQueue {
     /// Start of the 1 ms slot being drained; never decreases.
     now: Millis,
-    /// Events pushed into each wheel's slots. The 1 ms wheel's slots hold
-    /// only what was pushed (or came down from the top wheel) while its
-    /// window is current; what came down from the 4.1 s wheel is in
-    /// `came_down`.
-    wheels: [Wheel; 3],
-    /// The events of the 4.1 s slot that became the 1 ms wheel's window,
-    /// sorted by their 1 ms slot, keeping their order within it. They come
-    /// before any event pushed into the same 1 ms slot, as they would had
-    /// each been pushed into it, one by one, when they came down: the 1 ms
-    /// wheel is empty then. One sorted run costs a pass over a few
-    /// contiguous kilobytes instead of a push into one of 4096 slot vectors
-    /// per event, and the events are then read in order.
+    /// The 4.1 s wheel (`coarse[0]`) and the 4.7 h wheel (`coarse[1]`).
+    coarse: [Wheel; 2],
+    /// The 1 ms wheel is the current 4.1 s window. The events of the 4.1 s
+    /// slot that became the window, sorted by their 1 ms slot, keeping their
+    /// order within it. They come before any event pushed into the same
+    /// 1 ms slot, as they would had each been pushed into it, one by one,
+    /// when they came down: the 1 ms wheel is empty then. One sorted run
+    /// costs a pass over a few contiguous kilobytes instead of a push into
+    /// one of 4096 slot vectors per event, and the events are then read in
+    /// order.
     came_down: Vec<Stored>,
     /// Next of `came_down` to come out, and the end of its 1 ms slot's run
     /// (`came_down_next == came_down_end` when no run is being drained).
@@ -125,9 +137,21 @@ pub struct EventQueue {
     came_down_end: usize,
     /// For the sort: where each 1 ms slot's run starts, then where it ends.
     slot_ends: Box<[u32; SLOTS]>,
-    /// The 1 ms slot of pushed events being drained.
-    batch: Vec<Stored>,
-    cursor: usize,
+    /// Events pushed into the window (or placed there by the 4.7 h wheel),
+    /// in push order, each linked to the next of its 1 ms slot. A window
+    /// gets a few hundred such pushes at 1 M peers, so they stay in cache,
+    /// where a vector per slot put each in a buffer of its own. Emptied
+    /// when the window moves on.
+    pushed: Vec<Linked>,
+    /// First and last entry of each 1 ms slot's list in `pushed`.
+    first: Box<[u32; SLOTS]>,
+    last: Box<[u32; SLOTS]>,
+    /// The 1 ms slots whose list is not empty.
+    occupied: Bitmap,
+    /// Next entry of the pushed list being drained (`END`: none). The slot
+    /// was emptied when it was loaded, so pushes at its time while it is
+    /// drained start a new list, which comes after.
+    draining: u32,
     len: usize,
 }
 
@@ -141,13 +165,16 @@ impl EventQueue {
     pub fn new() -> Self {
         EventQueue {
             now: 0,
-            wheels: [Wheel::new(), Wheel::new(), Wheel::new()],
+            coarse: [Wheel::new(), Wheel::new()],
             came_down: Vec::new(),
             came_down_next: 0,
             came_down_end: 0,
             slot_ends: Box::new([0; SLOTS]),
-            batch: Vec::new(),
-            cursor: 0,
+            pushed: Vec::new(),
+            first: Box::new([END; SLOTS]),
+            last: Box::new([END; SLOTS]),
+            occupied: Bitmap([0; SLOTS / 64]),
+            draining: END,
             len: 0,
         }
     }
@@ -172,14 +199,27 @@ impl EventQueue {
     fn place(&mut self, e: Stored) {
         let (t, n) = (e.time as Millis, self.now);
         if t >> BITS == n >> BITS {
-            self.wheels[0].put((t & MASK) as usize, e);
+            self.put_in_window((t & MASK) as usize, e);
         } else if t >> (2 * BITS) == n >> (2 * BITS) {
-            self.wheels[1].put(((t >> BITS) & MASK) as usize, e);
+            self.coarse[0].put(((t >> BITS) & MASK) as usize, e);
         } else {
             // Times fit in 32 bits, so every event is within the top wheel's
             // one revolution (2^36 ms).
-            self.wheels[2].put(((t >> (2 * BITS)) & MASK) as usize, e);
+            self.coarse[1].put(((t >> (2 * BITS)) & MASK) as usize, e);
         }
+    }
+
+    /// Appends an event to its 1 ms slot's list.
+    fn put_in_window(&mut self, slot: usize, event: Stored) {
+        let i = u32::try_from(self.pushed.len()).expect("fewer than 2^32 pushes in one 4.1 s window");
+        self.pushed.push(Linked { event, next: END });
+        if self.first[slot] == END {
+            self.first[slot] = i;
+            self.occupied.set(slot);
+        } else {
+            self.pushed[self.last[slot] as usize].next = i;
+        }
+        self.last[slot] = i;
     }
 
     /// The event `pop` returns next, if its 1 ms slot is being drained.
@@ -187,7 +227,7 @@ impl EventQueue {
         if self.came_down_next < self.came_down_end {
             Some(&self.came_down[self.came_down_next])
         } else {
-            self.batch.get(self.cursor)
+            self.pushed.get(self.draining as usize).map(|l| &l.event)
         }
     }
 
@@ -207,11 +247,9 @@ impl EventQueue {
         if let Some(e) = self.current() {
             return Some(e.peer);
         }
-        // The slot being drained was taken out of the wheel when it was
-        // loaded, so the next occupied slot holds the next pushed event.
         match self.next_slot() {
             NextSlot::CameDown(_) => Some(self.came_down[self.came_down_next].peer),
-            NextSlot::Pushed(s) => self.wheels[0].slots[s].first().map(|e| e.peer),
+            NextSlot::Pushed(s) => Some(self.pushed[self.first[s] as usize].event.peer),
             NextSlot::None => None,
         }
     }
@@ -220,7 +258,7 @@ impl EventQueue {
     /// which of its events come first: within a slot, those that came down.
     fn next_slot(&self) -> NextSlot {
         let down = self.came_down.get(self.came_down_next).map(|e| (e.time as Millis & MASK) as usize);
-        let pushed = self.wheels[0].occupied.next_set((self.now & MASK) as usize);
+        let pushed = self.occupied.next_set((self.now & MASK) as usize);
         match (down, pushed) {
             (Some(d), p) if p.is_none_or(|p| d <= p) => NextSlot::CameDown(d),
             (_, Some(p)) => NextSlot::Pushed(p),
@@ -236,18 +274,17 @@ impl EventQueue {
             self.came_down_next += 1;
             self.came_down[self.came_down_next - 1]
         } else {
-            self.cursor += 1;
-            self.batch[self.cursor - 1]
+            let l = self.pushed[self.draining as usize];
+            self.draining = l.next;
+            l.event
         };
         self.len -= 1;
         Some(e.event())
     }
 
     /// Starts draining the next non-empty 1 ms slot: its run in `came_down`,
-    /// or else its pushed events, loaded into `batch`; false when empty.
+    /// or else its list of pushed events; false when the queue is empty.
     fn refill(&mut self) -> bool {
-        self.batch.clear();
-        self.cursor = 0;
         loop {
             if self.len == 0 {
                 return false;
@@ -260,34 +297,31 @@ impl EventQueue {
                 }
                 NextSlot::Pushed(s) => {
                     self.now = (self.now & !MASK) | s as u64;
-                    // The drained batch buffer goes back into the slot, so the
-                    // 1 ms wheel keeps its allocations.
-                    std::mem::swap(&mut self.batch, &mut self.wheels[0].slots[s]);
-                    self.wheels[0].occupied.clear(s);
+                    self.draining = self.first[s];
+                    self.first[s] = END;
+                    self.occupied.clear(s);
                     return true;
                 }
                 NextSlot::None => {}
             }
+            // Every event pushed into the window has come out.
+            self.pushed.clear();
             let s1 = ((self.now >> BITS) & MASK) as usize;
-            if let Some(s) = self.wheels[1].occupied.next_set(s1 + 1) {
+            if let Some(s) = self.coarse[0].occupied.next_set(s1 + 1) {
                 self.now = (self.now & !((1 << (2 * BITS)) - 1)) | (s as u64) << BITS;
                 self.come_down(s);
                 continue;
             }
             let s2 = ((self.now >> (2 * BITS)) & MASK) as usize;
-            if let Some(s) = self.wheels[2].occupied.next_set(s2 + 1) {
+            if let Some(s) = self.coarse[1].occupied.next_set(s2 + 1) {
                 self.now = (self.now & !((1 << (3 * BITS)) - 1)) | (s as u64) << (2 * BITS);
-                self.cascade(2, s);
+                self.coarse[1].occupied.clear(s);
+                for e in std::mem::take(&mut self.coarse[1].slots[s]) {
+                    self.place(e);
+                }
                 continue;
             }
             unreachable!("{} events queued but every wheel is empty", self.len);
-        }
-    }
-
-    fn cascade(&mut self, level: usize, slot: usize) {
-        self.wheels[level].occupied.clear(slot);
-        for e in std::mem::take(&mut self.wheels[level].slots[slot]) {
-            self.place(e);
         }
     }
 
@@ -295,9 +329,9 @@ impl EventQueue {
     /// empty (its window has just moved on): a stable counting sort of its
     /// events by 1 ms slot into `came_down`.
     fn come_down(&mut self, slot: usize) {
-        debug_assert!(self.came_down_next == self.came_down.len() && self.wheels[0].occupied.next_set(0).is_none());
-        self.wheels[1].occupied.clear(slot);
-        let events = std::mem::take(&mut self.wheels[1].slots[slot]);
+        debug_assert!(self.came_down_next == self.came_down.len() && self.occupied.next_set(0).is_none());
+        self.coarse[0].occupied.clear(slot);
+        let events = std::mem::take(&mut self.coarse[0].slots[slot]);
         let ends = &mut self.slot_ends;
         ends.fill(0);
         for e in &events {
