@@ -254,6 +254,13 @@ impl EventQueue {
         }
     }
 
+    /// The peer of an event that came down and comes out `ahead` events
+    /// after the next one, unless pushes come before it: a hint to fetch its
+    /// record earlier still.
+    pub fn peer_ahead(&self, ahead: usize) -> Option<u32> {
+        self.came_down.get(self.came_down_next + ahead).map(|e| e.peer)
+    }
+
     /// The next 1 ms slot in the current window that holds events, and
     /// which of its events come first: within a slot, those that came down.
     fn next_slot(&self) -> NextSlot {

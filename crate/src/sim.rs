@@ -75,6 +75,9 @@ impl Kind {
     }
 }
 
+/// How many events ahead the engine also asks for a peer's record.
+const PREFETCH_AHEAD: usize = 4;
+
 /// Hash streams for per-peer values that are recomputed instead of stored.
 const HASH_WAVE_DELAY: u64 = 11;
 
@@ -452,6 +455,9 @@ impl Simulation {
         let e = self.queue.pop().expect("an event was just seen");
         if let Some(next) = self.queue.next_peer_hint() {
             self.peers.prefetch(next);
+        }
+        if let Some(later) = self.queue.peer_ahead(PREFETCH_AHEAD) {
+            self.peers.prefetch(later);
         }
         self.now = e.time;
         self.events += 1;
