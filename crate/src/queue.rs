@@ -10,7 +10,9 @@
 //! run (a counting sort by 1 ms slot) rather than pushed into 4096 slot
 //! vectors: most events come down this way, and are then read in order.
 //! The few pushed straight into the 1 ms wheel go into one shared list,
-//! linked by slot, emptied when its 4.1 s window moves on.
+//! linked by slot, emptied when its 4.1 s window moves on. The 4.1 s wheel
+//! stores its slots in 64 groups, split into slots when the wheel reaches
+//! each. None of this changes the order, only where events wait.
 //!
 //! Order: events come out by time; events with equal times come out in the
 //! order they were pushed, except that events that waited on a coarser wheel
@@ -84,8 +86,8 @@ impl Bitmap {
     }
 }
 
-/// One of the two coarse wheels (4.1 s and 4.7 h slots): a vector of
-/// events per slot, in the order they were placed.
+/// The 4.7 h wheel: a vector of events per slot, in the order they were
+/// placed (its pushes go to the few slots of the next hours).
 struct Wheel {
     slots: Vec<Vec<Stored>>,
     occupied: Bitmap,
@@ -98,6 +100,107 @@ impl Wheel {
     fn put(&mut self, slot: usize, e: Stored) {
         self.slots[slot].push(e);
         self.occupied.set(slot);
+    }
+}
+
+/// The 4.1 s wheel's slots are stored in groups of this many (4.4 min).
+const GROUP_BITS: u32 = 6;
+const GROUP: usize = 1 << GROUP_BITS;
+
+/// The 4.1 s wheel. Most events wait here, pushed into slots all over its
+/// 4.7 h, so a vector per slot made each push a cache miss on one of 4096
+/// vectors' ends. Its slots are stored in 64 groups of 64 instead: a push
+/// appends to its group's vector (64 ends, which stay in cache). When the
+/// wheel reaches a group, a stable counting sort splits it into its slots;
+/// events placed into that group after it was sorted go into a vector per
+/// slot (`late`), after the sorted run. A slot's events come out in the
+/// order they were placed, as with a vector per slot.
+struct SecondsWheel {
+    /// Events placed into each group's slots, in order, until it is sorted.
+    groups: Vec<Vec<Stored>>,
+    /// Slots that hold events, wherever they are stored.
+    occupied: Bitmap,
+    /// The group being drained, if it has been sorted in this revolution.
+    sorted_group: Option<usize>,
+    /// That group's events by slot, and where each slot's run ends.
+    sorted: Vec<Stored>,
+    sorted_ends: [u32; GROUP],
+    /// Events placed into that group's slots since it was sorted, by slot.
+    late: Vec<Vec<Stored>>,
+}
+
+impl SecondsWheel {
+    fn new() -> Self {
+        SecondsWheel {
+            groups: (0..SLOTS / GROUP).map(|_| Vec::new()).collect(),
+            occupied: Bitmap([0; SLOTS / 64]),
+            sorted_group: None,
+            sorted: Vec::new(),
+            sorted_ends: [0; GROUP],
+            late: (0..GROUP).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    fn put(&mut self, slot: usize, e: Stored) {
+        let group = slot >> GROUP_BITS;
+        if self.sorted_group == Some(group) {
+            self.late[slot % GROUP].push(e);
+        } else {
+            self.groups[group].push(e);
+        }
+        self.occupied.set(slot);
+    }
+
+    /// Moves slot `slot`'s events, in the order they were placed, to `out`.
+    /// Slots are taken in increasing order within a revolution.
+    fn take(&mut self, slot: usize, out: &mut Vec<Stored>) {
+        let group = slot >> GROUP_BITS;
+        if self.sorted_group != Some(group) {
+            self.sort_group(group);
+        }
+        let k = slot % GROUP;
+        let start = if k == 0 { 0 } else { self.sorted_ends[k - 1] as usize };
+        out.extend_from_slice(&self.sorted[start..self.sorted_ends[k] as usize]);
+        out.append(&mut self.late[k]);
+        self.occupied.clear(slot);
+    }
+
+    /// Splits a group into its slots. The group sorted before it is used up:
+    /// the wheel only moves on past slots that are empty.
+    fn sort_group(&mut self, group: usize) {
+        debug_assert!(self.late.iter().all(Vec::is_empty));
+        let events = std::mem::take(&mut self.groups[group]);
+        let mut counts = [0u32; GROUP];
+        for e in &events {
+            counts[Self::slot_in_group(e)] += 1;
+        }
+        let mut end = 0;
+        for (k, count) in counts.iter().enumerate() {
+            end += count;
+            self.sorted_ends[k] = end;
+        }
+        // `counts[k]` becomes where slot k's run starts, moving to its end.
+        for k in 0..GROUP {
+            counts[k] = self.sorted_ends[k] - counts[k];
+        }
+        self.sorted.clear();
+        self.sorted.resize(events.len(), Stored { time: 0, peer: 0, epoch: 0, kind: 0 });
+        for e in events {
+            let at = &mut counts[Self::slot_in_group(&e)];
+            self.sorted[*at as usize] = e;
+            *at += 1;
+        }
+        self.sorted_group = Some(group);
+    }
+
+    fn slot_in_group(e: &Stored) -> usize {
+        ((e.time as Millis >> BITS) as usize) % GROUP
+    }
+
+    /// The 4.7 h wheel moved on: the wheel starts a new revolution, empty.
+    fn new_revolution(&mut self) {
+        debug_assert!(self.occupied.next_set(0).is_none());
+        self.sorted_group = None;
     }
 }
 
@@ -120,8 +223,11 @@ enum NextSlot {
 pub struct EventQueue {
     /// Start of the 1 ms slot being drained; never decreases.
     now: Millis,
-    /// The 4.1 s wheel (`coarse[0]`) and the 4.7 h wheel (`coarse[1]`).
-    coarse: [Wheel; 2],
+    /// The 4.1 s wheel and the 4.7 h wheel.
+    seconds: SecondsWheel,
+    hours: Wheel,
+    /// The events of the 4.1 s slot coming down, in order (a buffer kept).
+    coming_down: Vec<Stored>,
     /// The 1 ms wheel is the current 4.1 s window. The events of the 4.1 s
     /// slot that became the window, sorted by their 1 ms slot, keeping their
     /// order within it. They come before any event pushed into the same
@@ -165,7 +271,9 @@ impl EventQueue {
     pub fn new() -> Self {
         EventQueue {
             now: 0,
-            coarse: [Wheel::new(), Wheel::new()],
+            seconds: SecondsWheel::new(),
+            hours: Wheel::new(),
+            coming_down: Vec::new(),
             came_down: Vec::new(),
             came_down_next: 0,
             came_down_end: 0,
@@ -201,11 +309,11 @@ impl EventQueue {
         if t >> BITS == n >> BITS {
             self.put_in_window((t & MASK) as usize, e);
         } else if t >> (2 * BITS) == n >> (2 * BITS) {
-            self.coarse[0].put(((t >> BITS) & MASK) as usize, e);
+            self.seconds.put(((t >> BITS) & MASK) as usize, e);
         } else {
             // Times fit in 32 bits, so every event is within the top wheel's
             // one revolution (2^36 ms).
-            self.coarse[1].put(((t >> (2 * BITS)) & MASK) as usize, e);
+            self.hours.put(((t >> (2 * BITS)) & MASK) as usize, e);
         }
     }
 
@@ -314,16 +422,17 @@ impl EventQueue {
             // Every event pushed into the window has come out.
             self.pushed.clear();
             let s1 = ((self.now >> BITS) & MASK) as usize;
-            if let Some(s) = self.coarse[0].occupied.next_set(s1 + 1) {
+            if let Some(s) = self.seconds.occupied.next_set(s1 + 1) {
                 self.now = (self.now & !((1 << (2 * BITS)) - 1)) | (s as u64) << BITS;
                 self.come_down(s);
                 continue;
             }
             let s2 = ((self.now >> (2 * BITS)) & MASK) as usize;
-            if let Some(s) = self.coarse[1].occupied.next_set(s2 + 1) {
+            if let Some(s) = self.hours.occupied.next_set(s2 + 1) {
                 self.now = (self.now & !((1 << (3 * BITS)) - 1)) | (s as u64) << (2 * BITS);
-                self.coarse[1].occupied.clear(s);
-                for e in std::mem::take(&mut self.coarse[1].slots[s]) {
+                self.hours.occupied.clear(s);
+                self.seconds.new_revolution();
+                for e in std::mem::take(&mut self.hours.slots[s]) {
                     self.place(e);
                 }
                 continue;
@@ -337,8 +446,9 @@ impl EventQueue {
     /// events by 1 ms slot into `came_down`.
     fn come_down(&mut self, slot: usize) {
         debug_assert!(self.came_down_next == self.came_down.len() && self.occupied.next_set(0).is_none());
-        self.coarse[0].occupied.clear(slot);
-        let events = std::mem::take(&mut self.coarse[0].slots[slot]);
+        let mut events = std::mem::take(&mut self.coming_down);
+        events.clear();
+        self.seconds.take(slot, &mut events);
         let ends = &mut self.slot_ends;
         ends.fill(0);
         for e in &events {
@@ -355,11 +465,12 @@ impl EventQueue {
         }
         self.came_down.clear();
         self.came_down.resize(events.len(), Stored { time: 0, peer: 0, epoch: 0, kind: 0 });
-        for e in events {
+        for &e in &events {
             let end = &mut ends[(e.time as Millis & MASK) as usize];
             self.came_down[*end as usize] = e;
             *end += 1;
         }
+        self.coming_down = events;
         self.came_down_next = 0;
         self.came_down_end = 0;
     }
