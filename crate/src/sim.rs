@@ -986,8 +986,7 @@ impl Simulation {
             if n == 0 {
                 continue;
             }
-            let c = self.sns.slots[slot as usize].clients[self.rng.below(n) as usize];
-            self.sns.detach(slot, c, &mut self.peers);
+            let c = self.sns.detach_at(slot, self.rng.below(n) as usize, &mut self.peers);
             dropped.push(c);
             drops -= 1;
         }

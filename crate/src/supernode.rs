@@ -411,6 +411,23 @@ impl Supernodes {
         self.update_full(slot);
     }
 
+    /// Detaches the client at `index` of the supernode's list, as `detach`
+    /// does, without first reading its record for its place (the caller drew
+    /// the place); returns the client.
+    pub fn detach_at(&mut self, slot: u32, index: usize, peers: &mut Peers) -> u32 {
+        let sn = &mut self.slots[slot as usize];
+        let peer = sn.clients.swap_remove(index);
+        debug_assert_eq!(peers.hot[peer as usize].pos, index as u32);
+        if let Some(&moved) = sn.clients.get(index) {
+            peers.hot[moved as usize].pos = index as u32;
+        }
+        peers.hot[peer as usize].home = NONE;
+        peers.hot[peer as usize].pos = NONE;
+        self.count_clients(slot, -1);
+        self.update_full(slot);
+        peer
+    }
+
     pub fn detach(&mut self, slot: u32, peer: u32, peers: &mut Peers) {
         let sn = &mut self.slots[slot as usize];
         let pos = peers.hot[peer as usize].pos as usize;
