@@ -86,16 +86,51 @@ impl Bitmap {
     }
 }
 
-/// The 4.7 h wheel: a vector of events per slot, in the order they were
+/// Events that wait long, in the order they were placed: a list of
+/// fixed-size chunks rather than one vector, which would grow by doubling
+/// (and copying) and hold up to twice what it needs at the peak of a run.
+/// A chunk is 48 KiB.
+#[derive(Default)]
+struct Chunked {
+    /// Full chunks, oldest first.
+    full: Vec<Vec<Stored>>,
+    /// The chunk being filled (kept here, so a push touches no more than a
+    /// vector's push does).
+    tail: Vec<Stored>,
+}
+
+const CHUNK: usize = 4096;
+
+impl Chunked {
+    fn push(&mut self, e: Stored) {
+        if self.tail.len() == CHUNK {
+            let full = std::mem::replace(&mut self.tail, Vec::with_capacity(CHUNK));
+            self.full.push(full);
+        } else if self.tail.capacity() == 0 {
+            self.tail.reserve_exact(CHUNK);
+        }
+        self.tail.push(e);
+    }
+
+    fn len(&self) -> usize {
+        self.full.len() * CHUNK + self.tail.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Stored> {
+        self.full.iter().flatten().chain(&self.tail)
+    }
+}
+
+/// The 4.7 h wheel: the events of each slot, in the order they were
 /// placed (its pushes go to the few slots of the next hours).
 struct Wheel {
-    slots: Vec<Vec<Stored>>,
+    slots: Vec<Chunked>,
     occupied: Bitmap,
 }
 
 impl Wheel {
     fn new() -> Self {
-        Wheel { slots: (0..SLOTS).map(|_| Vec::new()).collect(), occupied: Bitmap([0; SLOTS / 64]) }
+        Wheel { slots: (0..SLOTS).map(|_| Chunked::default()).collect(), occupied: Bitmap([0; SLOTS / 64]) }
     }
     fn put(&mut self, slot: usize, e: Stored) {
         self.slots[slot].push(e);
@@ -117,7 +152,7 @@ const GROUP: usize = 1 << GROUP_BITS;
 /// order they were placed, as with a vector per slot.
 struct SecondsWheel {
     /// Events placed into each group's slots, in order, until it is sorted.
-    groups: Vec<Vec<Stored>>,
+    groups: Vec<Chunked>,
     /// Slots that hold events, wherever they are stored.
     occupied: Bitmap,
     /// The group being drained, if it has been sorted in this revolution.
@@ -132,7 +167,7 @@ struct SecondsWheel {
 impl SecondsWheel {
     fn new() -> Self {
         SecondsWheel {
-            groups: (0..SLOTS / GROUP).map(|_| Vec::new()).collect(),
+            groups: (0..SLOTS / GROUP).map(|_| Chunked::default()).collect(),
             occupied: Bitmap([0; SLOTS / 64]),
             sorted_group: None,
             sorted: Vec::new(),
@@ -171,7 +206,7 @@ impl SecondsWheel {
         debug_assert!(self.late.iter().all(Vec::is_empty));
         let events = std::mem::take(&mut self.groups[group]);
         let mut counts = [0u32; GROUP];
-        for e in &events {
+        for e in events.iter() {
             counts[Self::slot_in_group(e)] += 1;
         }
         let mut end = 0;
@@ -185,7 +220,7 @@ impl SecondsWheel {
         }
         self.sorted.clear();
         self.sorted.resize(events.len(), Stored { time: 0, peer: 0, epoch: 0, kind: 0 });
-        for e in events {
+        for &e in events.iter() {
             let at = &mut counts[Self::slot_in_group(&e)];
             self.sorted[*at as usize] = e;
             *at += 1;
@@ -432,7 +467,7 @@ impl EventQueue {
                 self.now = (self.now & !((1 << (3 * BITS)) - 1)) | (s as u64) << (2 * BITS);
                 self.hours.occupied.clear(s);
                 self.seconds.new_revolution();
-                for e in std::mem::take(&mut self.hours.slots[s]) {
+                for &e in std::mem::take(&mut self.hours.slots[s]).iter() {
                     self.place(e);
                 }
                 continue;
