@@ -183,10 +183,7 @@ impl LoginServer {
     fn take(&mut self, level: usize, index: usize, peers: &mut Peers) -> u32 {
         let list = &mut self.levels[level];
         let peer = list.swap_remove(index);
-        debug_assert_eq!(
-            (peers.hot[peer as usize].home, peers.hot[peer as usize].pos),
-            (level as u32, index as u32)
-        );
+        debug_assert_eq!((peers.hot[peer as usize].home, peers.hot[peer as usize].pos), (level as u32, index as u32));
         if let Some(&moved) = list.get(index) {
             peers.hot[moved as usize].pos = index as u32;
         }

@@ -209,14 +209,13 @@ impl SecondsWheel {
         for e in events.iter() {
             counts[Self::slot_in_group(e)] += 1;
         }
-        let mut end = 0;
-        for (k, count) in counts.iter().enumerate() {
-            end += count;
-            self.sorted_ends[k] = end;
-        }
-        // `counts[k]` becomes where slot k's run starts, moving to its end.
-        for k in 0..GROUP {
-            counts[k] = self.sorted_ends[k] - counts[k];
+        // Counts become where each slot's run starts, and move to its end
+        // as the run is written.
+        let mut start = 0;
+        for count in counts.iter_mut() {
+            let n = *count;
+            *count = start;
+            start += n;
         }
         self.sorted.clear();
         self.sorted.resize(events.len(), Stored { time: 0, peer: 0, epoch: 0, kind: 0 });
@@ -225,6 +224,7 @@ impl SecondsWheel {
             self.sorted[*at as usize] = e;
             *at += 1;
         }
+        self.sorted_ends = counts;
         self.sorted_group = Some(group);
     }
 
