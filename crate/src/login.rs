@@ -176,9 +176,24 @@ impl LoginServer {
         peers.hot[peer as usize].pos = NONE;
     }
 
+    /// Takes the waiting client at `index` of `level` out of the pool, as
+    /// `leave` does, without first reading where its record says it is:
+    /// the caller drew the place, so the two writes to the records (its own
+    /// and the one moved into its place) need not wait for either to load.
+    fn take(&mut self, level: usize, index: usize, peers: &mut Peers) -> u32 {
+        let list = &mut self.levels[level];
+        let peer = list.swap_remove(index);
+        debug_assert_eq!((peers.hot[peer as usize].home, peers.hot[peer as usize].pos), (level as u32, index as u32));
+        if let Some(&moved) = list.get(index) {
+            peers.hot[moved as usize].pos = index as u32;
+        }
+        peers.hot[peer as usize].home = NONE;
+        peers.hot[peer as usize].pos = NONE;
+        peer
+    }
+
     fn move_up(&mut self, level: usize, index: usize, peers: &mut Peers) {
-        let peer = self.levels[level][index];
-        self.leave(peer, peers);
+        let peer = self.take(level, index, peers);
         let up = level + 1;
         peers.hot[peer as usize].home = up as u32;
         peers.hot[peer as usize].pos = self.levels[up].len() as u32;
@@ -278,8 +293,7 @@ impl LoginServer {
                 level = (0..self.levels.len()).find(|&n| !self.levels[n].is_empty()).expect("waiting > 0");
             }
             let i = rng.below(self.levels[level].len() as u32) as usize;
-            let peer = self.levels[level][i];
-            self.leave(peer, peers);
+            let peer = self.take(level, i, peers);
             winners.push(peer);
             won += 1;
             waiting -= 1;

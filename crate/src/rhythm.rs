@@ -36,6 +36,10 @@ pub const OFF_RATE: [f64; 24] = [
 pub struct Rhythm {
     /// Expected share online of peers that are not always on, per local minute.
     occupancy: Vec<f64>,
+    /// `ON_RATE` and `OFF_RATE` per millisecond, divided once rather than
+    /// at each hour a sampled delay crosses.
+    on_per_ms: [f64; 24],
+    off_per_ms: [f64; 24],
 }
 
 impl Default for Rhythm {
@@ -62,7 +66,8 @@ impl Rhythm {
                 }
             }
         }
-        Rhythm { occupancy }
+        let per_ms = |rates: &[f64; 24]| rates.map(|r| r / HOUR as f64);
+        Rhythm { occupancy, on_per_ms: per_ms(&ON_RATE), off_per_ms: per_ms(&OFF_RATE) }
     }
 
     /// Expected share online, at a local time of day, of peers that are not always on.
@@ -72,12 +77,12 @@ impl Rhythm {
 
     /// Delay until an offline user next starts a session.
     pub fn delay_to_start(&self, local_ms: u64, rng: &mut Rng) -> Millis {
-        sample(&ON_RATE, local_ms, rng)
+        sample(&self.on_per_ms, local_ms, rng)
     }
 
     /// Delay until an online user ends the session.
     pub fn delay_to_end(&self, local_ms: u64, rng: &mut Rng) -> Millis {
-        sample(&OFF_RATE, local_ms, rng)
+        sample(&self.off_per_ms, local_ms, rng)
     }
 }
 
@@ -118,15 +123,16 @@ pub fn local_ms(start_unix_ms: i64, t: Millis, offset_ms: i64) -> u64 {
     (start_unix_ms + t as i64 + offset_ms).rem_euclid(DAY as i64) as u64
 }
 
-/// First event of a Poisson process whose rate is constant within each local hour.
-fn sample(rates_per_hour: &[f64; 24], local_ms: u64, rng: &mut Rng) -> Millis {
+/// First event of a Poisson process whose rate (per ms) is constant within
+/// each local hour.
+fn sample(rates_per_ms: &[f64; 24], local_ms: u64, rng: &mut Rng) -> Millis {
     let mut budget = rng.exp(1.0);
     let mut pos = local_ms % DAY;
     let mut delay: Millis = 0;
     loop {
         let hour = (pos / HOUR) as usize;
         let left = HOUR - pos % HOUR;
-        let rate = rates_per_hour[hour] / HOUR as f64;
+        let rate = rates_per_ms[hour];
         let mass = rate * left as f64;
         if mass >= budget {
             return (delay + (budget / rate) as Millis).max(1);

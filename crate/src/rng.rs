@@ -87,11 +87,15 @@ impl Rng {
             return u64::MAX;
         }
         let u = 1.0 - self.unit();
-        let k = libm::floor(libm::log(u) / libm::log1p(-p));
-        if k >= 1e18 {
+        // k = floor(x), without a call to floor: u is in (0, 1] and p in
+        // (0, 1), so x is +0, -0, positive or +inf (or NaN for a NaN p),
+        // and for such x, `x >= 1e18` is `floor(x) >= 1e18` (1e18 is a whole
+        // number) and `x as u64`, which truncates, is `floor(x) as u64`.
+        let x = libm::log(u) / libm::log1p(-p);
+        if x >= 1e18 {
             u64::MAX
         } else {
-            k as u64
+            x as u64
         }
     }
 
@@ -167,6 +171,39 @@ mod tests {
             seen[r.below(7) as usize] += 1;
         }
         assert!(seen.iter().all(|&n| (800..1200).contains(&n)), "{seen:?}");
+    }
+
+    #[test]
+    fn the_geometric_draw_is_the_floor_of_its_quotient() {
+        // The draw skips the call to floor; it must give what floor gave,
+        // for every p, from the tiniest to the nearest below 1.
+        let reference = |r: &mut Rng, p: f64| -> u64 {
+            if p >= 1.0 {
+                return 0;
+            }
+            if p <= 0.0 {
+                return u64::MAX;
+            }
+            let u = 1.0 - r.unit();
+            let k = libm::floor(libm::log(u) / libm::log1p(-p));
+            if k >= 1e18 {
+                u64::MAX
+            } else {
+                k as u64
+            }
+        };
+        let (mut a, mut b) = (Rng::new(11, Stream::Engine), Rng::new(11, Stream::Engine));
+        let mut ps = Rng::new(12, Stream::Population);
+        let edges = [f64::MIN_POSITIVE, 5e-324, 1e-300, 1e-18, 1e-9, 0.5, 1.0 - f64::EPSILON, f64::NAN];
+        for i in 0..400_000 {
+            let p = match i % 4 {
+                0 => ps.unit(),
+                1 => libm::pow(10.0, -30.0 * ps.unit()),
+                2 => 1.0 - libm::pow(10.0, -16.0 * ps.unit()),
+                _ => edges[i / 4 % edges.len()],
+            };
+            assert_eq!(a.failures_before_success(p), reference(&mut b, p), "p = {p}");
+        }
     }
 
     #[test]

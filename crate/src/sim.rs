@@ -75,6 +75,9 @@ impl Kind {
     }
 }
 
+/// How many events ahead the engine also asks for a peer's record.
+const PREFETCH_AHEAD: usize = 4;
+
 /// Hash streams for per-peer values that are recomputed instead of stored.
 const HASH_WAVE_DELAY: u64 = 11;
 
@@ -160,6 +163,9 @@ pub struct Simulation {
     attach_hits: u64,
     winners: Vec<u32>,
     rules: WalkRules,
+    /// `class_factor` of each overload class, computed once: `overload`
+    /// asks for all 16 every second, and each is a `pow`.
+    class_factors: [f64; CLASSES],
     done: bool,
 }
 
@@ -224,6 +230,7 @@ impl Simulation {
             attach_tries: 0,
             attach_hits: 0,
             winners: Vec::new(),
+            class_factors: std::array::from_fn(class_factor),
             done: false,
         };
         sim.populate();
@@ -448,6 +455,9 @@ impl Simulation {
         let e = self.queue.pop().expect("an event was just seen");
         if let Some(next) = self.queue.next_peer_hint() {
             self.peers.prefetch(next);
+        }
+        if let Some(later) = self.queue.peer_ahead(PREFETCH_AHEAD) {
+            self.peers.prefetch(later);
         }
         self.now = e.time;
         self.events += 1;
@@ -753,11 +763,9 @@ impl Simulation {
         } else {
             0.0
         };
-        let odds_at = |sns: &Supernodes, t: Millis| {
-            attempt_odds(Odds::of(sns.known(sns.bucket_of(t)), answer, luck), self.cfg.sn_choice, saving)
-        };
-        let stale = odds_at(&self.sns, self.peers.hot[i].cache_at as Millis * MINUTE);
-        let fresh = odds_at(&self.sns, self.now);
+        let odds = |known| attempt_odds(Odds::of(known, answer, luck), self.cfg.sn_choice, saving);
+        let stale = odds(self.sns.known(self.sns.bucket_of(self.peers.hot[i].cache_at as Millis * MINUTE)));
+        let fresh = odds(self.sns.known_now(self.now));
         let remaining = self.cfg.cache_size.saturating_sub(self.peers.hot[i].walked as u32);
         let w = hostcache::walk(stale, fresh, remaining, self.peers.hot[i].level as u32, &self.rules, &mut self.rng);
         if w.refreshed {
@@ -924,7 +932,7 @@ impl Simulation {
         let now_load = if live > 0 { probes / live as f64 } else { 0.0 };
         self.load += (now_load - self.load) / LOAD_WINDOW_S;
         for c in 0..CLASSES {
-            let capacity = self.cfg.sn_attempt_capacity * class_factor(c);
+            let capacity = self.cfg.sn_attempt_capacity * self.class_factors[c];
             let answer = if self.load > capacity { capacity / self.load } else { 1.0 };
             match self.cfg.sn_overload {
                 Overload::Admission => {
@@ -978,8 +986,7 @@ impl Simulation {
             if n == 0 {
                 continue;
             }
-            let c = self.sns.slots[slot as usize].clients[self.rng.below(n) as usize];
-            self.sns.detach(slot, c, &mut self.peers);
+            let c = self.sns.detach_at(slot, self.rng.below(n) as usize, &mut self.peers);
             dropped.push(c);
             drops -= 1;
         }

@@ -93,6 +93,13 @@ pub struct Supernodes {
     pub megas: u32,
     pub full_count: u32,
     pub clients_total: u64,
+    /// Sums over the host classes that every host-cache walk asks for, kept
+    /// up to date where the classes, their answers and the live list change
+    /// (`sum_classes`), so a walk reads them instead of adding 16 terms.
+    /// Live peer-hosted supernodes weighted by the share each class answers.
+    answered_hosts: f64,
+    /// Live supernodes that are not overloaded, megas included.
+    calm_hosts: u64,
 }
 
 impl Supernodes {
@@ -112,6 +119,8 @@ impl Supernodes {
             megas: 0,
             full_count: 0,
             clients_total: 0,
+            answered_hosts: 0.0,
+            calm_hosts: 0,
         }
     }
 
@@ -141,6 +150,18 @@ impl Supernodes {
         let then = self.snapshots.get(b).copied().unwrap_or(self.live.len() as u64);
         let count = |f: &Fenwick| f.prefix(b).max(0) as u64;
         Known { then, alive: count(&self.alive), open: count(&self.open_by_bucket) }
+    }
+
+    /// What a host cache refreshed now knows: `known` of the current
+    /// bucket. No supernode is counted in a later bucket than the current
+    /// one, so its prefix counts are the trees' totals, which are the live
+    /// and open lists' lengths.
+    pub fn known_now(&self, now: Millis) -> Known {
+        let b = self.bucket_of(now) as usize;
+        let then = self.snapshots.get(b).copied().unwrap_or(self.live.len() as u64);
+        let k = Known { then, alive: self.live.len() as u64, open: self.open.len() as u64 };
+        debug_assert_eq!(k, self.known(b as u32));
+        k
     }
 
     pub fn create(&mut self, host: u32, capacity: u32, accept_rate: f64, class: u8, now: Millis) -> u32 {
@@ -180,6 +201,7 @@ impl Supernodes {
             list.push(slot);
         }
         self.sync_open(slot);
+        self.sum_classes();
         slot
     }
 
@@ -209,6 +231,7 @@ impl Supernodes {
         self.slots[s].alive = false;
         self.sync_open(slot);
         self.free.push(slot);
+        self.sum_classes();
         clients
     }
 
@@ -245,8 +268,7 @@ impl Supernodes {
         if self.live.is_empty() {
             return 1.0;
         }
-        let peer_hosted: f64 = (0..CLASSES).map(|c| self.classes[c].len() as f64 * self.answer[c]).sum();
-        (peer_hosted + self.megas as f64) / self.live.len() as f64
+        (self.answered_hosts + self.megas as f64) / self.live.len() as f64
     }
 
     /// Of the refusals live supernodes give, the share that come from
@@ -254,14 +276,22 @@ impl Supernodes {
     /// the `1 - luck` of attaches to one with room), network-wide. `answer`
     /// is `mean_answer()`, which the caller has already computed.
     pub fn calm_refusal_share(&self, answer: f64, luck: f64) -> f64 {
-        let calm = self.megas as f64
-            + (0..CLASSES).filter(|&c| !self.class_overloaded(c)).map(|c| self.classes[c].len() as f64).sum::<f64>();
+        let calm = self.calm_hosts as f64;
         let heard = answer * self.live.len() as f64;
         let room = self.open.len() as f64 * luck;
         if heard - room <= 0.0 {
             return 1.0;
         }
         ((calm - room) / (heard - room)).clamp(0.0, 1.0)
+    }
+
+    /// Brings `answered_hosts` and `calm_hosts` up to date. The calm count
+    /// is a sum of whole numbers, so it is the same in integers as the sum
+    /// of their f64s it replaced.
+    fn sum_classes(&mut self) {
+        self.answered_hosts = (0..CLASSES).map(|c| self.classes[c].len() as f64 * self.answer[c]).sum();
+        self.calm_hosts = u64::from(self.megas)
+            + (0..CLASSES).filter(|&c| !self.class_overloaded(c)).map(|c| self.classes[c].len() as u64).sum::<u64>();
     }
 
     /// Live supernodes that are overloaded: answering only part of their
@@ -311,6 +341,7 @@ impl Supernodes {
         let was = self.accepting[class];
         self.answer[class] = share;
         self.accepting[class] = accepting;
+        self.sum_classes();
         if was != accepting {
             for k in 0..self.classes[class].len() {
                 let slot = self.classes[class][k];
@@ -378,6 +409,23 @@ impl Supernodes {
         sn.clients.push(peer);
         self.count_clients(slot, 1);
         self.update_full(slot);
+    }
+
+    /// Detaches the client at `index` of the supernode's list, as `detach`
+    /// does, without first reading its record for its place (the caller drew
+    /// the place); returns the client.
+    pub fn detach_at(&mut self, slot: u32, index: usize, peers: &mut Peers) -> u32 {
+        let sn = &mut self.slots[slot as usize];
+        let peer = sn.clients.swap_remove(index);
+        debug_assert_eq!(peers.hot[peer as usize].pos, index as u32);
+        if let Some(&moved) = sn.clients.get(index) {
+            peers.hot[moved as usize].pos = index as u32;
+        }
+        peers.hot[peer as usize].home = NONE;
+        peers.hot[peer as usize].pos = NONE;
+        self.count_clients(slot, -1);
+        self.update_full(slot);
+        peer
     }
 
     pub fn detach(&mut self, slot: u32, peer: u32, peers: &mut Peers) {
