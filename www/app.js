@@ -22,6 +22,8 @@ import { buildAdvanced } from './controls.js';
 import { keepReadingOrder } from './layout.js';
 import { TippingMap } from './tipping.js';
 import { download } from './download.js';
+import { Timeline, hoursText } from './timeline.js';
+import { Interventions, interventionsOf, withoutIntervention } from './intervene.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
@@ -87,7 +89,7 @@ function withPeers(query, peers) {
 // ---------------------------------------------------------------- failure
 
 /** The buttons that need a simulation to act on. */
-const RUN_BUTTONS = ['play', 'step', 'more', 'reset', 'compare', 'swap', 'drop-a', 'export-csv', 'export-json', 'export-png'];
+const RUN_BUTTONS = ['play', 'step', 'more', 'reset', 'compare', 'story', 'intervene-apply', 'swap', 'drop-a', 'export-csv', 'export-json', 'export-png'];
 
 /** Thrown instead of calling into a simulation that has already stopped. */
 class Stopped extends Error {}
@@ -376,6 +378,11 @@ const S = {
   running: null,
   /** Calls of `open` so far: one that waited sees whether a later one took its place. */
   opens: 0,
+  /** Scrubbing: the moment asked for last (ms) and whether a rewind is on its way to the worker. */
+  seekWanted: null,
+  seeking: false,
+  /** The story of the run shown: {steps, at} once found, or null. */
+  story: null,
 };
 
 let PARAMS = [];
@@ -388,6 +395,9 @@ let charts;
 /** The tipping-point map (tipping.js). */
 let tipping = null;
 let advanced;
+/** The timeline under the network view, and the operator's actions at its moment. */
+let timeline;
+let actions;
 
 // ---------------------------------------------------------------- scenarios
 
@@ -536,6 +546,11 @@ async function open(query) {
   });
   $('published-source').hidden = charts.run.published.length === 0;
   delete $('validation').dataset.rows;
+  timeline.reset({ endMs: thread.info.endMs, sampleMs: Number(S.values.sample_s) * 1000, startUnixMs: thread.info.startUnixMs });
+  S.seekWanted = null;
+  S.seeking = false;
+  closeStory();
+  showInterventions();
   syncControls();
   tipping?.currentChanged();
   if (wasPlaying && !thread.last.done) play();
@@ -554,7 +569,7 @@ async function open(query) {
 async function buildThread(query, speed, onFrame, current) {
   let thread;
   try {
-    thread = await SimulationThread.open(MODULE, query, speed, { onFrame, onFailure: fatal });
+    thread = await SimulationThread.open(MODULE, query, speed, { onFrame, onFailure: fatal, rowWidth: COLUMNS.length });
   } catch (e) {
     if (!current()) return null;
     fatal(e);
@@ -576,7 +591,184 @@ function received(thread, frame) {
     S.playing = frame.playing;
     S.stepping = frame.stepping;
   }
+  if (frame.rewound) {
+    S.seeking = false;
+    $('timeline-status').dataset.rewindMs = String(frame.rewindMs);
+    if (S.seekWanted !== null && S.seekWanted !== frame.now) sendSeek();
+    else S.seekWanted = null;
+  }
   S.dirty = true;
+}
+
+// ---------------------------------------------------------------- the timeline
+
+/**
+ * The visitor moved the timeline to `t` (simulated ms, a sample already
+ * simulated). The run pauses and its worker goes there; while one rewind is
+ * on its way, only the latest moment asked for is sent after it.
+ */
+function seek(t) {
+  if (dead || !S.run?.last || S.building || S.extending) return;
+  S.playing = false;
+  S.stepping = false;
+  S.seekWanted = t;
+  if (!S.seeking) sendSeek();
+  S.dirty = true;
+}
+
+function sendSeek() {
+  S.seeking = true;
+  const t = S.seekWanted;
+  S.seekWanted = t;
+  S.run.rewind(t);
+}
+
+/** The run's interventions on the timeline, the charts and the list under the form. */
+function showInterventions() {
+  const all = interventionsOf(S.query);
+  const label = (iv) => iv.changes.map(([k, v]) => `${k}=${v}`).join(', ');
+  timeline.setMarks(all.map((iv) => ({ tMs: iv.tMs, label: label(iv) })));
+  charts.setMarks(all.map((iv) => ({ tMs: iv.tMs, label: label(iv) })));
+  actions.setScenario(S.values, S.query, hoursText);
+}
+
+/** An operator action at the moment shown: the run takes it there and plays on; the link gets it. */
+async function intervene(changes) {
+  if (dead || !S.run?.last || S.building || S.extending || S.seeking) return;
+  const run = S.run;
+  S.playing = false;
+  S.stepping = false;
+  let reply;
+  try {
+    reply = await run.intervene(changes);
+  } catch {
+    return; // The run failed or was replaced; the banner, or the new run, says so.
+  }
+  if (run !== S.run) return;
+  if (reply.error) {
+    actions.error(reply.error);
+    return;
+  }
+  actions.error(null);
+  S.query = reply.value.query;
+  S.values = call(() => wasm.scenarioValues(S.query));
+  S.running = { ...S.running, query: S.query };
+  timeline.cut(reply.value.now);
+  S.story = null;
+  closeStory();
+  showLink();
+  showInterventions();
+  syncControls();
+  if (runnable()) play();
+  S.dirty = true;
+  renderStatus();
+}
+
+/** Takes out an intervention: the run is built again without it (like any other change of the scenario). */
+async function removeIntervention(index) {
+  if (dead) return;
+  const error = await open(withoutIntervention(S.query, index));
+  if (typeof error === 'string') actions.error(error);
+}
+
+function renderTimeline() {
+  const { now, reached, snapshots } = S.run.last;
+  timeline.show(now, reached);
+  const status = $('timeline-status');
+  const text = `showing ${hoursText(now)} h · simulated up to ${hoursText(reached)} h of ${hoursText(S.run.last.end)} h`;
+  if (status.textContent !== text) status.textContent = text;
+  const took = status.dataset.rewindMs ? ` The last move took ${Math.round(Number(status.dataset.rewindMs))} ms.` : '';
+  const note =
+    `To go back, the run keeps snapshots of itself: ${num.format(snapshots.count)} so far, one every ${hoursText(snapshots.intervalMs)} h of simulated time, ` +
+    `${bytesText(snapshots.bytes)} of a ${bytesText(snapshots.budgetBytes)} budget (the interval doubles when the budget would be passed); ` +
+    `a moment is replayed from the nearest snapshot before it.${took}`;
+  if ($('snapshot-note').textContent !== note) $('snapshot-note').textContent = note;
+}
+
+// ---------------------------------------------------------------- the story
+
+/** Story: the run goes to its end (as fast as it goes), then its moments are shown one by one. */
+async function startStory() {
+  if (dead || !S.run?.last || S.building || S.extending) return;
+  const run = S.run;
+  const panel = $('story-panel');
+  panel.hidden = false;
+  $('story').setAttribute('aria-expanded', 'true');
+  if (!S.story) {
+    $('story-count').textContent = 'Running to the end of the run to find its moments…';
+    $('story-step-title').textContent = '';
+    $('story-text').textContent = '';
+    $('story-cites').textContent = '';
+    const reached = run.last.reached >= run.last.end;
+    if (!reached) {
+      // Play to the end as fast as it goes; the moments are the whole run's.
+      S.playing = true;
+      S.stepping = false;
+      run.play(Infinity);
+      await until(() => run !== S.run || run.failed || (run.current() && run.last.done));
+      if (run !== S.run || run.failed) return;
+      S.playing = false;
+      run.setSpeed(S.speed);
+    } else if (!run.last.done) {
+      seek(run.last.reached);
+      await until(() => run !== S.run || run.failed || (!S.seeking && run.last.done));
+      if (run !== S.run || run.failed) return;
+    }
+    let reply;
+    try {
+      reply = await run.get('story');
+    } catch {
+      return;
+    }
+    if (run !== S.run) return;
+    S.story = { steps: reply.value, at: 0 };
+    timeline.setStory(S.story.steps.map((st) => ({ tMs: st.t_ms })));
+  }
+  showStep(S.story.at);
+  $('story-step-title').focus();
+}
+
+/** Resolves once `done()` is true, looking every animation frame. */
+function until(done) {
+  return new Promise((resolve) => {
+    const look = () => (done() ? resolve() : requestAnimationFrame(look));
+    look();
+  });
+}
+
+function showStep(i) {
+  const steps = S.story.steps;
+  S.story.at = Math.max(0, Math.min(steps.length - 1, i));
+  const st = steps[S.story.at];
+  $('story-count').textContent = `Step ${S.story.at + 1} of ${steps.length} · at ${hoursText(st.t_ms)} h (${clockText(S.run.info.startUnixMs + st.t_ms)})`;
+  $('story-step-title').textContent = st.title;
+  $('story-text').textContent = st.text;
+  const cites = $('story-cites');
+  cites.replaceChildren();
+  for (const c of st.cites || []) {
+    const tag = document.createElement('span');
+    const kind = String(c.tag ?? c.kind ?? c).replace(/[^PH]/g, '').slice(0, 1) || 'P';
+    tag.className = `tag tag-${kind.toLowerCase()}`;
+    tag.title = kind === 'P' ? 'published fact' : 'hypothesis or fitted value';
+    tag.textContent = `[${kind}]`;
+    cites.append(tag, ` ${c.text ?? c.source ?? ''} `);
+  }
+  $('story-prev').disabled = S.story.at === 0;
+  $('story-next').disabled = S.story.at === steps.length - 1;
+  document.querySelectorAll('.story-look').forEach((e) => e.classList.remove('story-look'));
+  for (const id of st.look_at || []) $(id)?.classList.add('story-look');
+  $('story-panel').dataset.kind = st.kind;
+  $('story-panel').dataset.step = String(S.story.at);
+  timeline.setStory(steps.map((x) => ({ tMs: x.t_ms })), S.story.at);
+  seek(st.t_ms);
+}
+
+function closeStory() {
+  $('story-panel').hidden = true;
+  $('story').setAttribute('aria-expanded', 'false');
+  document.querySelectorAll('.story-look').forEach((e) => e.classList.remove('story-look'));
+  timeline?.setStory([], -1);
+  if (S.story) S.story.at = 0;
 }
 
 /** The query after setting one control, before validation. */
@@ -670,6 +862,27 @@ function setupControls() {
   $('compare').addEventListener('click', compare);
   $('swap').addEventListener('click', swap);
   $('drop-a').addEventListener('click', dropPinned);
+  $('story').setAttribute('aria-expanded', 'false');
+  $('story').addEventListener('click', () => ($('story-panel').hidden ? startStory() : closeStory()));
+  $('story-prev').addEventListener('click', () => showStep(S.story.at - 1));
+  $('story-next').addEventListener('click', () => showStep(S.story.at + 1));
+  $('story-close').addEventListener('click', () => {
+    closeStory();
+    $('story').focus();
+  });
+  $('story-panel').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      closeStory();
+      $('story').focus();
+    }
+  });
+  timeline = new Timeline({ canvas: $('timeline-curve'), input: $('timeline'), onSeek: seek });
+  actions = new Interventions($('intervene'), {
+    params: PARAMS,
+    keys: call(() => wasm.interventionKeys()),
+    onApply: intervene,
+    onRemove: removeIntervention,
+  });
   // "max": as fast as the frame budget lets the simulation go.
   const readSpeed = () => ($('speed').value === 'max' ? Infinity : Number($('speed').value));
   $('speed').addEventListener('change', () => {
@@ -894,6 +1107,7 @@ function render(ts, force) {
   if (force || (S.dirty && (!busy || ts - S.lastNetwork > NETWORK_EVERY_MS * slower))) {
     renderNetwork();
     renderStatus();
+    renderTimeline();
     S.lastNetwork = ts;
   }
   if (force || (S.dirty && (!busy || ts - S.lastCharts > CHARTS_EVERY_MS * slower))) {
@@ -920,12 +1134,24 @@ function renderNetwork() {
 }
 
 function renderCharts() {
+  const cut = S.run.takeCut();
+  if (cut !== null) {
+    charts.cut(cut);
+    S.samplesRead = cut;
+  }
   const rows = S.run.takeSamples();
+  const w = COLUMNS.length;
+  const [ti, oi, ni] = ['t_hours', 'online', 'normal_share'].map((c) => COLUMNS.indexOf(c));
+  const peers = S.run.info.peers;
+  for (const flat of rows) {
+    for (let i = 0; i + w <= flat.length; i += w) timeline.add(flat[i + ti] * HOUR, flat[i + oi] / peers, flat[i + ni]);
+  }
   const pinned = S.pinned ? S.pinned.thread.takeSamples() : [];
   for (const flat of rows) charts.append(flat);
   for (const flat of pinned) charts.appendGhost(flat);
   if (rows.length) S.samplesRead = S.run.last.sampleCount;
   if (rows.length || pinned.length) charts.redraw();
+  if (rows.length || cut !== null) timeline.draw();
   renderComparison();
   $('charts-title').dataset.points = String(S.samplesRead);
 }

@@ -24,6 +24,7 @@ const C = {
   retries: '#cc79a7',
   attempts: '#0072b2',
   trigger: '#8a3a06',
+  intervention: '#6a3d9a',
 };
 
 /** Axis numbers: 1.2K, 3.4M, 0.01. */
@@ -161,6 +162,19 @@ class Chart {
       ctx.fillStyle = C.trigger;
       ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
       ctx.fillText('trigger', x + 4 * devicePixelRatio, top + 12 * devicePixelRatio);
+    }
+    for (const m of run.marks || []) {
+      if (m.x < run.x0 || m.x > run.x1) continue;
+      const x = Math.round(u.valToPos(m.x, 'x', true));
+      ctx.strokeStyle = C.intervention;
+      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+      ctx.fillStyle = C.intervention;
+      ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+      ctx.fillText(m.label, x + 4 * devicePixelRatio, top + 26 * devicePixelRatio);
     }
     if (this.spec.published) {
       for (const p of run.published) {
@@ -409,6 +423,39 @@ export class Charts {
         });
       });
     }
+  }
+
+  /** The run went back: only its first `rows` samples stay (a pinned run's stay whole). */
+  cut(rows) {
+    const w = this.width;
+    let keep = rows;
+    const kept = [];
+    for (const flat of this.flat) {
+      if (keep <= 0) break;
+      const n = flat.length / w;
+      kept.push(n <= keep ? flat : flat.subarray(0, keep * w));
+      keep -= n;
+    }
+    this.flat = kept;
+    this.rows = Math.min(this.rows, rows);
+    this.data.forEach((d, k) => {
+      if (!this.ghost) {
+        for (const column of d) column.length = Math.min(column.length, rows);
+        return;
+      }
+      this.specs[k].series.forEach((s, j) => {
+        if (s.ghost) return;
+        const column = d[j + 1];
+        for (let i = rows; i < column.length; i++) column[i] = null;
+      });
+    });
+    this.redraw();
+  }
+
+  /** The run's timed interventions, drawn as lines: [{tMs, label}]. */
+  setMarks(marks) {
+    this.run.marks = marks.map((m) => ({ x: this.run.x0 + m.tMs / 1000, label: m.label }));
+    this.redraw();
   }
 
   redraw() {

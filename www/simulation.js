@@ -27,11 +27,13 @@ export class SimulationThread {
    * Starts a worker and builds the run of `query` in it, with the compiled
    * `module` of the page. Resolves to the thread once built; rejects with a
    * WorkerFailure when building failed. `onFrame(thread)` is called for every
-   * frame, `onFailure(failure)` once if the run fails later.
+   * frame, `onFailure(failure)` once if the run fails later; `rowWidth` is
+   * the number of columns of a sample row.
    */
-  static open(module, query, speed, { onFrame, onFailure }) {
+  static open(module, query, speed, { onFrame, onFailure, rowWidth = 1 }) {
     const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'patchstorm simulation' });
     const thread = new SimulationThread(worker, onFrame, onFailure);
+    thread.rowWidth = rowWidth;
     return new Promise((resolve, reject) => {
       thread.opening = { resolve, reject };
       thread.send({ type: 'open', module, query, speed: speedText(speed) });
@@ -54,6 +56,13 @@ export class SimulationThread {
     this.summary = null;
     /** Sample rows (Float64Arrays of whole rows) sent and not yet taken by the charts. */
     this.pending = [];
+    /** Rows the charts have taken, and rows sent in all (the run's sample count as the page knows it). */
+    this.taken = 0;
+    this.sentRows = 0;
+    /** After a rewind: the number of rows the charts must keep (the rest is no longer the run), or null. */
+    this.cutTo = null;
+    /** The width of a sample row (columns), for counting rows. */
+    this.rowWidth = 1;
     this.commands = 0;
     /** The number of the last command that changes whether the run goes (play, pause, step, extend). */
     this.moved = 0;
@@ -81,7 +90,9 @@ export class SimulationThread {
       this.info = m;
     } else if (m.type === 'frame') {
       this.last = m;
+      if (m.rewound) this.rewound(m.sampleCount);
       if (m.samples.length) this.pending.push(m.samples);
+      this.sentRows = m.sampleCount;
       if (m.validation !== undefined) {
         this.validation = m.validation;
         this.timing = m.timing;
@@ -114,6 +125,31 @@ export class SimulationThread {
     } else {
       this.onFailure(this.failed);
     }
+  }
+
+  /**
+   * The run went back to its `count`-th sample (or forward to one simulated
+   * before): what was sent beyond it is no longer the run.
+   */
+  rewound(count) {
+    if (count < this.taken) {
+      this.pending = [];
+      this.cutTo = this.cutTo === null ? count : Math.min(this.cutTo, count);
+      this.taken = count;
+    } else {
+      // Keep the pending rows up to `count`.
+      let keep = count - this.taken;
+      const w = this.rowWidth;
+      const kept = [];
+      for (const flat of this.pending) {
+        if (keep <= 0) break;
+        const rows = flat.length / w;
+        kept.push(rows <= keep ? flat : flat.subarray(0, keep * w));
+        keep -= rows;
+      }
+      this.pending = kept;
+    }
+    this.sentRows = count;
   }
 
   /** Whether `frame` was sent after the worker had read the last Play, Pause, Step or +24 h. */
@@ -161,7 +197,7 @@ export class SimulationThread {
     return reply;
   }
 
-  /** The run's CSV or scenario JSON ('csv', 'scenarioJson'): resolves to {value, digest, now}. */
+  /** The run's CSV, scenario JSON or story ('csv', 'scenarioJson', 'story'): resolves to {value, digest, now}. */
   get(what) {
     return this.request({ type: 'get', what });
   }
@@ -170,7 +206,27 @@ export class SimulationThread {
   takeSamples() {
     const rows = this.pending;
     this.pending = [];
+    for (const flat of rows) this.taken += flat.length / this.rowWidth;
     return rows;
+  }
+
+  /** The row count the charts must cut back to after a rewind, once; null if none. */
+  takeCut() {
+    const cut = this.cutTo;
+    this.cutTo = null;
+    return cut;
+  }
+
+  /** Shows the moment `t` (simulated ms) already simulated: the worker goes back (or forward) to it. */
+  rewind(t) {
+    this.move({ type: 'rewind', t });
+  }
+
+  /** An operator action at the moment shown: [[key, value], ...]. Resolves to {value: {query, now}} or {error}. */
+  intervene(changes) {
+    const reply = this.request({ type: 'intervene', changes: changes.map(([k, v]) => `${k}=${v}`).join(',') });
+    this.moved = this.commands;
+    return reply;
   }
 
   close() {

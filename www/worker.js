@@ -6,7 +6,9 @@
 //
 // Messages from the page: {type: 'open', module, query, speed},
 // {type: 'play', speed}, {type: 'speed', speed}, {type: 'pause'},
-// {type: 'step'}, {type: 'extend', hours, id}, {type: 'get', what, id}.
+// {type: 'step'}, {type: 'extend', hours, id}, {type: 'get', what, id},
+// {type: 'rewind', t} (scrub to a moment already simulated),
+// {type: 'intervene', changes, id} (an operator action at the moment shown).
 // To the page: 'opened', 'frame', 'reply', 'failed' (see post* below).
 //
 // Rules this file keeps:
@@ -48,6 +50,12 @@ let evPerSimMs = 0.05;
 let evPerWallMs = 500;
 const rate = { t: 0, sim: 0, events: 0, hPerS: 0, eventsPerS: 0 };
 let lastPanic = '';
+/**
+ * The furthest moment simulated with the run's scenario as it is: the
+ * timeline may go back and forth up to it. An intervention changes what
+ * comes after the moment it is made at, so the run has reached only that.
+ */
+let reachedMs = 0;
 /** The number of the last command read (the page numbers them), sent back in every frame. */
 let command = 0;
 
@@ -169,8 +177,9 @@ function measure(t) {
 }
 
 /** The clock, the fingerprint, the new samples and the network view, to the page. */
-function postFrame(force = false) {
+function postFrame(force = false, extra = {}) {
   const t = performance.now();
+  reachedMs = Math.max(reachedMs, pg.nowMs());
   lastFrame = t;
   pg.capture();
   const sn = pg.supernodes();
@@ -196,6 +205,9 @@ function postFrame(force = false) {
     login,
     samples,
     sampleCount: sent,
+    reached: reachedMs,
+    snapshots: { bytes: pg.snapshotBytes(), count: pg.snapshotCount(), intervalMs: pg.snapshotIntervalMs(), budgetBytes: pg.snapshotBudget() },
+    ...extra,
   };
   if (force || t - lastValidation >= VALIDATION_EVERY_MS) {
     lastValidation = t;
@@ -274,8 +286,34 @@ const handlers = {
     self.postMessage({ type: 'reply', id, value: { query: pg.query(), endMs: pg.endMs() } });
     if (busy()) start();
   },
+  rewind({ t }) {
+    playing = false;
+    target = null;
+    const t0 = performance.now();
+    // Back, or forward to a moment simulated before with this scenario:
+    // from the nearest snapshot at or before it, replayed (Playground.rewind).
+    pg.rewind(Math.min(t, reachedMs));
+    sent = Math.min(sent, pg.sampleCount());
+    postFrame(true, { rewound: true, rewindMs: performance.now() - t0 });
+  },
+  intervene({ changes, id }) {
+    playing = false;
+    target = null;
+    try {
+      pg.intervene(changes);
+    } catch (e) {
+      if (e instanceof Error && e.constructor === Error) {
+        self.postMessage({ type: 'reply', id, error: e.message });
+        return;
+      }
+      throw e;
+    }
+    reachedMs = pg.nowMs();
+    postFrame(true);
+    self.postMessage({ type: 'reply', id, value: { query: pg.query(), now: pg.nowMs() } });
+  },
   get({ what, id }) {
-    const value = what === 'csv' ? pg.csv() : what === 'scenarioJson' ? pg.scenarioJson() : null;
+    const value = what === 'csv' ? pg.csv() : what === 'scenarioJson' ? pg.scenarioJson() : what === 'story' ? pg.story() : null;
     if (value === null) throw new Error(`the worker has nothing called ${what}`);
     self.postMessage({ type: 'reply', id, value, digest: pg.digest(), now: pg.nowMs() });
   },
