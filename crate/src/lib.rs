@@ -30,6 +30,7 @@ pub mod evidence;
 pub mod fenwick;
 pub mod hostcache;
 pub mod login;
+pub mod memory;
 pub mod metrics;
 pub mod peer;
 pub mod policy;
