@@ -44,6 +44,7 @@ pub mod sim;
 pub mod summary;
 pub mod supernode;
 pub mod time;
+pub mod timeline;
 pub mod trigger;
 
 #[cfg(target_arch = "wasm32")]
