@@ -253,3 +253,42 @@ fn phase_cells_in_the_browser_are_the_native_cells() {
     assert!(patchstorm::wasm::phase_cell("legacy-2007", 2_000, 1, "restart_rate=9").is_err(), "a rate past the wave");
     assert!(patchstorm::wasm::phase_cell("magic", 2_000, 1, "").is_err());
 }
+
+const REWIND: &str = include_str!("fixtures/rewind.json");
+
+/// A run played in slices, taken back to a sample time, is the native
+/// straight run there (`timeline.rs` writes the fixture) and plays on to
+/// its end; times it has not reached, or between samples, are refused.
+#[wasm_bindgen_test]
+fn a_run_taken_back_is_the_native_straight_run_and_plays_on() {
+    let case: serde_json::Value = serde_json::from_str(REWIND).unwrap();
+    let (query, t) = (case["query"].as_str().unwrap(), case["t_ms"].as_f64().unwrap());
+    let mut p = Playground::new(query).unwrap();
+    let mut now = 0.0;
+    while !p.done() {
+        now += 7.0 * 60_000.0 + 13.0;
+        p.run_until(now);
+    }
+    assert!(p.snapshot_count() > 0);
+    assert!(p.snapshot_bytes() <= p.snapshot_budget());
+    assert!(p.snapshot_interval_ms() > 0.0);
+    assert!(p.rewind(p.end_ms() + 60_000.0).is_err(), "past the run");
+    assert!(p.rewind(t + 1.0).is_err(), "between samples");
+    assert!(p.rewind(-60_000.0).is_err());
+    p.rewind(t).unwrap();
+    assert_eq!(p.now_ms(), t);
+    assert_eq!(p.digest(), case["digest_at_t"].as_str().unwrap());
+    assert_eq!(p.sample_count() as f64, t / 60_000.0 + 1.0);
+    assert!(json(p.summary(0.0).unwrap())["digest"] == case["digest_at_t"]);
+    assert!(p.rewind(t + 60_000.0).is_err(), "after the time gone back to");
+    while !p.done() {
+        now = p.now_ms() + 11.0 * 60_000.0;
+        p.run_until(now);
+    }
+    assert_eq!(p.digest(), case["digest_at_end"].as_str().unwrap());
+    // Without snapshots, a rewind builds the run again.
+    p.set_snapshot_budget(0.0);
+    assert_eq!(p.snapshot_count(), 0);
+    p.rewind(t).unwrap();
+    assert_eq!(p.digest(), case["digest_at_t"].as_str().unwrap());
+}
