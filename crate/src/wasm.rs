@@ -358,6 +358,18 @@ impl Playground {
         to_js(&serde_json::json!({ "key": heal.key(), "name": heal.name(), "after_wave_hours": after }))
     }
 
+    /// The story of the run so far (`evidence::story`): `[{kind, t_ms, title,
+    /// text, look_at, cites: [{tag, text, source}]}]`, in time order; `kind`
+    /// is one of `wave_starts`, `crash`, `login_flood`, `core_lost`,
+    /// `overload`, `rebuild`, `heals`, `relapses`, `does_not_heal`,
+    /// `never_collapses`; `t_ms` a sample time; `look_at` page element ids;
+    /// `tag` "P" (published, `source` says where) or "H" (hypothesis,
+    /// `source` null). Ask once the run is done: a rewind takes the record
+    /// back, and the story with it.
+    pub fn story(&mut self) -> Result<JsValue, JsError> {
+        to_js(&crate::evidence::story::story(self.record()).steps)
+    }
+
     /// The record of the run, brought up to date with the engine.
     fn record(&mut self) -> &Run {
         self.record.catch_up(&self.sim);

@@ -292,3 +292,27 @@ fn a_run_taken_back_is_the_native_straight_run_and_plays_on() {
     p.rewind(t).unwrap();
     assert_eq!(p.digest(), case["digest_at_t"].as_str().unwrap());
 }
+
+/// The story crosses as an array of plain objects with the keys the page
+/// reads, and is the core's.
+#[wasm_bindgen_test]
+fn the_story_has_the_keys_the_page_reads() {
+    let query = "preset=skype-2007&peers=5000&hours=60";
+    let mut p = Playground::new(query).unwrap();
+    while p.run_events(50_000) > 0 {}
+    let steps = json(p.story().unwrap());
+    let steps = steps.as_array().unwrap();
+    assert_eq!(steps[0]["kind"], "wave_starts");
+    for st in steps {
+        for key in ["kind", "t_ms", "title", "text", "look_at", "cites"] {
+            assert!(!st[key].is_null(), "{key} in {st}");
+        }
+        let cite = &st["cites"][0];
+        assert!(cite["tag"] == "P" || cite["tag"] == "H");
+    }
+    let mut sim = Simulation::new(&Scenario::from_query(query).unwrap());
+    sim.run();
+    let native = patchstorm::evidence::story::story(&patchstorm::Run::of(&sim));
+    assert_eq!(steps.len(), native.steps.len());
+    assert_eq!(steps[1]["text"], native.steps[1].text.as_str());
+}
