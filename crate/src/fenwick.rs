@@ -13,6 +13,11 @@ impl Fenwick {
         Fenwick { tree: vec![0; n + 1] }
     }
 
+    /// Bytes held on the heap (for the snapshot budget).
+    pub fn heap_bytes(&self) -> usize {
+        crate::memory::vec_bytes(&self.tree)
+    }
+
     pub fn len(&self) -> usize {
         self.tree.len() - 1
     }

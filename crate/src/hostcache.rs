@@ -121,6 +121,7 @@ pub struct Walk {
     pub refreshed: bool,
 }
 
+#[derive(Clone)]
 pub struct WalkRules {
     pub waits: Waits,
     pub timeout: Millis,

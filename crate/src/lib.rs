@@ -30,6 +30,7 @@ pub mod evidence;
 pub mod fenwick;
 pub mod hostcache;
 pub mod login;
+pub mod memory;
 pub mod metrics;
 pub mod peer;
 pub mod policy;
@@ -43,6 +44,7 @@ pub mod sim;
 pub mod summary;
 pub mod supernode;
 pub mod time;
+pub mod timeline;
 pub mod trigger;
 
 #[cfg(target_arch = "wasm32")]

@@ -76,6 +76,7 @@ pub struct LoginStats {
     pub retries: u64,
 }
 
+#[derive(Clone)]
 pub struct LoginServer {
     /// Waiting clients by retry level.
     levels: Vec<Vec<u32>>,
@@ -100,6 +101,13 @@ pub struct LoginServer {
 }
 
 impl LoginServer {
+    /// Bytes held on the heap (for the snapshot budget): the waiting
+    /// clients by level, the request queue and the carries.
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::{nested_bytes, vec_bytes};
+        nested_bytes(&self.levels) + self.queue.capacity() * std::mem::size_of::<Batch>() + vec_bytes(&self.move_carry)
+    }
+
     pub fn new(
         capacity: f64,
         timeout_ms: u64,

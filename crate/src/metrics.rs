@@ -63,6 +63,7 @@ sample! {
 
 /// Counts spread evenly over a stretch of time, read back one second at a
 /// time: a difference array over a ring of seconds.
+#[derive(Clone)]
 pub struct Spread {
     ring: Vec<f64>,
     rate: f64,
@@ -78,6 +79,11 @@ impl Default for Spread {
 }
 
 impl Spread {
+    /// Bytes held on the heap (for the snapshot budget).
+    pub fn heap_bytes(&self) -> usize {
+        crate::memory::vec_bytes(&self.ring)
+    }
+
     /// Spreads `count` evenly over `[start, start + duration)`.
     pub fn add(&mut self, start: Millis, duration: Millis, count: f64) {
         if count == 0.0 {

@@ -105,6 +105,7 @@ pub struct Hot {
     pub walked: u8,
 }
 
+#[derive(Clone)]
 pub struct Peers {
     pub hot: Vec<Hot>,
     pub traits: Vec<u8>,
@@ -124,6 +125,16 @@ impl Peers {
             up_since: vec![0; n],
             block_until: vec![0; n],
         }
+    }
+
+    /// Bytes held on the heap (for the snapshot budget).
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::vec_bytes;
+        vec_bytes(&self.hot)
+            + vec_bytes(&self.traits)
+            + vec_bytes(&self.region)
+            + vec_bytes(&self.up_since)
+            + vec_bytes(&self.block_until)
     }
 
     /// Bytes of per-peer storage.

@@ -57,6 +57,7 @@ const BITS: u32 = 12;
 const SLOTS: usize = 1 << BITS;
 const MASK: u64 = SLOTS as u64 - 1;
 
+#[derive(Clone)]
 struct Bitmap([u64; SLOTS / 64]);
 
 impl Bitmap {
@@ -90,7 +91,7 @@ impl Bitmap {
 /// fixed-size chunks rather than one vector, which would grow by doubling
 /// (and copying) and hold up to twice what it needs at the peak of a run.
 /// A chunk is 48 KiB.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Chunked {
     /// Full chunks, oldest first.
     full: Vec<Vec<Stored>>,
@@ -102,6 +103,10 @@ struct Chunked {
 const CHUNK: usize = 4096;
 
 impl Chunked {
+    fn heap_bytes(&self) -> usize {
+        crate::memory::nested_bytes(&self.full) + crate::memory::vec_bytes(&self.tail)
+    }
+
     fn push(&mut self, e: Stored) {
         if self.tail.len() == CHUNK {
             let full = std::mem::replace(&mut self.tail, Vec::with_capacity(CHUNK));
@@ -123,12 +128,17 @@ impl Chunked {
 
 /// The 4.7 h wheel: the events of each slot, in the order they were
 /// placed (its pushes go to the few slots of the next hours).
+#[derive(Clone)]
 struct Wheel {
     slots: Vec<Chunked>,
     occupied: Bitmap,
 }
 
 impl Wheel {
+    fn heap_bytes(&self) -> usize {
+        crate::memory::vec_bytes(&self.slots) + self.slots.iter().map(Chunked::heap_bytes).sum::<usize>()
+    }
+
     fn new() -> Self {
         Wheel { slots: (0..SLOTS).map(|_| Chunked::default()).collect(), occupied: Bitmap([0; SLOTS / 64]) }
     }
@@ -150,6 +160,7 @@ const GROUP: usize = 1 << GROUP_BITS;
 /// events placed into that group after it was sorted go into a vector per
 /// slot (`late`), after the sorted run. A slot's events come out in the
 /// order they were placed, as with a vector per slot.
+#[derive(Clone)]
 struct SecondsWheel {
     /// Events placed into each group's slots, in order, until it is sorted.
     groups: Vec<Chunked>,
@@ -165,6 +176,14 @@ struct SecondsWheel {
 }
 
 impl SecondsWheel {
+    fn heap_bytes(&self) -> usize {
+        use crate::memory::{nested_bytes, vec_bytes};
+        vec_bytes(&self.groups)
+            + self.groups.iter().map(Chunked::heap_bytes).sum::<usize>()
+            + vec_bytes(&self.sorted)
+            + nested_bytes(&self.late)
+    }
+
     fn new() -> Self {
         SecondsWheel {
             groups: (0..SLOTS / GROUP).map(|_| Chunked::default()).collect(),
@@ -255,6 +274,7 @@ enum NextSlot {
     None,
 }
 
+#[derive(Clone)]
 pub struct EventQueue {
     /// Start of the 1 ms slot being drained; never decreases.
     now: Millis,
@@ -328,6 +348,18 @@ impl EventQueue {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Bytes held on the heap (for the snapshot budget): the wheels' slots
+    /// and chunks, the buffers and the boxed slot tables.
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::vec_bytes;
+        self.seconds.heap_bytes()
+            + self.hours.heap_bytes()
+            + vec_bytes(&self.coming_down)
+            + vec_bytes(&self.came_down)
+            + vec_bytes(&self.pushed)
+            + 3 * std::mem::size_of::<[u32; SLOTS]>()
     }
 
     /// Schedules an event. Times before the event being processed are moved

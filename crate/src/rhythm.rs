@@ -49,6 +49,11 @@ impl Default for Rhythm {
 }
 
 impl Rhythm {
+    /// Bytes held on the heap (for the snapshot budget).
+    pub fn heap_bytes(&self) -> usize {
+        crate::memory::vec_bytes(&self.occupancy)
+    }
+
     pub fn new() -> Self {
         // Integrate the two-state chain minute by minute (exact within a
         // minute of constant rates) until it is periodic: three days suffice,
@@ -103,6 +108,11 @@ pub struct NormalDay {
 
 impl NormalDay {
     /// A population with nobody in it yet; the engine counts peers in as it builds them.
+    /// Bytes held on the heap (for the snapshot budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.rhythm.heap_bytes()
+    }
+
     pub fn new(start_unix_ms: i64, offsets: [i64; REGIONS.len()], peers: u32) -> NormalDay {
         NormalDay { start_unix_ms, offsets, counts: [(0, 0); REGIONS.len()], peers, rhythm: Rhythm::new() }
     }

@@ -36,6 +36,7 @@ pub fn hash_unit(seed: u64, stream: u64, index: u64) -> f64 {
     (h >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+#[derive(Clone)]
 pub struct Rng(Pcg64Mcg);
 
 impl Rng {

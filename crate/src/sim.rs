@@ -123,6 +123,9 @@ struct Tally {
     load: f64,
 }
 
+/// A running simulation. A clone is a snapshot: it goes on exactly as the
+/// original would (`timeline.rs`).
+#[derive(Clone)]
 pub struct Simulation {
     cfg: Config,
     scenario: Scenario,
@@ -431,6 +434,34 @@ impl Simulation {
     /// about ten minutes.
     pub fn load(&self) -> f64 {
         self.load
+    }
+
+    /// Time of the next event, if any (taking a look may bring the queue's
+    /// next slot down, as `step` does; it changes no outcome).
+    pub fn next_event_time(&mut self) -> Option<Millis> {
+        self.queue.next_time()
+    }
+
+    /// Bytes the run holds on the heap: every vector's capacity and the
+    /// queue's chunks; a snapshot (a clone) holds about this much
+    /// (`timeline.rs` budgets snapshots by it).
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::vec_bytes;
+        self.peers.heap_bytes()
+            + self.sns.heap_bytes()
+            + self.login.heap_bytes()
+            + self.queue.heap_bytes()
+            + self.rhythm.heap_bytes()
+            + self.normal.heap_bytes()
+            + vec_bytes(&self.capable)
+            + [&self.probes, &self.attempts, &self.refusals, &self.timeouts, &self.retries]
+                .iter()
+                .map(|s| s.heap_bytes())
+                .sum::<usize>()
+            + vec_bytes(&self.series)
+            + vec_bytes(&self.winners)
+            // The scenario's values, one per parameter.
+            + params::PARAMS.len() * std::mem::size_of::<Value>()
     }
 
     /// Processes the next event; false when the run is over.

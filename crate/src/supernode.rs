@@ -71,6 +71,7 @@ pub struct Known {
     pub open: u64,
 }
 
+#[derive(Clone)]
 pub struct Supernodes {
     pub slots: Vec<Supernode>,
     free: Vec<u32>,
@@ -103,6 +104,21 @@ pub struct Supernodes {
 }
 
 impl Supernodes {
+    /// Bytes held on the heap (for the snapshot budget): the slots with
+    /// their client lists, the live, open and class lists, the Fenwick trees.
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::vec_bytes;
+        vec_bytes(&self.slots)
+            + self.slots.iter().map(|s| vec_bytes(&s.clients)).sum::<usize>()
+            + vec_bytes(&self.free)
+            + vec_bytes(&self.live)
+            + vec_bytes(&self.open)
+            + self.classes.iter().map(vec_bytes).sum::<usize>()
+            + self.alive.heap_bytes()
+            + self.open_by_bucket.heap_bytes()
+            + vec_bytes(&self.snapshots)
+    }
+
     pub fn new(buckets: usize) -> Supernodes {
         Supernodes {
             slots: Vec::new(),

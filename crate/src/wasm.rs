@@ -20,6 +20,7 @@ use crate::render::{Frame, LOGIN_COLUMNS, SN_COLUMNS, TOTALS_COLUMNS};
 use crate::scenario::{params, Scenario, PARAMS, PRESETS};
 use crate::sim::{Footprint, Simulation};
 use crate::summary;
+use crate::timeline::{self, Timeline};
 
 /// The module's memory maximum, bytes: the `--max-memory` that
 /// .cargo/config.toml gives the linker; the same file passes the number
@@ -81,6 +82,8 @@ pub struct Playground {
     frame: Frame,
     /// The run as a value, for the evidence; brought up to date when asked.
     record: Run,
+    /// Snapshots of the run as it plays, for `rewind`.
+    timeline: Timeline,
 }
 
 #[wasm_bindgen]
@@ -91,10 +94,11 @@ impl Playground {
     /// (`footprint`).
     #[wasm_bindgen(constructor)]
     pub fn new(query: &str) -> Result<Playground, JsError> {
-        let (scenario, _) = buildable(query)?;
+        let (scenario, footprint) = buildable(query)?;
         let sim = Simulation::new(&scenario);
         let record = Run::of(&sim);
-        Ok(Playground { sim, frame: Frame::default(), record })
+        let timeline = Timeline::new(timeline::budget_within(MEMORY_MAX, footprint.bytes));
+        Ok(Playground { sim, frame: Frame::default(), record, timeline })
     }
 
     /// Canonical query string of the scenario.
@@ -105,13 +109,78 @@ impl Playground {
     /// Runs at most `budget` events; returns how many ran.
     #[wasm_bindgen(js_name = runEvents)]
     pub fn run_events(&mut self, budget: u32) -> u32 {
-        self.sim.run_events(budget as u64) as u32
+        self.timeline.run_events(&mut self.sim, budget as u64) as u32
     }
 
-    /// Runs every event up to simulated time `t_ms`.
+    /// Runs every event up to simulated time `t_ms`. Snapshots for `rewind`
+    /// are taken on the way (`timeline.rs`), which changes nothing in the run.
     #[wasm_bindgen(js_name = runUntil)]
     pub fn run_until(&mut self, t_ms: f64) {
-        self.sim.run_until(t_ms.max(0.0) as u64);
+        self.timeline.run_until(&mut self.sim, t_ms.max(0.0) as u64);
+    }
+
+    /// Goes back to `t_ms`, a sample time the run has reached (a whole
+    /// multiple of the sample interval, at most `nowMs()`): the latest
+    /// snapshot at or before it, run on to it. Afterwards everything the run
+    /// answers (`nowMs`, `digest`, `samples`, `capture`, `summary`, ...) is
+    /// what a straight run to `t_ms` gives, and `runUntil` goes on as that
+    /// run would. Throws, changing nothing, for any other time.
+    pub fn rewind(&mut self, t_ms: f64) -> Result<(), JsError> {
+        let every = self.sim.config().sample;
+        let now = self.sim.now();
+        let ok = t_ms.is_finite() && t_ms >= 0.0 && t_ms.fract() == 0.0 && t_ms <= now as f64;
+        if !ok || (t_ms as u64) % every != 0 {
+            return Err(JsError::new(&format!(
+                "rewind to {t_ms} ms: allowed are the sample times the run has reached, whole multiples of {every} ms \
+                 from 0 to nowMs ({now})"
+            )));
+        }
+        // The one place a restored run is reconciled with the current one
+        // (`timeline::carry_forward`).
+        self.sim = self.timeline.rewind(t_ms as u64, &self.sim);
+        self.record.rewind(&self.sim);
+        Ok(())
+    }
+
+    /// Bytes the snapshots hold (at most `snapshotBudget()`).
+    #[wasm_bindgen(js_name = snapshotBytes)]
+    pub fn snapshot_bytes(&self) -> f64 {
+        self.timeline.bytes() as f64
+    }
+    #[wasm_bindgen(js_name = snapshotCount)]
+    pub fn snapshot_count(&self) -> u32 {
+        self.timeline.len() as u32
+    }
+    /// The longest stretch of simulated time, ms, that a rewind to a moment
+    /// already run replays: the widest gap between snapshots (the start
+    /// counts as one) and from the last to `nowMs()`.
+    #[wasm_bindgen(js_name = snapshotIntervalMs)]
+    pub fn snapshot_interval_ms(&self) -> f64 {
+        self.timeline.longest_replay(self.sim.now()) as f64
+    }
+    /// Events between snapshots now: a snapshot is taken at the first
+    /// sample time this many events after the last; it doubles each time the
+    /// budget thins the snapshots.
+    #[wasm_bindgen(js_name = snapshotSpacingEvents)]
+    pub fn snapshot_spacing_events(&self) -> f64 {
+        self.timeline.spacing() as f64
+    }
+    /// The snapshots' times, ms, oldest first.
+    #[wasm_bindgen(js_name = snapshotTimes)]
+    pub fn snapshot_times(&self) -> Float64Array {
+        let times: Vec<f64> = self.timeline.times().into_iter().map(|t| t as f64).collect();
+        Float64Array::from(times.as_slice())
+    }
+    #[wasm_bindgen(js_name = snapshotBudget)]
+    pub fn snapshot_budget(&self) -> f64 {
+        self.timeline.budget() as f64
+    }
+    /// Holds the snapshots within `bytes` from now on (thinning them at once
+    /// if they hold more); the default is `timeline::DEFAULT_BUDGET` (384
+    /// MiB), or half the room the run leaves in the module's memory if less.
+    #[wasm_bindgen(js_name = setSnapshotBudget)]
+    pub fn set_snapshot_budget(&mut self, bytes: f64) {
+        self.timeline.set_budget(bytes.max(0.0) as usize);
     }
 
     #[wasm_bindgen(js_name = nowMs)]
@@ -287,6 +356,18 @@ impl Playground {
     pub fn phase_class(&mut self) -> Result<JsValue, JsError> {
         let (heal, after) = phase::classify(self.record());
         to_js(&serde_json::json!({ "key": heal.key(), "name": heal.name(), "after_wave_hours": after }))
+    }
+
+    /// The story of the run so far (`evidence::story`): `[{kind, t_ms, title,
+    /// text, look_at, cites: [{tag, text, source}]}]`, in time order; `kind`
+    /// is one of `wave_starts`, `crash`, `login_flood`, `core_lost`,
+    /// `overload`, `rebuild`, `heals`, `relapses`, `does_not_heal`,
+    /// `never_collapses`; `t_ms` a sample time; `look_at` page element ids;
+    /// `tag` "P" (published, `source` says where) or "H" (hypothesis,
+    /// `source` null). Ask once the run is done: a rewind takes the record
+    /// back, and the story with it.
+    pub fn story(&mut self) -> Result<JsValue, JsError> {
+        to_js(&crate::evidence::story::story(self.record()).steps)
     }
 
     /// The record of the run, brought up to date with the engine.

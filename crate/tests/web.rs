@@ -204,10 +204,14 @@ fn a_runs_footprint_is_the_cores_and_bounds_what_the_run_takes() {
     assert_eq!(patchstorm::wasm::peers_within(query, limit).unwrap() as u64, limit_peers, "{f}");
 
     // What the run makes the module grow by stays within the estimate (it
-    // may grow by less: memory freed by earlier tests is used again).
+    // may grow by less: memory freed by earlier tests is used again). The
+    // estimate is the run's alone: its snapshots for rewinding are held
+    // within a budget of their own (`timeline::budget_within`), off here.
     let before = memory_bytes();
     let mut p = Playground::new(query).unwrap();
+    p.set_snapshot_budget(0.0);
     while p.run_events(200_000) > 0 {}
+    assert_eq!(p.snapshot_count(), 0);
     assert!(p.done());
     let grown = memory_bytes() - before;
     assert!(grown <= core.bytes as f64, "grew {grown} bytes, estimated {}", core.bytes);
@@ -252,4 +256,67 @@ fn phase_cells_in_the_browser_are_the_native_cells() {
     }
     assert!(patchstorm::wasm::phase_cell("legacy-2007", 2_000, 1, "restart_rate=9").is_err(), "a rate past the wave");
     assert!(patchstorm::wasm::phase_cell("magic", 2_000, 1, "").is_err());
+}
+
+const REWIND: &str = include_str!("fixtures/rewind.json");
+
+/// A run played in slices, taken back to a sample time, is the native
+/// straight run there (`timeline.rs` writes the fixture) and plays on to
+/// its end; times it has not reached, or between samples, are refused.
+#[wasm_bindgen_test]
+fn a_run_taken_back_is_the_native_straight_run_and_plays_on() {
+    let case: serde_json::Value = serde_json::from_str(REWIND).unwrap();
+    let (query, t) = (case["query"].as_str().unwrap(), case["t_ms"].as_f64().unwrap());
+    let mut p = Playground::new(query).unwrap();
+    let mut now = 0.0;
+    while !p.done() {
+        now += 7.0 * 60_000.0 + 13.0;
+        p.run_until(now);
+    }
+    assert!(p.snapshot_count() > 0);
+    assert!(p.snapshot_bytes() <= p.snapshot_budget());
+    assert!(p.snapshot_interval_ms() > 0.0);
+    assert!(p.rewind(p.end_ms() + 60_000.0).is_err(), "past the run");
+    assert!(p.rewind(t + 1.0).is_err(), "between samples");
+    assert!(p.rewind(-60_000.0).is_err());
+    p.rewind(t).unwrap();
+    assert_eq!(p.now_ms(), t);
+    assert_eq!(p.digest(), case["digest_at_t"].as_str().unwrap());
+    assert_eq!(p.sample_count() as f64, t / 60_000.0 + 1.0);
+    assert!(json(p.summary(0.0).unwrap())["digest"] == case["digest_at_t"]);
+    assert!(p.rewind(t + 60_000.0).is_err(), "after the time gone back to");
+    while !p.done() {
+        now = p.now_ms() + 11.0 * 60_000.0;
+        p.run_until(now);
+    }
+    assert_eq!(p.digest(), case["digest_at_end"].as_str().unwrap());
+    // Without snapshots, a rewind builds the run again.
+    p.set_snapshot_budget(0.0);
+    assert_eq!(p.snapshot_count(), 0);
+    p.rewind(t).unwrap();
+    assert_eq!(p.digest(), case["digest_at_t"].as_str().unwrap());
+}
+
+/// The story crosses as an array of plain objects with the keys the page
+/// reads, and is the core's.
+#[wasm_bindgen_test]
+fn the_story_has_the_keys_the_page_reads() {
+    let query = "preset=skype-2007&peers=5000&hours=60";
+    let mut p = Playground::new(query).unwrap();
+    while p.run_events(50_000) > 0 {}
+    let steps = json(p.story().unwrap());
+    let steps = steps.as_array().unwrap();
+    assert_eq!(steps[0]["kind"], "wave_starts");
+    for st in steps {
+        for key in ["kind", "t_ms", "title", "text", "look_at", "cites"] {
+            assert!(!st[key].is_null(), "{key} in {st}");
+        }
+        let cite = &st["cites"][0];
+        assert!(cite["tag"] == "P" || cite["tag"] == "H");
+    }
+    let mut sim = Simulation::new(&Scenario::from_query(query).unwrap());
+    sim.run();
+    let native = patchstorm::evidence::story::story(&patchstorm::Run::of(&sim));
+    assert_eq!(steps.len(), native.steps.len());
+    assert_eq!(steps[1]["text"], native.steps[1].text.as_str());
 }

@@ -9,6 +9,7 @@
 //! - [`seeds`]: several seeds of one preset, aggregated;
 //! - [`ablation`]: one mechanism switched off at a time;
 //! - [`phase`]: the cells of a phase map and how each is classified;
+//! - [`story`]: the moments of a run's cascade, found in its series;
 //! - [`study`]: the studies' constants (sizes, seeds, calibration alternatives);
 //! - [`words`]: phrases the page and the command line share.
 
@@ -19,5 +20,6 @@ pub mod record;
 pub mod run;
 pub mod seeds;
 pub mod shape;
+pub mod story;
 pub mod study;
 pub mod words;

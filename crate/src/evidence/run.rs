@@ -67,6 +67,19 @@ impl Run {
         self.digest = sim.digest();
     }
 
+    /// Takes the record back to `sim`, an earlier moment of the same run (a
+    /// snapshot run on to that moment, `timeline.rs`): the series keeps the
+    /// samples up to that moment, which are what a straight run to it has
+    /// taken, and everything else is read from `sim`. Nothing else is kept:
+    /// the evidence (comparison, shape, phase, story) is computed from the
+    /// record when asked.
+    pub fn rewind(&mut self, sim: &Simulation) {
+        self.series.truncate(sim.series().len());
+        self.scenario = sim.scenario().clone();
+        self.config = sim.config().clone();
+        self.catch_up(sim);
+    }
+
     /// The digest as the page and the CLI show it.
     pub fn digest_text(&self) -> String {
         metrics::digest_text(self.digest)
