@@ -679,8 +679,8 @@ function renderTimeline() {
   if (status.textContent !== text) status.textContent = text;
   const took = status.dataset.rewindMs ? ` The last move took ${Math.round(Number(status.dataset.rewindMs))} ms.` : '';
   const note =
-    `To go back, the run keeps snapshots of itself: ${num.format(snapshots.count)} so far, one every ${hoursText(snapshots.intervalMs)} h of simulated time, ` +
-    `${bytesText(snapshots.bytes)} of a ${bytesText(snapshots.budgetBytes)} budget (the interval doubles when the budget would be passed); ` +
+    `To go back, the run keeps snapshots of itself: ${num.format(snapshots.count)} so far, at most ${hoursText(snapshots.intervalMs)} h of simulated time apart, ` +
+    `${bytesText(snapshots.bytes)} of a ${bytesText(snapshots.budgetBytes)} budget (when the budget would be passed, every other one is dropped); ` +
     `a moment is replayed from the nearest snapshot before it.${took}`;
   if ($('snapshot-note').textContent !== note) $('snapshot-note').textContent = note;
 }
@@ -759,8 +759,10 @@ function showStep(i) {
   for (const id of st.look_at || []) $(id)?.classList.add('story-look');
   $('story-panel').dataset.kind = st.kind;
   $('story-panel').dataset.step = String(S.story.at);
+  $('story-panel').dataset.tMs = String(st.t_ms);
   timeline.setStory(steps.map((x) => ({ tMs: x.t_ms })), S.story.at);
-  seek(st.t_ms);
+  // Through the timeline, which shows the moment at once and asks the run to go there.
+  timeline.seek(st.t_ms);
 }
 
 function closeStory() {
@@ -879,7 +881,7 @@ function setupControls() {
   timeline = new Timeline({ canvas: $('timeline-curve'), input: $('timeline'), onSeek: seek });
   actions = new Interventions($('intervene'), {
     params: PARAMS,
-    keys: call(() => wasm.interventionKeys()),
+    keys: wasm.interventionKeys ? call(() => wasm.interventionKeys()) : [],
     onApply: intervene,
     onRemove: removeIntervention,
   });

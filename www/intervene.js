@@ -118,7 +118,7 @@ export class Interventions {
   /** What the run is now: its scenario's values (`scenarioValues`) and its link, for the list. */
   setScenario(values, query, describe) {
     this.values = values;
-    this.choose(this.action.value);
+    if (this.keys.length) this.choose(this.action.value);
     this.list.replaceChildren();
     interventionsOf(query).forEach((iv, i) => {
       const words = iv.changes.map(([k, v]) => `${this.byKey.get(k)?.label ?? k}: ${v}`).join(', ');

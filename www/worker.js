@@ -50,12 +50,6 @@ let evPerSimMs = 0.05;
 let evPerWallMs = 500;
 const rate = { t: 0, sim: 0, events: 0, hPerS: 0, eventsPerS: 0 };
 let lastPanic = '';
-/**
- * The furthest moment simulated with the run's scenario as it is: the
- * timeline may go back and forth up to it. An intervention changes what
- * comes after the moment it is made at, so the run has reached only that.
- */
-let reachedMs = 0;
 /** The number of the last command read (the page numbers them), sent back in every frame. */
 let command = 0;
 
@@ -179,7 +173,6 @@ function measure(t) {
 /** The clock, the fingerprint, the new samples and the network view, to the page. */
 function postFrame(force = false, extra = {}) {
   const t = performance.now();
-  reachedMs = Math.max(reachedMs, pg.nowMs());
   lastFrame = t;
   pg.capture();
   const sn = pg.supernodes();
@@ -205,7 +198,8 @@ function postFrame(force = false, extra = {}) {
     login,
     samples,
     sampleCount: sent,
-    reached: reachedMs,
+    // The timeline may go back and forth up to it (an intervention cuts it to its moment).
+    reached: pg.reachedMs(),
     snapshots: { bytes: pg.snapshotBytes(), count: pg.snapshotCount(), intervalMs: pg.snapshotIntervalMs(), budgetBytes: pg.snapshotBudget() },
     ...extra,
   };
@@ -292,7 +286,7 @@ const handlers = {
     const t0 = performance.now();
     // Back, or forward to a moment simulated before with this scenario:
     // from the nearest snapshot at or before it, replayed (Playground.rewind).
-    pg.rewind(Math.min(t, reachedMs));
+    pg.rewind(Math.min(t, pg.reachedMs()));
     sent = Math.min(sent, pg.sampleCount());
     postFrame(true, { rewound: true, rewindMs: performance.now() - t0 });
   },
@@ -308,7 +302,6 @@ const handlers = {
       }
       throw e;
     }
-    reachedMs = pg.nowMs();
     postFrame(true);
     self.postMessage({ type: 'reply', id, value: { query: pg.query(), now: pg.nowMs() } });
   },

@@ -84,6 +84,9 @@ pub struct Playground {
     record: Run,
     /// Snapshots of the run as it plays, for `rewind`.
     timeline: Timeline,
+    /// The furthest time the run has been at with its scenario as it is:
+    /// `rewind` may go forward up to it, over the snapshots taken on the way.
+    reached: u64,
 }
 
 #[wasm_bindgen]
@@ -98,7 +101,7 @@ impl Playground {
         let sim = Simulation::new(&scenario);
         let record = Run::of(&sim);
         let timeline = Timeline::new(timeline::budget_within(MEMORY_MAX, footprint.bytes));
-        Ok(Playground { sim, frame: Frame::default(), record, timeline })
+        Ok(Playground { sim, frame: Frame::default(), record, timeline, reached: 0 })
     }
 
     /// Canonical query string of the scenario.
@@ -109,7 +112,9 @@ impl Playground {
     /// Runs at most `budget` events; returns how many ran.
     #[wasm_bindgen(js_name = runEvents)]
     pub fn run_events(&mut self, budget: u32) -> u32 {
-        self.timeline.run_events(&mut self.sim, budget as u64) as u32
+        let ran = self.timeline.run_events(&mut self.sim, budget as u64) as u32;
+        self.reached = self.reached.max(self.sim.now());
+        ran
     }
 
     /// Runs every event up to simulated time `t_ms`. Snapshots for `rewind`
@@ -117,27 +122,43 @@ impl Playground {
     #[wasm_bindgen(js_name = runUntil)]
     pub fn run_until(&mut self, t_ms: f64) {
         self.timeline.run_until(&mut self.sim, t_ms.max(0.0) as u64);
+        self.reached = self.reached.max(self.sim.now());
+    }
+
+    /// The furthest simulated time, ms, the run has been at with its
+    /// scenario as it is: `rewind` goes to any sample time up to it.
+    #[wasm_bindgen(js_name = reachedMs)]
+    pub fn reached_ms(&self) -> f64 {
+        self.reached.max(self.sim.now()) as f64
     }
 
     /// Goes back to `t_ms`, a sample time the run has reached (a whole
-    /// multiple of the sample interval, at most `nowMs()`): the latest
-    /// snapshot at or before it, run on to it. Afterwards everything the run
+    /// multiple of the sample interval, at most `reachedMs()`): the latest
+    /// snapshot at or before it, run on to it; forward from `nowMs()`, the
+    /// run itself when no snapshot lies between. Afterwards everything the run
     /// answers (`nowMs`, `digest`, `samples`, `capture`, `summary`, ...) is
     /// what a straight run to `t_ms` gives, and `runUntil` goes on as that
     /// run would. Throws, changing nothing, for any other time.
     pub fn rewind(&mut self, t_ms: f64) -> Result<(), JsError> {
         let every = self.sim.config().sample;
         let now = self.sim.now();
-        let ok = t_ms.is_finite() && t_ms >= 0.0 && t_ms.fract() == 0.0 && t_ms <= now as f64;
+        let reached = self.reached.max(now);
+        let ok = t_ms.is_finite() && t_ms >= 0.0 && t_ms.fract() == 0.0 && t_ms <= reached as f64;
         if !ok || (t_ms as u64) % every != 0 {
             return Err(JsError::new(&format!(
                 "rewind to {t_ms} ms: allowed are the sample times the run has reached, whole multiples of {every} ms \
-                 from 0 to nowMs ({now})"
+                 from 0 to reachedMs ({reached})"
             )));
+        }
+        let t = t_ms as u64;
+        if t >= now && !self.timeline.times().iter().any(|&at| at > now && at <= t) {
+            // Forward, with no snapshot on the way: the run goes on.
+            self.timeline.run_until(&mut self.sim, t);
+            return Ok(());
         }
         // The one place a restored run is reconciled with the current one
         // (`timeline::carry_forward`).
-        self.sim = self.timeline.rewind(t_ms as u64, &self.sim);
+        self.sim = self.timeline.rewind(t, &self.sim);
         self.record.rewind(&self.sim);
         Ok(())
     }

@@ -31,9 +31,14 @@ async function shownMs(page) {
 
 /** Waits until the page shows `t` (ms), with the worker settled there; returns the wall ms from `since`. */
 async function settledAt(page, t, since) {
+  const minutes = Math.round(t / 60_000);
+  const shown = `showing ${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')} h`;
   await page.waitForFunction(
-    (want) => document.body.dataset.state !== 'running' && document.body.dataset.state !== 'playing' && /showing/.test(document.querySelector('#timeline-status').textContent) && Number(document.querySelector('#timeline').value) * 60_000 === want && document.querySelector('#fingerprint-at').textContent.includes(`t = ${(want / 3_600_000).toFixed(3)} h`),
-    t,
+    ([want, text]) =>
+      !['running', 'playing'].includes(document.body.dataset.state) &&
+      document.querySelector('#timeline-status').textContent.startsWith(text) &&
+      Number(document.querySelector('#timeline').value) * 60_000 === want,
+    [t, shown],
     { timeout: 30_000 },
   );
   return Date.now() - since;
@@ -119,7 +124,7 @@ test('intervene at a scrubbed moment and play: the link replays it, straight, to
   const input = page.locator('#intervene-value');
   if ((await input.evaluate((e) => e.tagName)) === 'SELECT') await input.selectOption(value);
   else await input.fill(value);
-  await page.getByRole('button', { name: 'Apply here and play' }).click();
+  await page.getByRole('button', { name: 'Apply at this moment' }).click();
   await page.waitForFunction(() => /(^|&)at=/.test(location.search), null, { timeout: 10_000 });
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
   const after = await fingerprint(page);
@@ -147,7 +152,7 @@ test('a refused intervention names the key at, the value and what is allowed; th
   const before = await fingerprint(page);
   await page.getByLabel('Action').selectOption('login_capacity');
   await page.locator('#intervene-value').fill('-5');
-  await page.getByRole('button', { name: 'Apply here and play' }).click();
+  await page.getByRole('button', { name: 'Apply at this moment' }).click();
   const error = page.locator('#intervene-error');
   await error.waitFor();
   assert.match(await error.textContent(), /at.*login_capacity.*-5/s);
@@ -173,7 +178,9 @@ async function readStory(page) {
       count: document.querySelector('#story-count').textContent,
       looks: [...document.querySelectorAll('.story-look')].map((e) => e.id),
     }));
-    const t = await shownMs(page);
+    const t = Number(await page.locator('#story-panel').getAttribute('data-t-ms'));
+    await settledAt(page, t, Date.now());
+    assert.equal(await shownMs(page), t, `${step.kind}: the timeline shows the step's moment`);
     steps.push({ ...step, t });
     const next = page.getByRole('button', { name: 'Next' });
     if (await next.isDisabled()) break;
