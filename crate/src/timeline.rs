@@ -19,7 +19,7 @@
 //!
 //! let scenario = Scenario::from_query("preset=calm-day&peers=2000&hours=4").unwrap();
 //! let mut sim = Simulation::new(&scenario);
-//! let mut timeline = Timeline::new(64 << 20).with_spacing(20_000);
+//! let mut timeline = Timeline::new(64 << 20).with_spacing(500);
 //! timeline.run_until(&mut sim, 4 * 3_600_000);
 //! assert!(timeline.len() > 0);
 //! let back = timeline.rewind(3_600_000, &sim);

@@ -110,9 +110,9 @@ fn check(case: usize, times: &[u64]) {
 
 #[test]
 fn a_run_taken_back_is_the_straight_run_at_the_edges() {
-    for case in 0..CASES.len() {
+    for (case, query) in CASES.iter().enumerate() {
         let p = played(case).lock().unwrap();
-        assert!(p.timeline.len() > 5, "{} took {} snapshots", CASES[case], p.timeline.len());
+        assert!(p.timeline.len() > 5, "{query} took {} snapshots", p.timeline.len());
         let times = p.timeline.times();
         let (first, end) = (times[0], p.sim.end());
         drop(p);
