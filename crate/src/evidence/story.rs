@@ -261,12 +261,18 @@ fn wave_starts(r: &Reading) -> Option<Step> {
         )
     };
     let peak_hour = peak_per_h.min(restarts);
+    // A crashed client that restarts may crash again, so the crash's rate
+    // is counted per 100 peers, which it can pass.
+    let share = if r.crash() {
+        format!("{} for every 100 peers, as restarted clients crash again", count(100.0 * peak_hour / peers))
+    } else {
+        format!("{} of the peers", pct(peak_hour / peers))
+    };
     let text = format!(
-        "{head} {} restarts in all, at up to {} an hour ({} of the peers); the supernodes go from {} to {} within \
+        "{head} {} restarts in all, at up to {} an hour ({share}); the supernodes go from {} to {} within \
          two hours.",
         count(restarts),
         count(peak_hour),
-        pct(peak_hour / peers),
         count(before.sn_live),
         count(sn_low.min(before.sn_live)),
     );
@@ -395,10 +401,13 @@ fn overload(r: &Reading) -> Option<Step> {
         times(s.sn_load),
         count(s.attach_attempts_ps),
     );
-    let mut cites = vec![hypothesis(
+    let mut cites = vec![hypothesis(if shutdown {
+        "Supernodes differ in how much they handle, from a quarter to four times a typical one; past it they take \
+         themselves offline"
+    } else {
         "Supernodes differ in how much they handle, from a quarter to four times a typical one; past it they answer \
-         only part of their traffic",
-    )];
+         only part of their traffic"
+    })];
     if shutdown {
         cites.insert(
             0,
