@@ -38,6 +38,16 @@ pub fn syntax() -> String {
     )
 }
 
+/// What an intervention does, for `patchstorm params` and the page's help.
+pub const HELP: &str = "An operator's change during the run; repeat at for several (links of format 4 on). \
+    at=30h:policy=resilient switches the policy at hour 30 of the run, after every event up to that moment: \
+    policy sets its knobs unless they are given with it; login_capacity resizes the login servers; mega_count \
+    is how many mega-supernodes per M peers run in all from then (those started stay, the rest start over \
+    mega_ramp_h, and the starts planned before are dropped); restart_rate spreads the wave's restarts planned \
+    from then (with bunching: at each region's 3:00 install or a PC's next boot), while those counting down keep \
+    their moment; wave=off cancels every restart of the wave not yet made. Several at one time apply in the order \
+    given.";
+
 /// One intervention: changes made at one moment of the run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Intervention {

@@ -839,7 +839,7 @@ mod tests {
     fn presets_round_trip() {
         for info in PRESETS {
             let s = Scenario::preset(info.preset);
-            assert_eq!(s.to_query(), format!("v=3&preset={}", info.key));
+            assert_eq!(s.to_query(), format!("v=4&preset={}", info.key));
             assert_eq!(Scenario::from_query(&s.to_query()).unwrap(), s);
         }
     }
@@ -850,14 +850,14 @@ mod tests {
         assert_eq!(s.int(P::Peers), 200_000);
         assert_eq!(s.policy(), Policy::Resilient);
         assert_eq!(s.pick::<SnChoice>(P::SnChoice), SnChoice::TwoChoices, "the resilient policy's knobs apply");
-        assert_eq!(s.to_query(), "v=3&preset=skype-2007&policy=resilient&peers=200000&seed=7");
+        assert_eq!(s.to_query(), "v=4&preset=skype-2007&policy=resilient&peers=200000&seed=7");
     }
 
     #[test]
     fn knobs_mix_with_a_policy() {
         let s = Scenario::from_query("preset=skype-2007&sn_choice=two-choices&policy=legacy-2007").unwrap();
         assert_eq!(s.pick::<SnChoice>(P::SnChoice), SnChoice::TwoChoices);
-        assert_eq!(s.to_query(), "v=3&preset=skype-2007&sn_choice=two-choices");
+        assert_eq!(s.to_query(), "v=4&preset=skype-2007&sn_choice=two-choices");
     }
 
     #[test]
@@ -911,8 +911,11 @@ mod tests {
         assert_eq!(now.to_query(), format!("v={FORMAT_VERSION}&preset=skype-2007&seed=3"));
         assert_ne!(now, v2);
         assert_eq!(Scenario::from_query("v=1&preset=skype-2007").unwrap().format(), 2);
-        let e = Scenario::from_query("v=4&preset=skype-2007").unwrap_err().to_string();
-        assert!(e.contains("v=4") && e.contains("from 1 to 3"), "{e}");
+        let e = Scenario::from_query("v=5&preset=skype-2007").unwrap_err().to_string();
+        assert!(e.contains("v=5") && e.contains("from 1 to 4"), "{e}");
+        // Format 3 runs as format 4, and is written back as format 3.
+        let v3 = Scenario::from_query("v=3&preset=skype-2007&seed=3").unwrap();
+        assert_eq!(v3.to_query(), "v=3&preset=skype-2007&seed=3");
     }
 
     #[test]
