@@ -303,7 +303,7 @@ fn the_2007_fix_made_when_the_login_flood_starts_heals_sooner_than_made_later() 
     // Hours from the fix to the heal.
     let after_fix = |h: Option<f64>, hour: u64| h.map(|h| h + trigger_h - hour as f64);
     let show = |h: Option<f64>, hour: u64| match (h, after_fix(h, hour)) {
-        (Some(h), _) if h == 0.0 => "never falls below 95% of normal".to_string(),
+        (Some(0.0), _) => "never falls below 95% of normal".to_string(),
         (Some(h), Some(a)) => format!("heals {h:.2} h after the trigger, {a:.2} h after the fix"),
         _ => "does not heal".to_string(),
     };
@@ -326,4 +326,26 @@ fn the_2007_fix_made_when_the_login_flood_starts_heals_sooner_than_made_later() 
     // the fix heals later, and any fix heals before the legacy policy does.
     assert!(early < later && later < latest, "{early} {later} {latest}");
     assert!(healed_after(&legacy).is_none_or(|h| h > latest), "the fix heals sooner than no fix");
+}
+
+#[test]
+fn mega_count_at_an_intervention_replaces_the_plan_of_the_trigger() {
+    // skype-2010 plans 150 mega-supernodes per M peers from 18 h after its
+    // trigger (58 h into the run); asked for 300 per M at 45 h, the operator
+    // runs 300 per M in all, started from 45 h, and none of the old plan.
+    let base = "v=4&preset=skype-2010&peers=20000&hours=72";
+    let planned = straight(base);
+    assert_eq!(planned.supernodes().megas, 3);
+    let query = format!("{base}&at=45h:mega_count=300,mega_ramp_h=2");
+    let asked = straight(&query);
+    assert_eq!(asked.supernodes().megas, 6);
+    let mut sim = Simulation::new(&scenario(base));
+    sim.run_until(45 * HOUR);
+    sim.intervene(&[("mega_count".into(), "300".into()), ("mega_ramp_h".into(), "2".into())]).unwrap();
+    sim.run();
+    assert_eq!(sim.digest(), asked.digest());
+    // At 60 h one of the three planned (over 8 h from 58 h) runs; asked for
+    // one in all (50 per M of 20 000 peers), no other starts.
+    let fewer = straight(&format!("{base}&at=60h:mega_count=50"));
+    assert_eq!(fewer.supernodes().megas, 1);
 }
