@@ -42,7 +42,7 @@ fn json_summary_has_exactly_the_documented_fields() {
     got.sort_unstable();
     expected.sort_unstable();
     assert_eq!(got, expected);
-    assert_eq!(v["scenario"], "v=3&preset=skype-2007&peers=2000&hours=20");
+    assert_eq!(v["scenario"], "v=4&preset=skype-2007&peers=2000&hours=20");
     assert_eq!(v["digest"].as_str().unwrap().len(), 16);
     assert!(v["digest"].as_str().unwrap().chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(v["peers"], 2000);
@@ -102,8 +102,8 @@ fn a_format_1_link_replays_the_run_it_was_made_with() {
     }
     refused(&["run", "--set", "v=1"], &["--set v=1", "--scenario"]);
     // The same link in this build's format is the recalibrated run, with
-    // this build's login count: a link without v is read as one of format 3,
-    // and runs otherwise than the same link of format 2 (16ec870e7e01487f in
+    // this build's login count: a link without v is read as one of format 4,
+    // which runs as format 3 does, and otherwise than the same link of format 2 (16ec870e7e01487f in
     // the last build of format 2, a78616f).
     let digest_of = |query: &str| {
         let o = patchstorm(&["run", "--scenario", query]);
@@ -112,6 +112,7 @@ fn a_format_1_link_replays_the_run_it_was_made_with() {
     let now = digest_of("preset=skype-2007&peers=3000&hours=40");
     assert_ne!(now, "21442c0c2cfa5938");
     assert_eq!(now, digest_of("v=3&preset=skype-2007&peers=3000&hours=40"));
+    assert_eq!(now, digest_of("v=4&preset=skype-2007&peers=3000&hours=40"));
     assert_eq!(digest_of("v=2&preset=skype-2007&peers=3000&hours=40"), "16ec870e7e01487f");
     assert_ne!(now, "16ec870e7e01487f");
 }
@@ -262,7 +263,22 @@ fn help_after_any_command_prints_its_usage_and_flags() {
         ("run", &["--preset", "--scenario", "--set", "--hours", "--format", "--out", "--quiet"][..]),
         ("validate", &["--preset", "--peers", "--seed", "--seeds", "--set"]),
         ("ablate", &["--preset", "--peers", "--seed", "--set"]),
-        ("phase", &["--policy", "--peers", "--seed", "--seeds", "--rates", "--axis", "--values", "--capacities", "--format", "--shard", "--merge"]),
+        (
+            "phase",
+            &[
+                "--policy",
+                "--peers",
+                "--seed",
+                "--seeds",
+                "--rates",
+                "--axis",
+                "--values",
+                "--capacities",
+                "--format",
+                "--shard",
+                "--merge",
+            ],
+        ),
         ("report", &["--out", "--peers", "--seeds", "--phase-peers", "--phase-seeds", "--scale-peers", "--draw-seeds"]),
         ("bench", &["--peers", "--hours", "--preset"]),
         ("presets", &[]),
@@ -673,7 +689,19 @@ fn an_argument_that_is_not_utf8_is_refused_by_name() {
 /// run whole, line for line; the page's map makes the same cells.
 #[test]
 fn a_sharded_map_merged_is_the_whole_map() {
-    let map = ["phase", "--peers", "2000", "--rates", "3,9", "--axis", "login_capacity", "--values", "60,120", "--seeds", "1"];
+    let map = [
+        "phase",
+        "--peers",
+        "2000",
+        "--rates",
+        "3,9",
+        "--axis",
+        "login_capacity",
+        "--values",
+        "60,120",
+        "--seeds",
+        "1",
+    ];
     let whole = patchstorm(&[&map[..], &["--format", "jsonl"]].concat());
     assert!(whole.status.success(), "{}", stderr(&whole));
     let dir = std::env::temp_dir().join(format!("patchstorm-shards-{}", std::process::id()));
@@ -690,7 +718,12 @@ fn a_sharded_map_merged_is_the_whole_map() {
     let head: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
     assert_eq!((head["runs"].as_u64(), head["shard"].as_str()), (Some(12), Some("1/1")));
     assert_eq!(lines.lines().count(), 13);
-    let cell = lines.lines().skip(1).map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|l| l["restart_rate"] == "9").unwrap();
+    let cell = lines
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["restart_rate"] == "9")
+        .unwrap();
     assert_eq!((cell["class"].as_str(), cell["digest"].as_str()), (Some("impossible"), None), "9 %/h is past the wave");
     // Joined in any order, the slices are the whole map.
     let merged = patchstorm(&["phase", "--merge", &files[2], &files[0], &files[1], "--format", "jsonl"]);
@@ -711,9 +744,43 @@ fn a_sharded_map_merged_is_the_whole_map() {
 /// The map file the page's e2e test opens is what `phase --format jsonl` writes.
 #[test]
 fn the_map_file_the_page_opens_is_the_clis() {
-    let o = patchstorm(&["phase", "--peers", "2000", "--rates", "3,6", "--values", "300,400", "--seeds", "1", "--format", "jsonl"]);
+    let o = patchstorm(&[
+        "phase", "--peers", "2000", "--rates", "3,6", "--values", "300,400", "--seeds", "1", "--format", "jsonl",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/phase-map.jsonl");
     let stored = std::fs::read_to_string(&path).unwrap();
     assert_eq!(stdout(&o), stored, "the map's runs changed; if intended, write the file anew with the command above");
+}
+
+#[test]
+fn an_intervention_runs_from_set_and_from_a_link_alike() {
+    let run = |args: &[&str]| -> serde_json::Value {
+        let o = patchstorm(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let base = ["run", "--quiet", "--preset", "skype-2007", "--set", "peers=2000", "--hours", "30"];
+    let set = run(&[&base[..], &["--set", "at=20h:policy=resilient", "--set", "at=18h:login_capacity=200"]].concat());
+    let link = "v=4&preset=skype-2007&peers=2000&hours=30&at=18h:login_capacity=200&at=20h:policy=resilient";
+    assert_eq!(set["scenario"], link);
+    let linked = run(&["run", "--quiet", "--scenario", link]);
+    assert_eq!(set["digest"], linked["digest"]);
+    // The page's encoded form is the same link.
+    let encoded =
+        run(&["run", "--quiet", "--scenario", &link.replace("18h:login_capacity=200", "18h%3Alogin_capacity%3D200")]);
+    assert_eq!(encoded["digest"], linked["digest"]);
+    assert_ne!(run(&base)["digest"], linked["digest"], "the interventions change the run");
+    refused(
+        &["run", "--set", "at=20h:peers=5000"],
+        &["at=20h:peers=5000", "cannot be changed", "policy", "mega_ramp_h"],
+    );
+    refused(&["run", "--set", "at=100h:policy=resilient"], &["at=100h", "before the run's end at 96h"]);
+    refused(&["run", "--scenario", "v=3&at=20h:policy=resilient"], &["at=20h:policy=resilient", "v=4 or later"]);
+    let params = stdout(&patchstorm(&["params"]));
+    let at = params.lines().position(|l| l.starts_with("at ")).expect("params lists at");
+    let rest: String = params.lines().skip(at).take(12).collect::<Vec<_>>().join(" ");
+    for key in ["policy", "login_capacity", "mega_count", "restart_rate", "wave=off", "30h15m"] {
+        assert!(rest.contains(key), "params' at lacks {key}: {rest}");
+    }
 }

@@ -138,6 +138,35 @@ impl LoginServer {
         }
     }
 
+    /// The operator changes the servers' size: `capacity` logins per
+    /// second, a queue of `queue_limit` requests. Requests already queued stay.
+    pub fn set_capacity(&mut self, capacity: f64, queue_limit: u64) {
+        self.capacity = capacity;
+        self.queue_limit = queue_limit;
+    }
+
+    pub fn set_admission(&mut self, admission: bool) {
+        self.admission = admission;
+    }
+
+    /// Clients retry by `retry` from now. If it has fewer levels, the
+    /// clients above its last level wait at its last level, whose wait no
+    /// longer grows.
+    pub fn set_retry(&mut self, retry: Retry, peers: &mut Peers) {
+        let levels = retry.levels() as usize + 1;
+        while self.levels.len() > levels {
+            let top = self.levels.pop().expect("more levels than wanted");
+            for p in top {
+                peers.hot[p as usize].home = (levels - 1) as u32;
+                peers.hot[p as usize].pos = self.levels[levels - 1].len() as u32;
+                self.levels[levels - 1].push(p);
+            }
+        }
+        self.levels.resize(levels, Vec::new());
+        self.move_carry.resize(levels, 0.0);
+        self.retry = retry;
+    }
+
     pub fn waiting(&self) -> u64 {
         self.levels.iter().map(|l| l.len() as u64).sum()
     }

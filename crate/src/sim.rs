@@ -24,7 +24,7 @@ use crate::queue::{Event, EventQueue};
 use crate::region::{self, REGIONS};
 use crate::rhythm::{local_ms, NormalDay, Rhythm};
 use crate::rng::{hash_unit, Rng, Stream};
-use crate::scenario::{params, Scenario, ScenarioError, Value, P};
+use crate::scenario::{params, Intervention, Scenario, ScenarioError, Value, P};
 use crate::supernode::{class_factor, Supernodes, BUCKET, CLASSES, MEGA_CLASS};
 use crate::time::{Millis, HOUR, MINUTE, SECOND};
 use crate::trigger::{COUNTDOWN, INSTALL_AFTER_BOOT};
@@ -170,6 +170,27 @@ pub struct Simulation {
     /// asks for all 16 every second, and each is a `pow`.
     class_factors: [f64; CLASSES],
     done: bool,
+    /// The operator's interventions: what is in force and what is next.
+    operator: Operator,
+}
+
+/// What the interventions have done so far and when the next one comes.
+#[derive(Clone, Debug)]
+struct Operator {
+    /// Time of the next intervention not yet applied; `Millis::MAX` when
+    /// none is left, so `step` compares once and moves on.
+    next: Millis,
+    /// Interventions of the scenario applied so far (a prefix of its list).
+    applied: usize,
+    /// The values in force: the scenario's start values with the applied
+    /// interventions.
+    current: Scenario,
+    /// `wave=off`: restarts of the wave that had not happened are cancelled.
+    wave_off: bool,
+    /// Mega-supernode starts carry the plan they belong to; a new plan
+    /// (`mega_count` at an intervention) drops the pending starts of the old.
+    mega_plan: u16,
+    megas_started: u32,
 }
 
 /// Promotion buckets a run of `duration` needs: every time up to the end
@@ -235,7 +256,16 @@ impl Simulation {
             winners: Vec::new(),
             class_factors: std::array::from_fn(class_factor),
             done: false,
+            operator: Operator {
+                next: Millis::MAX,
+                applied: 0,
+                current: scenario.without_interventions(),
+                wave_off: false,
+                mega_plan: 0,
+                megas_started: 0,
+            },
         };
+        sim.operator.next = sim.next_intervention_time();
         sim.populate();
         sim.schedule_start();
         sim
@@ -471,6 +501,10 @@ impl Simulation {
         }
         // Look before taking: an event past the end stays queued, so a run
         // made longer by `extend` goes on exactly as a longer run would.
+        // An intervention comes after every event at or before its time.
+        while self.operator.next != Millis::MAX && self.queue.next_time().is_none_or(|t| t > self.operator.next) {
+            self.apply_next_intervention();
+        }
         match self.queue.next_time() {
             None => {
                 self.done = true;
@@ -505,6 +539,9 @@ impl Simulation {
                 Some(next) if next <= t => {
                     self.step();
                 }
+                // Interventions at `t` are applied before the run stops, so
+                // one made now (`intervene`) comes after them.
+                _ if self.operator.next <= t => self.apply_next_intervention(),
                 _ => break,
             }
         }
@@ -557,6 +594,137 @@ impl Simulation {
         Ok(())
     }
 
+    /// Makes `changes` (key, value pairs as in an `at=` value) now, as an
+    /// operator would, and records them in the scenario as an intervention
+    /// at this time, so that its link's straight run is this run. `now`
+    /// must be a whole minute after the start and before the end; the
+    /// events at `now` still queued run first, as in the straight run.
+    pub fn intervene(&mut self, changes: &[(String, String)]) -> Result<(), ScenarioError> {
+        let text = format!(
+            "{}:{}",
+            crate::scenario::intervention::format_time((self.now / MINUTE) as u32),
+            changes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+        );
+        if self.now % MINUTE != 0 || self.now == 0 || self.now >= self.cfg.duration {
+            return Err(ScenarioError::BadIntervention {
+                value: text,
+                reason: format!(
+                    "an intervention is made at a whole minute after 0 and before the run's end at {}h; the run \
+                     stands at {} ms",
+                    self.cfg.duration / HOUR,
+                    self.now
+                ),
+            });
+        }
+        // Parsed as in a link, so the messages are the link's.
+        let iv = Intervention::parse(&text)?;
+        self.run_until(self.now);
+        let mut with = self.scenario.clone();
+        let mut list = with.interventions().to_vec();
+        list.insert(self.operator.applied, iv);
+        with.set_interventions(list);
+        if with.format() < crate::scenario::INTERVENTIONS_SINCE {
+            return Err(ScenarioError::BadIntervention {
+                value: text,
+                reason: format!(
+                    "interventions need a link of format v={} or later; this run's link is v={}",
+                    crate::scenario::INTERVENTIONS_SINCE,
+                    with.format()
+                ),
+            });
+        }
+        with.validate()?;
+        self.scenario = with;
+        self.operator.next = self.now;
+        self.apply_next_intervention();
+        Ok(())
+    }
+
+    /// Replaces the interventions still to come (after those applied) by
+    /// those of `scenario`, which must be this run's scenario in every
+    /// other value and in every intervention applied so far. A run restored
+    /// from a snapshot takes the interventions the visitor has since made.
+    pub fn adopt_interventions(&mut self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        let applied = &self.scenario.interventions()[..self.operator.applied];
+        let theirs = scenario.interventions();
+        let refuse = |reason: &str| ScenarioError::Conflict {
+            key: "at".into(),
+            value: theirs.iter().map(Intervention::text).collect::<Vec<_>>().join("&at="),
+            reason: reason.into(),
+        };
+        if scenario.without_interventions() != self.scenario.without_interventions() {
+            return Err(refuse("the scenario differs from this run's in other values than its interventions"));
+        }
+        if theirs.len() < applied.len() || theirs[..applied.len()] != *applied {
+            return Err(refuse("the interventions this run has already made must stay as they are"));
+        }
+        if theirs[applied.len()..].iter().any(|iv| iv.at_ms() < self.now) {
+            return Err(refuse("an intervention still to come must not be earlier than the run's time"));
+        }
+        scenario.validate()?;
+        self.scenario = scenario.clone();
+        self.operator.next = self.next_intervention_time();
+        Ok(())
+    }
+
+    /// Time of the first intervention not yet applied, `Millis::MAX` if none.
+    fn next_intervention_time(&self) -> Millis {
+        self.scenario.interventions().get(self.operator.applied).map_or(Millis::MAX, Intervention::at_ms)
+    }
+
+    /// Applies the next intervention at its time: every event at or before
+    /// it has run, none after it.
+    fn apply_next_intervention(&mut self) {
+        let iv = self.scenario.interventions()[self.operator.applied].clone();
+        self.now = self.now.max(iv.at_ms());
+        self.operator.applied += 1;
+        self.operator.next = self.next_intervention_time();
+        self.operator.current.apply(&iv);
+        let now = Config::new(&self.operator.current);
+        let cfg = &mut self.cfg;
+        cfg.login_capacity = now.login_capacity;
+        cfg.login_queue = now.login_queue;
+        cfg.login_admission = now.login_admission;
+        cfg.retry = now.retry;
+        cfg.promote_uptime = now.promote_uptime;
+        cfg.promote_rate = now.promote_rate;
+        cfg.promote_counts = now.promote_counts;
+        cfg.sn_choice = now.sn_choice;
+        cfg.sn_overload = now.sn_overload;
+        self.login.set_capacity(now.login_capacity, now.login_queue);
+        self.login.set_admission(now.login_admission);
+        self.login.set_retry(now.retry, &mut self.peers);
+        self.rules.waits = Waits::new(&now.retry);
+        if iv.get(P::RestartRate).is_some() {
+            // Restarts planned from now on are spread for the new rate;
+            // those counting down keep their moment.
+            if let (Some(wave), Some(planned)) = (self.cfg.wave.as_mut(), now.wave.as_ref()) {
+                wave.spread = planned.spread;
+            }
+        }
+        if iv.get(P::Wave) == Some(Value::Bool(false)) {
+            self.operator.wave_off = true;
+        }
+        if iv.get(P::MegaCount).is_some() {
+            self.plan_megas(now.mega);
+        }
+    }
+
+    /// A new plan of mega-supernodes from now: as many as `mega` counts in
+    /// all (those started stay), the rest started over its ramp; the
+    /// starts of the plan before that have not come are dropped.
+    fn plan_megas(&mut self, mega: Option<crate::config::Mega>) {
+        self.operator.mega_plan = self.operator.mega_plan.wrapping_add(1);
+        let Some(mut m) = mega else { return };
+        let left = m.count.saturating_sub(self.operator.megas_started);
+        m.first = self.now;
+        self.cfg.mega = Some(m);
+        for k in 0..left {
+            let at = self.now + m.ramp * k as Millis / left as Millis;
+            self.queue.push(Event { time: at, peer: NONE, kind: Kind::Mega as u8, epoch: self.operator.mega_plan });
+        }
+    }
+
     // ---- events -------------------------------------------------------
 
     fn push(&mut self, at: Millis, peer: u32, k: Kind) {
@@ -586,7 +754,8 @@ impl Simulation {
                 self.push(self.now + BUCKET, NONE, Kind::Bucket);
             }
             Kind::TakeDown => self.take_down(),
-            Kind::Mega => self.start_mega(),
+            Kind::Mega if e.epoch == self.operator.mega_plan => self.start_mega(),
+            Kind::Mega => {}
             // Activities: dropped when the peer has moved on since.
             Kind::RestartEnd | Kind::Walk | Kind::Attach | Kind::Exhausted if stale() => {}
             Kind::RestartEnd => self.restart_end(p),
@@ -665,7 +834,9 @@ impl Simulation {
         let local = self.local(p, self.now);
         let d = self.rhythm.delay_to_end(local, &mut self.rng);
         self.push(self.now + d, p, Kind::SessionEnd);
-        if self.peers.flag(p, flags::PATCH_PENDING) {
+        if self.peers.flag(p, flags::PATCH_PENDING) && self.operator.wave_off {
+            self.peers.set_flag(p, flags::PATCH_PENDING, false);
+        } else if self.peers.flag(p, flags::PATCH_PENDING) {
             self.peers.set_flag(p, flags::PATCH_PENDING, false);
             self.peers.set_flag(p, flags::RESTART_DUE, true);
             let bunching = self.cfg.wave.as_ref().is_some_and(|w| w.bunching);
@@ -690,7 +861,7 @@ impl Simulation {
     }
 
     fn wave_check(&mut self, p: u32) {
-        if self.peers.flag(p, flags::PATCHED) {
+        if self.peers.flag(p, flags::PATCHED) || self.operator.wave_off {
             return;
         }
         let bunching = self.cfg.wave.as_ref().is_some_and(|w| w.bunching);
@@ -709,6 +880,10 @@ impl Simulation {
 
     fn restart_begin(&mut self, p: u32) {
         if !self.peers.flag(p, flags::RESTART_DUE) || self.peers.state(p) == State::Offline {
+            return;
+        }
+        if self.operator.wave_off {
+            self.peers.set_flag(p, flags::RESTART_DUE, false);
             return;
         }
         self.peers.set_flag(p, flags::RESTART_DUE, false);
@@ -1094,6 +1269,7 @@ impl Simulation {
     fn start_mega(&mut self) {
         if let Some(m) = self.cfg.mega {
             self.sns.create(NONE, m.capacity, m.accept_rate, MEGA_CLASS, self.now);
+            self.operator.megas_started += 1;
         }
     }
 

@@ -34,7 +34,10 @@ fn part() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => (key, value).prop_map(|(k, v)| format!("{k}={v}")),
         1 => prop::sample::select(PRESETS.iter().map(|p| p.key).collect::<Vec<_>>()).prop_map(|p| format!("preset={p}")),
-        1 => (1u32..5).prop_map(|v| format!("v={v}")),
+        1 => (1u32..6).prop_map(|v| format!("v={v}")),
+        // Interventions: a time near the syntax, any key, a short value.
+        1 => ("[0-9]{1,5}(h|m|h[0-9]{1,2}m)", prop::sample::select(PARAMS.iter().map(|p| p.key).collect::<Vec<_>>()), "[a-z0-9.-]{0,12}")
+            .prop_map(|(t, k, v)| format!("at={t}:{k}={v}")),
         1 => "[ -~\n\r\u{85}\u{2028}]{0,16}",
     ]
 }

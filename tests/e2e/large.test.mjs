@@ -189,7 +189,7 @@ test('when the tab runs out of memory the banner says so, and its ways out open 
   // The other way out: the default scenario.
   await page.evaluate(() => window.patchstorm.fail(new RangeError('Array buffer allocation failed')));
   await banner.getByRole('button', { name: 'Open the default scenario' }).click();
-  await page.waitForURL((url) => url.search === '?v=3&preset=skype-2007');
+  await page.waitForURL((url) => url.search === '?v=4&preset=skype-2007');
   await waitReady(page);
   assert.equal(await page.getByLabel('Peers', { exact: true }).inputValue(), '100000');
   page.problems.console.splice(0);

@@ -130,7 +130,7 @@ test('changing the preset and the policy rebuilds and keeps peers and seed', asy
   // Back to skype-2007: its own values, not those of an older link format.
   await page.getByLabel('Preset').selectOption('skype-2007');
   await page.waitForFunction(() => /preset=skype-2007/.test(location.search));
-  assert.equal(new URL(page.url()).search, '?v=3&preset=skype-2007&peers=20000&seed=3');
+  assert.equal(new URL(page.url()).search, '?v=4&preset=skype-2007&peers=20000&seed=3');
   assertClean(page);
   await page.close();
 });
@@ -158,7 +158,7 @@ test('a link of format 1 replays the run it was made with, says so, and opens in
   // A finished run plays on: let it end, so the rebuilt run does not play on its own.
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
   await note.getByRole('button', { name: 'Open it in the current format' }).click();
-  await page.waitForFunction(() => location.search === '?v=3&preset=skype-2007&peers=3000&hours=64');
+  await page.waitForFunction(() => location.search === '?v=4&preset=skype-2007&peers=3000&hours=64');
   assert.equal(await note.count(), 0, 'the note goes with the old values');
   await runToEnd(page);
   assert.notEqual(await fingerprint(page), '21442c0c2cfa5938');
@@ -198,7 +198,7 @@ test('a link of format 2 replays the run it was made with, keeps its format when
   assert.match(await note.textContent(), /This run is read in link format 2/);
 
   await note.getByRole('button', { name: 'Open it in the current format' }).click();
-  await page.waitForFunction(() => location.search === '?v=3&preset=skype-2007&peers=3000&seed=2&hours=40');
+  await page.waitForFunction(() => location.search === '?v=4&preset=skype-2007&peers=3000&seed=2&hours=40');
   assert.equal(await note.count(), 0, 'the note goes with the old format');
 
   // A dismissed note stays dismissed when a control changes.

@@ -18,7 +18,7 @@ test('the default page loads the default scenario at 100k peers and plays', asyn
   await openPage(page, BASE);
   await screenshot(page, '01-default-loaded');
   // The address bar holds the canonical scenario.
-  assert.match(new URL(page.url()).search, /^\?v=3&preset=skype-2007$/);
+  assert.match(new URL(page.url()).search, /^\?v=4&preset=skype-2007$/);
   await assert.doesNotReject(page.getByRole('heading', { name: 'patchstorm' }).waitFor());
   assert.equal(await page.getByLabel('Peers', { exact: true }).inputValue(), '100000');
   assert.equal(await page.getByLabel('Preset').inputValue(), 'skype-2007');

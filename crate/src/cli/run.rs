@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use patchstorm::scenario::{params, PARAMS, PRESETS};
+use patchstorm::scenario::{intervention, params, PARAMS, PRESETS};
 use patchstorm::{metrics, summary, Run, Scenario, Simulation};
 
 use clap::ValueHint;
@@ -153,6 +153,8 @@ pub fn params_table() -> String {
         out += &format!("{:<20} {:<22} {:<18} {}\n", p.key, p.unit, default, params::allowed(&p.kind));
         out += &format!("{:<62} {}\n", "", wrap(p.help, 70, &" ".repeat(63)));
     }
+    out += &format!("{:<20} {:<22} {:<18} {}\n", "at", "", "none", wrap(&intervention::syntax(), 70, &" ".repeat(63)));
+    out += &format!("{:<62} {}\n", "", wrap(intervention::HELP, 70, &" ".repeat(63)));
     out += "\nDefaults are those of preset skype-2007; policy knobs follow the chosen policy.\n";
     out
 }

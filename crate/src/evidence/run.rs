@@ -55,8 +55,9 @@ impl Run {
         let have = self.series.len().min(sim.series().len());
         self.series.truncate(have);
         self.series.extend_from_slice(&sim.series()[have..]);
-        // A run made longer has the longer scenario.
-        if self.config.duration != sim.end() {
+        // A run made longer has the longer scenario, and one changed by the
+        // operator (`Simulation::intervene`) its interventions.
+        if self.config.duration != sim.end() || self.scenario.interventions() != sim.scenario().interventions() {
             self.scenario = sim.scenario().clone();
             self.config = sim.config().clone();
         }

@@ -8,10 +8,12 @@
 //! the chosen policy's knobs). Bad input becomes a [`ScenarioError`] whose
 //! message names the key, the value and what is allowed.
 
+pub mod intervention;
 pub mod params;
 
 use std::fmt;
 
+pub use intervention::Intervention;
 pub use params::{Group, Kind, Param, Value, P, PARAMS};
 
 use crate::policy::{Choice, Overload, Policy, RetryKind, SnChoice, Supply};
@@ -20,8 +22,12 @@ use crate::policy::{Choice, Overload, Policy, RetryKind, SnChoice, Supply};
 /// version. Version 2 recalibrated the 2007 world (see [`V1_WORLD`]);
 /// version 3 changed how the login servers count failed clients
 /// (`login::Failures`), which links of format 1 and 2 keep: a scenario
-/// remembers the format it replays ([`Scenario::format`]).
-pub const FORMAT_VERSION: u32 = 3;
+/// remembers the format it replays ([`Scenario::format`]). Version 4 added
+/// timed interventions (`at`, [`Intervention`]) and changed nothing else:
+/// links of format 3 replay the same, and are refused if they give `at`.
+pub const FORMAT_VERSION: u32 = 4;
+/// The first format with interventions.
+pub const INTERVENTIONS_SINCE: u32 = 4;
 /// The oldest format a scenario is written in: a link of format 1 is
 /// written as format 2 with the values it had named ([`V1_WORLD`]), since
 /// the engine of the two formats is the same.
@@ -228,6 +234,11 @@ pub enum ScenarioError {
         value: String,
         reason: String,
     },
+    /// An `at` value (an intervention) that is not allowed, and why.
+    BadIntervention {
+        value: String,
+        reason: String,
+    },
 }
 
 /// Text from a link as a message shows it: every character that is not
@@ -285,6 +296,9 @@ impl fmt::Display for ScenarioError {
             ScenarioError::Conflict { key, value, reason } => {
                 write!(f, "{}={} is not allowed: {reason}", shown(key), shown(value))
             }
+            ScenarioError::BadIntervention { value, reason } => {
+                write!(f, "at={} is not allowed: {reason}", shown(value))
+            }
         }
     }
 }
@@ -295,8 +309,11 @@ impl std::error::Error for ScenarioError {}
 pub struct Scenario {
     preset: Preset,
     values: Vec<Value>,
-    /// The link format whose engine this scenario replays (2 or 3).
+    /// The link format whose engine this scenario replays (2 to 4).
     format: u32,
+    /// The operator's interventions, by time; several at one time apply in
+    /// the order given.
+    interventions: Vec<Intervention>,
 }
 
 impl Default for Scenario {
@@ -307,7 +324,12 @@ impl Default for Scenario {
 
 impl Scenario {
     pub fn preset(preset: Preset) -> Self {
-        let mut s = Scenario { preset, values: PARAMS.iter().map(|p| p.default).collect(), format: FORMAT_VERSION };
+        let mut s = Scenario {
+            preset,
+            values: PARAMS.iter().map(|p| p.default).collect(),
+            format: FORMAT_VERSION,
+            interventions: Vec::new(),
+        };
         for &(p, v) in preset.overrides() {
             s.values[p as usize] = v;
         }
@@ -324,6 +346,50 @@ impl Scenario {
     /// servers' old count of failed clients.
     pub fn format(&self) -> u32 {
         self.format
+    }
+
+    /// The operator's interventions, by time.
+    pub fn interventions(&self) -> &[Intervention] {
+        &self.interventions
+    }
+
+    /// Adds an intervention after those at or before its time. Its values
+    /// were checked on their own; the checks between them and the run wait
+    /// for [`Self::validate`].
+    pub fn add_intervention(&mut self, iv: Intervention) -> Result<(), ScenarioError> {
+        if self.format < INTERVENTIONS_SINCE {
+            return Err(ScenarioError::BadIntervention {
+                value: iv.text(),
+                reason: format!(
+                    "interventions need a link of format v={INTERVENTIONS_SINCE} or later; this link is v={}",
+                    self.format
+                ),
+            });
+        }
+        let at = self.interventions.partition_point(|o| o.at_min <= iv.at_min);
+        self.interventions.insert(at, iv);
+        Ok(())
+    }
+
+    /// Replaces the interventions, for a caller that checked them (the engine).
+    pub(crate) fn set_interventions(&mut self, interventions: Vec<Intervention>) {
+        self.interventions = interventions;
+    }
+
+    /// The scenario without its interventions: the values in force at the start.
+    pub fn without_interventions(&self) -> Scenario {
+        Scenario { interventions: Vec::new(), ..self.clone() }
+    }
+
+    /// Applies an intervention's changes to the values: a policy sets its
+    /// knobs, then the knobs given with it win.
+    pub fn apply(&mut self, iv: &Intervention) {
+        for &(p, v) in &iv.changes {
+            self.values[p as usize] = v;
+            if p == P::Policy {
+                self.apply_policy_knobs();
+            }
+        }
     }
 
     fn apply_policy_knobs(&mut self) {
@@ -388,6 +454,9 @@ impl Scenario {
     /// Sets one parameter from text. Setting `policy` resets the policy knobs
     /// to that policy's values. Cross-parameter checks wait for [`Self::validate`].
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ScenarioError> {
+        if key == "at" {
+            return self.add_intervention(Intervention::parse(value)?);
+        }
         let i = params::find(key).ok_or_else(|| ScenarioError::UnknownKey { key: key.into() })?;
         let kind = &PARAMS[i].kind;
         let v = params::parse_value(kind, value).map_err(|allowed| ScenarioError::BadValue {
@@ -468,7 +537,7 @@ impl Scenario {
             if k.is_empty() {
                 return Err(ScenarioError::Malformed { part: part.into() });
             }
-            if !seen.insert(k.clone()) {
+            if k != "at" && !seen.insert(k.clone()) {
                 return Err(ScenarioError::Duplicate { key: k });
             }
             pairs.push((k, v));
@@ -535,6 +604,8 @@ impl Scenario {
     /// differs from the preset (policy first), in table order.
     pub fn to_query(&self) -> String {
         let mut out = format!("v={}&preset={}", self.format, self.preset.key());
+        // Written at the end: `out` below is scanned by `changes`.
+        let interventions: String = self.interventions.iter().map(|iv| format!("&at={}", iv.text())).collect();
         let preset = Scenario::preset(self.preset);
         if self.get(P::Policy) != preset.get(P::Policy) {
             out.push_str(&format!("&policy={}", self.value_text(P::Policy)));
@@ -548,6 +619,7 @@ impl Scenario {
                 out.push_str(&percent_encode(&params::format_value(&p.kind, self.values[i])));
             }
         }
+        out.push_str(&interventions);
         out
     }
 
@@ -557,6 +629,7 @@ impl Scenario {
             .split('&')
             .skip(2)
             .filter_map(|kv| kv.split_once('='))
+            .filter(|&(k, _)| k != "at")
             .map(|(k, v)| (PARAMS[params::find(k).expect("written from the table")].key, percent_decode(v)))
             .collect()
     }
@@ -578,6 +651,7 @@ impl Scenario {
             "preset": self.preset.key(),
             "query": self.to_query(),
             "params": values,
+            "at": self.interventions.iter().map(Intervention::text).collect::<Vec<_>>(),
         })
     }
 
@@ -651,6 +725,43 @@ impl Scenario {
                 ));
             }
         }
+        self.check_values()?;
+        self.check_interventions()
+    }
+
+    /// Each intervention falls within the run, and the values it leaves
+    /// pass the checks between parameters that hold at the start.
+    fn check_interventions(&self) -> Result<(), ScenarioError> {
+        let hours = self.int(P::Hours);
+        let mut values = self.without_interventions();
+        for iv in &self.interventions {
+            let bad = |reason: String| ScenarioError::BadIntervention { value: iv.text(), reason };
+            if iv.at_min == 0 || i64::from(iv.at_min) >= hours * 60 {
+                return Err(bad(format!(
+                    "the time {} must be whole minutes after 0 and before the run's end at {hours}h",
+                    intervention::format_time(iv.at_min)
+                )));
+            }
+            if iv.get(P::RestartRate).is_some() && self.flag(P::Wave) && !self.flag(P::Bunching) {
+                return Err(bad(
+                    "with bunching=false every restart of the wave is planned at its start, so restart_rate \
+                     cannot change during the run"
+                        .into(),
+                ));
+            }
+            values.apply(iv);
+            values.check_values().map_err(|e| bad(format!("after it, {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The checks between parameters that interventions can change.
+    fn check_values(&self) -> Result<(), ScenarioError> {
+        let conflict = |p: P, reason: String| ScenarioError::Conflict {
+            key: params::param(p).key.into(),
+            value: self.value_text(p),
+            reason,
+        };
         if self.int(P::SnTarget) > self.int(P::SnCapacity) {
             return Err(conflict(
                 P::SnTarget,
@@ -728,7 +839,7 @@ mod tests {
     fn presets_round_trip() {
         for info in PRESETS {
             let s = Scenario::preset(info.preset);
-            assert_eq!(s.to_query(), format!("v=3&preset={}", info.key));
+            assert_eq!(s.to_query(), format!("v=4&preset={}", info.key));
             assert_eq!(Scenario::from_query(&s.to_query()).unwrap(), s);
         }
     }
@@ -739,14 +850,14 @@ mod tests {
         assert_eq!(s.int(P::Peers), 200_000);
         assert_eq!(s.policy(), Policy::Resilient);
         assert_eq!(s.pick::<SnChoice>(P::SnChoice), SnChoice::TwoChoices, "the resilient policy's knobs apply");
-        assert_eq!(s.to_query(), "v=3&preset=skype-2007&policy=resilient&peers=200000&seed=7");
+        assert_eq!(s.to_query(), "v=4&preset=skype-2007&policy=resilient&peers=200000&seed=7");
     }
 
     #[test]
     fn knobs_mix_with_a_policy() {
         let s = Scenario::from_query("preset=skype-2007&sn_choice=two-choices&policy=legacy-2007").unwrap();
         assert_eq!(s.pick::<SnChoice>(P::SnChoice), SnChoice::TwoChoices);
-        assert_eq!(s.to_query(), "v=3&preset=skype-2007&sn_choice=two-choices");
+        assert_eq!(s.to_query(), "v=4&preset=skype-2007&sn_choice=two-choices");
     }
 
     #[test]
@@ -800,8 +911,11 @@ mod tests {
         assert_eq!(now.to_query(), format!("v={FORMAT_VERSION}&preset=skype-2007&seed=3"));
         assert_ne!(now, v2);
         assert_eq!(Scenario::from_query("v=1&preset=skype-2007").unwrap().format(), 2);
-        let e = Scenario::from_query("v=4&preset=skype-2007").unwrap_err().to_string();
-        assert!(e.contains("v=4") && e.contains("from 1 to 3"), "{e}");
+        let e = Scenario::from_query("v=5&preset=skype-2007").unwrap_err().to_string();
+        assert!(e.contains("v=5") && e.contains("from 1 to 4"), "{e}");
+        // Format 3 runs as format 4, and is written back as format 3.
+        let v3 = Scenario::from_query("v=3&preset=skype-2007&seed=3").unwrap();
+        assert_eq!(v3.to_query(), "v=3&preset=skype-2007&seed=3");
     }
 
     #[test]
