@@ -263,7 +263,22 @@ fn help_after_any_command_prints_its_usage_and_flags() {
         ("run", &["--preset", "--scenario", "--set", "--hours", "--format", "--out", "--quiet"][..]),
         ("validate", &["--preset", "--peers", "--seed", "--seeds", "--set"]),
         ("ablate", &["--preset", "--peers", "--seed", "--set"]),
-        ("phase", &["--policy", "--peers", "--seed", "--seeds", "--rates", "--axis", "--values", "--capacities", "--format", "--shard", "--merge"]),
+        (
+            "phase",
+            &[
+                "--policy",
+                "--peers",
+                "--seed",
+                "--seeds",
+                "--rates",
+                "--axis",
+                "--values",
+                "--capacities",
+                "--format",
+                "--shard",
+                "--merge",
+            ],
+        ),
         ("report", &["--out", "--peers", "--seeds", "--phase-peers", "--phase-seeds", "--scale-peers", "--draw-seeds"]),
         ("bench", &["--peers", "--hours", "--preset"]),
         ("presets", &[]),
@@ -674,7 +689,19 @@ fn an_argument_that_is_not_utf8_is_refused_by_name() {
 /// run whole, line for line; the page's map makes the same cells.
 #[test]
 fn a_sharded_map_merged_is_the_whole_map() {
-    let map = ["phase", "--peers", "2000", "--rates", "3,9", "--axis", "login_capacity", "--values", "60,120", "--seeds", "1"];
+    let map = [
+        "phase",
+        "--peers",
+        "2000",
+        "--rates",
+        "3,9",
+        "--axis",
+        "login_capacity",
+        "--values",
+        "60,120",
+        "--seeds",
+        "1",
+    ];
     let whole = patchstorm(&[&map[..], &["--format", "jsonl"]].concat());
     assert!(whole.status.success(), "{}", stderr(&whole));
     let dir = std::env::temp_dir().join(format!("patchstorm-shards-{}", std::process::id()));
@@ -691,7 +718,12 @@ fn a_sharded_map_merged_is_the_whole_map() {
     let head: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
     assert_eq!((head["runs"].as_u64(), head["shard"].as_str()), (Some(12), Some("1/1")));
     assert_eq!(lines.lines().count(), 13);
-    let cell = lines.lines().skip(1).map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).find(|l| l["restart_rate"] == "9").unwrap();
+    let cell = lines
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["restart_rate"] == "9")
+        .unwrap();
     assert_eq!((cell["class"].as_str(), cell["digest"].as_str()), (Some("impossible"), None), "9 %/h is past the wave");
     // Joined in any order, the slices are the whole map.
     let merged = patchstorm(&["phase", "--merge", &files[2], &files[0], &files[1], "--format", "jsonl"]);
@@ -712,7 +744,9 @@ fn a_sharded_map_merged_is_the_whole_map() {
 /// The map file the page's e2e test opens is what `phase --format jsonl` writes.
 #[test]
 fn the_map_file_the_page_opens_is_the_clis() {
-    let o = patchstorm(&["phase", "--peers", "2000", "--rates", "3,6", "--values", "300,400", "--seeds", "1", "--format", "jsonl"]);
+    let o = patchstorm(&[
+        "phase", "--peers", "2000", "--rates", "3,6", "--values", "300,400", "--seeds", "1", "--format", "jsonl",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/phase-map.jsonl");
     let stored = std::fs::read_to_string(&path).unwrap();

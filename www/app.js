@@ -294,7 +294,8 @@ function banner(kind, id, body, action, dismissable = true) {
 function formatNote(asked, changed = false) {
   const given = new URLSearchParams(asked);
   const v = Number(given.get('v'));
-  if (!given.has('v') || v >= wasm.formatVersion()) return;
+  // A link of a format whose runs this build gives unchanged needs no note.
+  if (!given.has('v') || v >= wasm.sameRunSince()) return;
   const now = new URLSearchParams(S.query);
   const kept = v === 1 ? [...now.keys()].filter((k) => k !== 'v' && k !== 'preset' && !given.has(k)) : [];
   const p1 = document.createElement('p');
@@ -881,7 +882,7 @@ function setupControls() {
   timeline = new Timeline({ canvas: $('timeline-curve'), input: $('timeline'), onSeek: seek });
   actions = new Interventions($('intervene'), {
     params: PARAMS,
-    keys: wasm.interventionKeys ? call(() => wasm.interventionKeys()) : [],
+    keys: call(() => wasm.interventionKeys()),
     onApply: intervene,
     onRemove: removeIntervention,
   });
@@ -1561,7 +1562,7 @@ async function start() {
       body.append(p3);
     }
     banner('warn', 'link', body);
-  } else if (Number(new URLSearchParams(S.query).get('v')) < wasm.formatVersion()) {
+  } else if (Number(new URLSearchParams(S.query).get('v')) < wasm.sameRunSince()) {
     // The link's own format (not the default scenario it may have been asked to open instead).
     formatNote(own);
   }

@@ -98,6 +98,10 @@ export class Interventions {
     if (k.type === 'choice') {
       input = el('select', { id });
       for (const o of k.options) input.append(el('option', { value: o, text: o }));
+    } else if (k.type === 'bool' && key === 'wave') {
+      // The wave can only be stopped: restarts it cancelled do not come back.
+      input = el('select', { id });
+      input.append(el('option', { value: 'off', text: 'off (cancel every restart not yet made)' }));
     } else if (k.type === 'bool') {
       input = el('select', { id });
       input.append(el('option', { value: 'false', text: 'off' }), el('option', { value: 'true', text: 'on' }));
@@ -105,7 +109,7 @@ export class Interventions {
       input = el('input', { id, type: 'number', min: String(k.min), max: String(k.max), step: k.type === 'int' ? '1' : 'any', inputmode: 'decimal' });
     }
     const now = this.values[key];
-    if (now !== undefined) input.value = key === 'wave' ? 'false' : String(now);
+    if (now !== undefined && key !== 'wave') input.value = String(now);
     this.input = input;
     this.valueBox.append(label, input);
     this.help.replaceChildren(helpNodes(`${p.help} Allowed: ${p.allowed}.`));
@@ -140,7 +144,7 @@ function actionLabel(p) {
   if (p.key === 'policy') return 'Switch the allocation policy';
   if (p.key === 'mega_count') return 'Start mega-supernodes';
   if (p.key === 'restart_rate') return 'Slow (or speed) the restart wave';
-  if (p.key === 'wave') return 'Pause the restart wave';
+  if (p.key === 'wave') return 'Stop the restart wave';
   if (p.key === 'login_capacity') return 'Set the login capacity';
   return `Set ${p.label.toLowerCase()}`;
 }

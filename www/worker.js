@@ -293,6 +293,11 @@ const handlers = {
   intervene({ changes, id }) {
     playing = false;
     target = null;
+    // An intervention is made at a whole simulated minute: a run paused
+    // between two goes on to the next one first.
+    const minute = 60_000;
+    const at = Math.ceil(pg.nowMs() / minute) * minute;
+    if (at > pg.nowMs() && at < pg.endMs()) pg.runUntil(at);
     try {
       pg.intervene(changes);
     } catch (e) {

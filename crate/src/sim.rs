@@ -620,6 +620,8 @@ impl Simulation {
         let iv = Intervention::parse(&text)?;
         self.run_until(self.now);
         let mut with = self.scenario.clone();
+        // A link of format 3 is the same run in format 4, which has interventions.
+        with.adopt_current_format();
         let mut list = with.interventions().to_vec();
         list.insert(self.operator.applied, iv);
         with.set_interventions(list);

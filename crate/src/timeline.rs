@@ -260,12 +260,19 @@ fn snapshot_bytes(sim: &Simulation) -> usize {
 
 /// What a restored snapshot takes from the run it replaces before it runs
 /// on: the run's length, if the run was made longer since (`extend` gives
-/// the longer run, event for event). This is the one place where a restored
-/// run is reconciled with the current one; operator actions planned in the
-/// current scenario belong here too.
+/// the longer run, event for event), and the operator's interventions still
+/// to come (one made after the snapshot was taken is in the current
+/// scenario only). This is the one place where a restored run is reconciled
+/// with the current one.
 pub fn carry_forward(restored: &mut Simulation, current: &Simulation) {
     if restored.end() < current.end() {
         let hours = u32::try_from(current.end() / HOUR).expect("a run's hours fit in 32 bits");
         restored.extend(hours).expect("the current run is this long, so its length is allowed");
     }
+    // The snapshot stands before every intervention made after its time,
+    // and the ones it made are the current run's first ones (those after a
+    // moment are dropped with the snapshots after it, `truncate_after`).
+    restored
+        .adopt_interventions(current.scenario())
+        .expect("a snapshot's scenario is the current one up to the interventions still to come");
 }

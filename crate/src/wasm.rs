@@ -163,6 +163,30 @@ impl Playground {
         Ok(())
     }
 
+    /// An operator's action now (`nowMs()`, a whole minute inside the run):
+    /// `changes` is `key=value[,key=value...]` as after the time in an `at`
+    /// of a link (`policy=resilient`). It becomes part of the scenario
+    /// (`query()` then has `at=...`), so the link replays it straight; what
+    /// the run had simulated after this moment is no longer its future, so
+    /// the snapshots after it are dropped and `reachedMs()` is now. A bad
+    /// key, value or moment throws an `Error` naming `at`, the value and
+    /// what is allowed, and changes nothing.
+    pub fn intervene(&mut self, changes: &str) -> Result<(), JsError> {
+        let pairs: Vec<(String, String)> = changes
+            .split(',')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.trim().to_string(), v.trim().to_string()),
+                None => (kv.trim().to_string(), String::new()),
+            })
+            .collect();
+        self.sim.intervene(&pairs).map_err(|e| JsError::new(&e.to_string()))?;
+        let now = self.sim.now();
+        self.timeline.truncate_after(now);
+        self.reached = now;
+        self.record.rewind(&self.sim);
+        Ok(())
+    }
+
     /// Bytes the snapshots hold (at most `snapshotBudget()`).
     #[wasm_bindgen(js_name = snapshotBytes)]
     pub fn snapshot_bytes(&self) -> f64 {
@@ -492,6 +516,20 @@ pub fn params() -> Result<JsValue, JsError> {
 
 /// The link format this build writes (`v`); links of older formats replay
 /// the runs they were made with.
+/// The keys an intervention (`at=TIME:key=value`) may set, in table order.
+#[wasm_bindgen(js_name = interventionKeys)]
+pub fn intervention_keys() -> Result<JsValue, JsError> {
+    let keys: Vec<&str> = crate::scenario::intervention::ALLOWED.iter().map(|&p| params::param(p).key).collect();
+    to_js(&keys)
+}
+
+/// The first link format whose runs this build gives unchanged: a link of
+/// an older one replays its own run, which the page says.
+#[wasm_bindgen(js_name = sameRunSince)]
+pub fn same_run_since() -> u32 {
+    crate::scenario::SAME_RUN_SINCE
+}
+
 #[wasm_bindgen(js_name = formatVersion)]
 pub fn format_version() -> u32 {
     crate::scenario::FORMAT_VERSION

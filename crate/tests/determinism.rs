@@ -153,5 +153,8 @@ fn phase_cells_match_the_fixture() {
         return;
     }
     let stored: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(stored, current, "a phase cell's link, outcome or class changed; if intended, rerun with UPDATE_FIXTURES=1");
+    assert_eq!(
+        stored, current,
+        "a phase cell's link, outcome or class changed; if intended, rerun with UPDATE_FIXTURES=1"
+    );
 }

@@ -109,9 +109,20 @@ fn links_of_format_3_and_before_cannot_intervene() {
     }
     // Without `at` they read as before, and are written in their own format.
     assert_eq!(scenario("v=3&preset=skype-2007&seed=3").to_query(), "v=3&preset=skype-2007&seed=3");
+    // A run of format 3 is the same run in format 4: an operator's action on
+    // it writes it as format 4. One of format 2 (another engine) is refused.
     let mut sim = Simulation::new(&scenario("v=3&preset=skype-2007&peers=2000&hours=20"));
     sim.run_until(17 * HOUR);
-    let e = sim.intervene(&[("policy".into(), "resilient".into())]).unwrap_err().to_string();
+    sim.intervene(&[("policy".into(), "resilient".into())]).unwrap();
+    let link = sim.scenario().to_query();
+    assert!(link.starts_with("v=4&") && link.ends_with("&at=17h:policy=resilient"), "{link}");
+    let mut straight = Simulation::new(&scenario(&link));
+    straight.run();
+    sim.run();
+    assert_eq!(sim.digest(), straight.digest());
+    let mut old = Simulation::new(&scenario("v=2&preset=skype-2007&peers=2000&hours=20"));
+    old.run_until(17 * HOUR);
+    let e = old.intervene(&[("policy".into(), "resilient".into())]).unwrap_err().to_string();
     assert!(e.contains("v=4 or later"), "{e}");
 }
 

@@ -260,3 +260,59 @@ fn the_rewind_fixture_is_the_straight_run() {
     let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(stored, current, "rerun with UPDATE_FIXTURES=1 if the model changed on purpose");
 }
+
+/// Runs `sim` to its end in slices, with `timeline` taking its snapshots.
+fn to_end(timeline: &mut Timeline, sim: &mut Simulation) {
+    while !sim.is_done() {
+        let next = (sim.now() + 5 * HOUR).min(sim.end());
+        timeline.run_until(sim, next);
+    }
+}
+
+fn pairs(changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    changes.iter().map(|&(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn scrubbing_back_and_intervening_gives_the_straight_run_of_the_link_it_writes() {
+    let query = "preset=skype-2007&peers=20000&hours=48";
+    let mut timeline = Timeline::new(1 << 30).with_spacing(SPACING);
+    let mut sim = build(query);
+    to_end(&mut timeline, &mut sim);
+    let plain_end = sim.digest();
+
+    // Back to 30 h, switch the policy there, and play on.
+    sim = timeline.rewind(30 * HOUR, &sim);
+    sim.intervene(&pairs(&[("policy", "resilient")])).unwrap();
+    timeline.truncate_after(sim.now());
+    to_end(&mut timeline, &mut sim);
+    let link = sim.scenario().to_query();
+    assert!(link.contains("at=30h"), "the link holds the intervention: {link}");
+    let mut straight_run = build(&link);
+    straight_run.run();
+    assert_eq!(sim.digest(), straight_run.digest(), "scrubbed back and intervened = the link played straight");
+    assert_ne!(sim.digest(), plain_end, "the intervention changed the run");
+
+    // Back before the intervention (a snapshot without it) and on to the end:
+    // the restored run takes the intervention still to come.
+    for t in [10 * HOUR, 30 * HOUR - MINUTE, 30 * HOUR, 31 * HOUR] {
+        let mut back = timeline.rewind(t, &sim);
+        assert_eq!(state(&back), straight(&link, &[t]).remove(0), "rewound to {t} ms");
+        back.run();
+        assert_eq!(back.digest(), straight_run.digest(), "from {t} ms on to the end");
+    }
+
+    // A second intervention, later, after going back past the first.
+    sim = timeline.rewind(36 * HOUR, &sim);
+    sim.intervene(&pairs(&[("login_capacity", "300")])).unwrap();
+    timeline.truncate_after(sim.now());
+    to_end(&mut timeline, &mut sim);
+    let both = sim.scenario().to_query();
+    assert!(both.contains("at=30h") && both.contains("at=36h"), "{both}");
+    let mut straight_both = build(&both);
+    straight_both.run();
+    assert_eq!(sim.digest(), straight_both.digest());
+    let mut back = timeline.rewind(20 * HOUR, &sim);
+    back.run();
+    assert_eq!(back.digest(), straight_both.digest(), "back before both, on to the end");
+}

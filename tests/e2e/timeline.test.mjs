@@ -146,7 +146,7 @@ test('intervene at a scrubbed moment and play: the link replays it, straight, to
 
 test('a refused intervention names the key at, the value and what is allowed; the run is kept', async () => {
   const page = await watchedPage(browser.context);
-  await openPage(page, link('preset=skype-2007&peers=5000&hours=12'));
+  await openPage(page, link('preset=skype-2007&peers=5000&hours=24'));
   await page.getByRole('button', { name: 'Step' }).click();
   await page.waitForFunction(() => document.body.dataset.state === 'ready' && /t = 1\.000 h/.test(document.querySelector('#fingerprint-at').textContent));
   const before = await fingerprint(page);
@@ -159,7 +159,7 @@ test('a refused intervention names the key at, the value and what is allowed; th
   assert.equal(await fingerprint(page), before, 'nothing computed was lost');
   assert.doesNotMatch(page.url(), /at=/);
   // A bad time in a link gets the usual banner naming the key.
-  await page.goto(link('preset=skype-2007&peers=5000&hours=12&at=30h:policy=resilient'));
+  await page.goto(link('preset=skype-2007&peers=5000&hours=24&at=30h:policy=resilient'));
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   assert.match(await page.locator('.banner').first().textContent(), /at/);
   await page.close();

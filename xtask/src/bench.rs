@@ -76,7 +76,16 @@ pub fn run(repo: &Repo, o: &Options) -> Result<()> {
     );
     println!(
         "{:>4} {:>9} {:>12} {:>9} {:>12} {:>7} {:>9} {:>12} {:>7} {:>9}",
-        "run", "native s", "native ev/s", "module s", "module ev/s", "/native", "page s", "page ev/s", "/native", "page MB"
+        "run",
+        "native s",
+        "native ev/s",
+        "module s",
+        "module ev/s",
+        "/native",
+        "page s",
+        "page ev/s",
+        "/native",
+        "page MB"
     );
     let mut ratios: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut result = Ok(());

@@ -132,7 +132,12 @@ pub fn phase(a: Args) -> Result<()> {
     let values: Vec<String> = match (&a.values, &a.capacities) {
         (Some(v), _) => v.0.iter().map(|&x| text(x)).collect(),
         (None, Some(c)) if a.axis == "sn_capacity" => c.0.iter().map(|c| c.to_string()).collect(),
-        (None, Some(_)) => return Err(input(format!("--capacities are the rows of --axis sn_capacity; for --axis {} give --values", a.axis))),
+        (None, Some(_)) => {
+            return Err(input(format!(
+                "--capacities are the rows of --axis sn_capacity; for --axis {} give --values",
+                a.axis
+            )))
+        }
         (None, None) if a.axis == "sn_capacity" => PHASE_CAPACITIES.iter().map(|c| c.to_string()).collect(),
         (None, None) => return Err(input(format!("--axis {} needs --values V,V,... for its rows", a.axis))),
     };
@@ -232,29 +237,39 @@ fn merge(files: &[String], format: Format) -> Result<()> {
     for file in files {
         let text = std::fs::read_to_string(file).map_err(|e| input(format!("--merge {file}: {e}")))?;
         let mut rows = text.lines().filter(|l| !l.trim().is_empty());
-        let head: serde_json::Value = rows
-            .next()
-            .and_then(|l| serde_json::from_str(l).ok())
-            .ok_or_else(|| input(format!("--merge {file}: its first line is not the header `patchstorm phase --format jsonl` writes")))?;
+        let head: serde_json::Value = rows.next().and_then(|l| serde_json::from_str(l).ok()).ok_or_else(|| {
+            input(format!("--merge {file}: its first line is not the header `patchstorm phase --format jsonl` writes"))
+        })?;
         let this: MapPlan = serde_json::from_value(head["map"].clone())
             .map_err(|e| input(format!("--merge {file}: its header has no map ({e})")))?;
-        let shard = head["shard"].as_str().ok_or_else(|| input(format!("--merge {file}: its header names no shard")))?;
+        let shard =
+            head["shard"].as_str().ok_or_else(|| input(format!("--merge {file}: its header names no shard")))?;
         let shard = Shard::parse(shard).map_err(|m| input(format!("--merge {file}: shard {m}")))?;
-        let runs = head["runs"].as_u64().ok_or_else(|| input(format!("--merge {file}: its header has no run count")))? as usize;
+        let runs = head["runs"].as_u64().ok_or_else(|| input(format!("--merge {file}: its header has no run count")))?
+            as usize;
         match &plan {
             None => plan = Some((this, shard.count, runs)),
             Some((p, n, r)) if *p == this && *n == shard.count && *r == runs => {}
-            Some(_) => return Err(input(format!("--merge {file}: a slice of another map (or of another cut into slices) than {}", files[0]))),
+            Some(_) => {
+                return Err(input(format!(
+                    "--merge {file}: a slice of another map (or of another cut into slices) than {}",
+                    files[0]
+                )))
+            }
         }
         if let Some(other) = shards.insert(shard.index, file.clone()) {
             return Err(input(format!("--merge: {file} and {other} are both slice {}", shard.text())));
         }
         for (n, row) in rows.enumerate() {
-            let line: serde_json::Value =
-                serde_json::from_str(row).map_err(|e| input(format!("--merge {file}: line {} is not JSON ({e})", n + 2)))?;
-            let index = line["index"].as_u64().ok_or_else(|| input(format!("--merge {file}: line {} has no index", n + 2)))?;
+            let line: serde_json::Value = serde_json::from_str(row)
+                .map_err(|e| input(format!("--merge {file}: line {} is not JSON ({e})", n + 2)))?;
+            let index =
+                line["index"].as_u64().ok_or_else(|| input(format!("--merge {file}: line {} has no index", n + 2)))?;
             if !shard.takes(index as usize) || lines.insert(index, line).is_some() {
-                return Err(input(format!("--merge {file}: line {} holds run {index}, which is not this slice's or is there twice", n + 2)));
+                return Err(input(format!(
+                    "--merge {file}: line {} holds run {index}, which is not this slice's or is there twice",
+                    n + 2
+                )));
             }
         }
     }

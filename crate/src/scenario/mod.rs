@@ -28,6 +28,11 @@ use crate::policy::{Choice, Overload, Policy, RetryKind, SnChoice, Supply};
 pub const FORMAT_VERSION: u32 = 4;
 /// The first format with interventions.
 pub const INTERVENTIONS_SINCE: u32 = 4;
+/// The first format whose runs this build's engine gives unchanged: a run
+/// of a link of this format or later is the same run in [`FORMAT_VERSION`]
+/// (an operator's action on it writes it in that format,
+/// `Scenario::adopt_current_format`).
+pub const SAME_RUN_SINCE: u32 = 3;
 /// The oldest format a scenario is written in: a link of format 1 is
 /// written as format 2 with the values it had named ([`V1_WORLD`]), since
 /// the engine of the two formats is the same.
@@ -346,6 +351,15 @@ impl Scenario {
     /// servers' old count of failed clients.
     pub fn format(&self) -> u32 {
         self.format
+    }
+
+    /// Writes the scenario in this build's format if its runs are the same
+    /// there ([`SAME_RUN_SINCE`]): a link of format 3 that gets an
+    /// intervention becomes a link of format 4 of the same run.
+    pub fn adopt_current_format(&mut self) {
+        if self.format >= SAME_RUN_SINCE {
+            self.format = FORMAT_VERSION;
+        }
     }
 
     /// The operator's interventions, by time.

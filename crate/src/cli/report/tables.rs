@@ -90,13 +90,21 @@ pub fn ablation_table(a: &Ablation, markdown: bool) -> String {
 pub fn phase_table(ph: &Phase) -> String {
     let rows: Vec<String> = ph.capacities.iter().map(|c| c.to_string()).collect();
     let cols: Vec<String> = ph.rates.iter().map(|r| format!("{r}")).collect();
-    let cells: Vec<Vec<Vec<Heal>>> = ph.cells.iter().map(|row| row.iter().map(|c| Phase::sorted(c)).collect()).collect();
+    let cells: Vec<Vec<Vec<Heal>>> =
+        ph.cells.iter().map(|row| row.iter().map(|c| Phase::sorted(c)).collect()).collect();
     grid_table(ph.policy.key(), "supernode capacity (clients)", &rows, &cols, &cells, &ph.seeds)
 }
 
 /// A map's table for one policy: `rows` (the largest on top) by `cols`
 /// (restart rates, %/h), each cell its outcomes per seed, best first.
-pub fn grid_table(policy: &str, rows_label: &str, rows: &[String], cols: &[String], cells: &[Vec<Vec<Heal>>], seeds: &[u64]) -> String {
+pub fn grid_table(
+    policy: &str,
+    rows_label: &str,
+    rows: &[String],
+    cols: &[String],
+    cells: &[Vec<Vec<Heal>>],
+    seeds: &[u64],
+) -> String {
     let seeds_text = match seeds {
         [one] => format!("seed {one}"),
         many => format!("one symbol per seed ({})", seed_list(many)),
