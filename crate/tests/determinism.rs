@@ -19,6 +19,9 @@ pub const CASES: &[&str] = &[
     "v=1&preset=skype-2007&peers=5000&hours=40",
     // Links of format 2 count failed logins as they did (`login::Failures`).
     "v=2&preset=skype-2007&peers=5000&hours=40",
+    // An operator's action during the run (link format 4): the page reaches
+    // the same by scrubbing back to 31 h and switching the policy there.
+    "preset=skype-2007&peers=5000&hours=40&at=31h:policy=resilient",
 ];
 
 /// Links of format 2 replay the runs they were made with: these digests are
