@@ -284,7 +284,12 @@ fn a_run_taken_back_is_the_native_straight_run_and_plays_on() {
     assert_eq!(p.digest(), case["digest_at_t"].as_str().unwrap());
     assert_eq!(p.sample_count() as f64, t / 60_000.0 + 1.0);
     assert!(json(p.summary(0.0).unwrap())["digest"] == case["digest_at_t"]);
-    assert!(p.rewind(t + 60_000.0).is_err(), "after the time gone back to");
+    // Forward again, to a moment the run has been at (`reachedMs`), and back.
+    assert_eq!(p.reached_ms(), p.end_ms());
+    p.rewind(t + 60_000.0).unwrap();
+    assert_eq!(p.now_ms(), t + 60_000.0);
+    p.rewind(t).unwrap();
+    assert_eq!(p.digest(), case["digest_at_t"].as_str().unwrap());
     while !p.done() {
         now = p.now_ms() + 11.0 * 60_000.0;
         p.run_until(now);
@@ -319,4 +324,29 @@ fn the_story_has_the_keys_the_page_reads() {
     let native = patchstorm::evidence::story::story(&patchstorm::Run::of(&sim));
     assert_eq!(steps.len(), native.steps.len());
     assert_eq!(steps[1]["text"], native.steps[1].text.as_str());
+}
+
+/// An operator's action in the module: back to its moment, acted on, and
+/// played on, the run is the fixture's (the link with the intervention,
+/// pinned natively by `determinism.rs`); past the end, or with a key that
+/// cannot change during a run, it is refused naming `at`.
+#[wasm_bindgen_test]
+fn an_intervention_in_the_module_is_the_fixture_run_of_its_link() {
+    let fixture: Vec<serde_json::Value> = serde_json::from_str(FIXTURE).unwrap();
+    let case = fixture.iter().find(|c| c["query"].as_str().unwrap().contains("at=")).expect("a fixture with at=");
+    let query = case["query"].as_str().unwrap();
+    let (plain, at) = query.split_once("&at=").unwrap();
+    let (time, change) = at.split_once(':').unwrap();
+    let hours: f64 = time.trim_end_matches('h').parse().unwrap();
+    let mut p = Playground::new(plain).unwrap();
+    p.run_until(p.end_ms());
+    p.rewind(hours * 3_600_000.0).unwrap();
+    let refused = p.intervene("peers=10").unwrap_err();
+    let text = format!("{:?}", wasm_bindgen::JsValue::from(refused));
+    assert!(text.contains("at="), "{text}");
+    p.intervene(change).unwrap();
+    assert_eq!(p.reached_ms(), hours * 3_600_000.0, "the future after the moment is gone");
+    assert!(p.query().ends_with(&format!("&at={at}")), "{}", p.query());
+    p.run_until(p.end_ms());
+    assert_eq!(p.digest(), case["digest"].as_str().unwrap());
 }
