@@ -92,7 +92,9 @@ export class Interventions {
     const p = this.byKey.get(key);
     this.valueBox.replaceChildren();
     const id = 'intervene-value';
-    const label = el('label', { for: id, text: p.unit ? `${p.label} (${p.unit})` : p.label });
+    // "Set to", not the parameter's label, which the control of the same
+    // parameter in Scenario or Advanced has.
+    const label = el('label', { for: id, text: p.unit ? `Set to (${p.unit})` : 'Set to' });
     let input;
     const k = p.kind;
     if (k.type === 'choice') {

@@ -116,8 +116,9 @@ test('in a narrow window the network and the charts follow the Run panel; on a p
   await openPage(page, link('preset=skype-2007&peers=20000'));
   const panels = ['scenario-title', 'run-title', 'network-title', 'charts-title', 'share-title', 'advanced', 'explain-title'];
   assert.deepEqual(await panelOrder(page, panels), { seen: panels, read: panels });
-  // Keyboard focus follows the same order: after a run the validation
-  // table (under the charts) is the next stop after the Run panel, not Share.
+  // Keyboard focus follows the same order: the timeline under the network
+  // view is the next stop after the Run panel, not Share, and the
+  // validation table under the charts comes before Share too.
   await runToEnd(page);
   assert.ok((await page.locator('#validation-rows tr').count()) > 0);
   // 20 000 peers is below the size VALIDATION.md holds the 2007 world at: the page says so.
@@ -125,7 +126,13 @@ test('in a narrow window the network and the charts follow the Run panel; on a p
   assert.match(await page.locator('#validation-size').textContent(), /^This network has 20\u00a0000 peers, fewer than the 100\u00a0000 at which/);
   await page.locator('#speed').focus();
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.className), 'table-scroll');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'timeline');
+  const stops = [];
+  for (let i = 0; i < 40 && !stops.includes('copy-link') && !stops.includes('table-scroll'); i++) {
+    await page.keyboard.press('Tab');
+    stops.push(await page.evaluate(() => document.activeElement.id || document.activeElement.className));
+  }
+  assert.equal(stops.at(-1), 'table-scroll', `focus after the timeline, before Share: ${stops}`);
   await page.locator('#run-title').scrollIntoViewIfNeeded();
   await screenshot(page, '03c-narrow-window');
   const network = page.locator('#network');
