@@ -4,6 +4,8 @@
 // is drawn faded under the run that plays (B), minute for minute of
 // simulated time since each run's start.
 
+import { firstRows } from './rows.js';
+
 const uPlot = window.uPlot;
 
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
@@ -427,16 +429,7 @@ export class Charts {
 
   /** The run went back: only its first `rows` samples stay (a pinned run's stay whole). */
   cut(rows) {
-    const w = this.width;
-    let keep = rows;
-    const kept = [];
-    for (const flat of this.flat) {
-      if (keep <= 0) break;
-      const n = flat.length / w;
-      kept.push(n <= keep ? flat : flat.subarray(0, keep * w));
-      keep -= n;
-    }
-    this.flat = kept;
+    this.flat = firstRows(this.flat, rows, this.width);
     this.rows = Math.min(this.rows, rows);
     this.data.forEach((d, k) => {
       if (!this.ghost) {

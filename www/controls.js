@@ -33,7 +33,8 @@ export function helpNodes(text) {
   return frag;
 }
 
-function el(tag, attrs = {}, ...children) {
+/** An element with attributes (`class`, `text` or any other) and children. */
+export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;

@@ -7,21 +7,10 @@
 // `onRemove(index)`); the run's worker applies it (Playground.intervene),
 // and the library checks it: a refused value comes back as its message.
 
-import { helpNodes } from './controls.js';
+import { el, helpNodes } from './controls.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) if (c != null) e.append(c);
-  return e;
-}
 
 /** The time of an intervention in a link (`30h`, `30h15m`, `1815m`), in simulated ms; NaN if it is not one. */
 export function interventionMs(text) {

@@ -10,6 +10,8 @@
 //   Frames carry the number of the last command the worker had read, so a
 //   frame sent before Play, Pause, Step or +24 h cannot undo it.
 
+import { firstRows } from './rows.js';
+
 /** A failure of the module in the worker, with what the worker knew of it. */
 export class WorkerFailure extends Error {
   constructor(f) {
@@ -138,16 +140,7 @@ export class SimulationThread {
       this.taken = count;
     } else {
       // Keep the pending rows up to `count`.
-      let keep = count - this.taken;
-      const w = this.rowWidth;
-      const kept = [];
-      for (const flat of this.pending) {
-        if (keep <= 0) break;
-        const rows = flat.length / w;
-        kept.push(rows <= keep ? flat : flat.subarray(0, keep * w));
-        keep -= rows;
-      }
-      this.pending = kept;
+      this.pending = firstRows(this.pending, count - this.taken, this.rowWidth);
     }
     this.sentRows = count;
   }

@@ -30,21 +30,7 @@ export class Timeline {
     this.canvas = canvas;
     this.input = input;
     this.onSeek = onSeek;
-    this.sampleMs = 60_000;
-    this.endMs = HOUR;
-    this.startUnixMs = 0;
-    /** Online share and normal-day share by sample index; NaN where not simulated. */
-    this.online = new Float64Array(0);
-    this.normal = new Float64Array(0);
-    /** The furthest moment simulated (ms) and the one shown. */
-    this.reachedMs = 0;
-    this.nowMs = 0;
-    /** The moment asked for and not yet shown (ms), or null: keys move on from it. */
-    this.asked = null;
-    /** [{tMs, label}] of the run's interventions, and of its story's moments. */
-    this.marks = [];
-    this.storyMarks = [];
-    this.current = -1;
+    this.reset({ endMs: HOUR, sampleMs: 60_000, startUnixMs: 0 });
     input.addEventListener('input', () => this.seek(Number(input.value) * this.sampleMs));
     input.addEventListener('keydown', (e) => this.key(e));
     if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => this.draw()).observe(canvas);
@@ -54,11 +40,15 @@ export class Timeline {
   reset({ endMs, sampleMs, startUnixMs }) {
     this.sampleMs = sampleMs;
     this.startUnixMs = startUnixMs;
+    /** Online share and normal-day share by sample index; NaN where not simulated. */
     this.online = new Float64Array(0);
     this.normal = new Float64Array(0);
+    /** The furthest moment simulated (ms) and the one shown. */
     this.reachedMs = 0;
     this.nowMs = 0;
+    /** The moment asked for and not yet shown (ms), or null: keys move on from it. */
     this.asked = null;
+    /** [{tMs, label}] of the run's interventions, and of its story's moments (the one shown: `current`). */
     this.marks = [];
     this.storyMarks = [];
     this.current = -1;

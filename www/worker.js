@@ -222,6 +222,24 @@ function start() {
   schedule();
 }
 
+/**
+ * Runs `act`; false if the module refused it (a plain Error, whose message
+ * names the value and what is allowed), after replying with the message to
+ * request `id`. A failure of the module itself is thrown on.
+ */
+function refusedBy(id, act) {
+  try {
+    act();
+    return true;
+  } catch (e) {
+    if (e instanceof Error && e.constructor === Error) {
+      self.postMessage({ type: 'reply', id, error: e.message });
+      return false;
+    }
+    throw e;
+  }
+}
+
 const handlers = {
   async open({ module, query, speed: s }) {
     ({ memory } = await init({ module_or_path: module }));
@@ -266,15 +284,7 @@ const handlers = {
     start();
   },
   extend({ hours, id }) {
-    try {
-      pg.extend(hours);
-    } catch (e) {
-      if (e instanceof Error && e.constructor === Error) {
-        self.postMessage({ type: 'reply', id, error: e.message });
-        return;
-      }
-      throw e;
-    }
+    if (!refusedBy(id, () => pg.extend(hours))) return;
     // The frame first: when the page reads the reply, it has the longer run's state.
     postFrame(true);
     self.postMessage({ type: 'reply', id, value: { query: pg.query(), endMs: pg.endMs() } });
@@ -298,15 +308,7 @@ const handlers = {
     const minute = 60_000;
     const at = Math.ceil(pg.nowMs() / minute) * minute;
     if (at > pg.nowMs() && at < pg.endMs()) pg.runUntil(at);
-    try {
-      pg.intervene(changes);
-    } catch (e) {
-      if (e instanceof Error && e.constructor === Error) {
-        self.postMessage({ type: 'reply', id, error: e.message });
-        return;
-      }
-      throw e;
-    }
+    if (!refusedBy(id, () => pg.intervene(changes))) return;
     postFrame(true);
     self.postMessage({ type: 'reply', id, value: { query: pg.query(), now: pg.nowMs() } });
   },
