@@ -23,7 +23,7 @@ import { keepReadingOrder } from './layout.js';
 import { TippingMap } from './tipping.js';
 import { download } from './download.js';
 import { Timeline, hoursText } from './timeline.js';
-import { Interventions, interventionsOf, withoutIntervention } from './intervene.js';
+import { Interventions, withoutIntervention } from './intervene.js';
 
 const $ = (id) => document.getElementById(id);
 const HOUR = 3_600_000;
@@ -482,6 +482,16 @@ const KEPT = Symbol('kept');
 /** What `open` returns when a later `open` took its place while it was built: that one says what happens. */
 const REPLACED = Symbol('replaced');
 
+/** The estimated footprint of `query`'s run, or the message refusing the query: {footprint} or {refusal}. */
+function footprintOf(query) {
+  try {
+    return { footprint: call(() => wasm.footprint(query)) };
+  } catch (e) {
+    if (e instanceof Stopped) throw e;
+    return { refusal: e.message };
+  }
+}
+
 /**
  * Replaces the running simulation with one built from `query`. Returns null
  * on success, the error message when the query is refused (the old
@@ -490,13 +500,8 @@ const REPLACED = Symbol('replaced');
  * this one's place while its run was built.
  */
 async function open(query) {
-  let footprint;
-  try {
-    footprint = call(() => wasm.footprint(query));
-  } catch (e) {
-    if (e instanceof Stopped) throw e;
-    return e.message;
-  }
+  const { footprint, refusal } = footprintOf(query);
+  if (refusal) return refusal;
   // This query takes the place of one still asked about, or still waiting to be built.
   question?.answer(KEPT);
   const ticket = ++S.opens;
@@ -619,18 +624,15 @@ function seek(t) {
 
 function sendSeek() {
   S.seeking = true;
-  const t = S.seekWanted;
-  S.seekWanted = t;
-  S.run.rewind(t);
+  S.run.rewind(S.seekWanted);
 }
 
 /** The run's interventions on the timeline, the charts and the list under the form. */
 function showInterventions() {
-  const all = interventionsOf(S.query);
-  const label = (iv) => iv.changes.map(([k, v]) => `${k}=${v}`).join(', ');
-  timeline.setMarks(all.map((iv) => ({ tMs: iv.tMs, label: label(iv) })));
-  charts.setMarks(all.map((iv) => ({ tMs: iv.tMs, label: label(iv) })));
-  actions.setScenario(S.values, S.query, hoursText);
+  const marks = S.values.interventions.map((iv) => ({ tMs: iv.t_ms, label: iv.changes.map(([k, v]) => `${k}=${v}`).join(', ') }));
+  timeline.setMarks(marks);
+  charts.setMarks(marks);
+  actions.setScenario(S.values, hoursText);
 }
 
 /** An operator action at the moment shown: the run takes it there and plays on; the link gets it. */
@@ -1295,13 +1297,8 @@ function showLink() {
  * the one that plays).
  */
 async function pin(query) {
-  let footprint;
-  try {
-    footprint = call(() => wasm.footprint(query));
-  } catch (e) {
-    if (e instanceof Stopped) throw e;
-    return e.message;
-  }
+  const { footprint, refusal } = footprintOf(query);
+  if (refusal) return refusal;
   if (footprint.bytes > ASK_ABOVE_BYTES) {
     const most = call(() => wasm.peersWithin(query, ASK_ABOVE_BYTES));
     return `peers=${footprint.peers} makes a run of about ${bytesText(footprint.bytes)}; a run held beside the one that plays may take at most ${bytesText(ASK_ABOVE_BYTES)}, which is peers=${most} for this scenario`;

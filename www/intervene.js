@@ -1,7 +1,8 @@
 // The operator's actions at the moment the timeline shows: a form of the
 // keys an intervention may set (the library's list, `interventionKeys()`),
 // each with the control its kind calls for, and the list of the run's
-// timed interventions, read from its link (`at=30h:policy=resilient`).
+// timed interventions (`at=30h:policy=resilient` in its link), as the
+// library reads them (`scenarioValues(query).interventions`).
 //
 // The form only says what the visitor asked for (`onApply(changes)`,
 // `onRemove(index)`); the run's worker applies it (Playground.intervene),
@@ -9,31 +10,6 @@
 
 import { el, helpNodes } from './controls.js';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
-
-/** The time of an intervention in a link (`30h`, `30h15m`, `1815m`), in simulated ms; NaN if it is not one. */
-export function interventionMs(text) {
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?$/.exec(text);
-  if (!m || (m[1] === undefined && m[2] === undefined)) return NaN;
-  return Number(m[1] || 0) * HOUR + Number(m[2] || 0) * MINUTE;
-}
-
-/** The run's interventions, from its query: [{tMs, text, changes: [[key, value]]}], in the link's order. */
-export function interventionsOf(query) {
-  return new URLSearchParams(query).getAll('at').map((at) => {
-    const colon = at.indexOf(':');
-    const time = colon < 0 ? at : at.slice(0, colon);
-    const changes = (colon < 0 ? '' : at.slice(colon + 1))
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => {
-        const eq = kv.indexOf('=');
-        return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-      });
-    return { tMs: interventionMs(time), text: at, changes };
-  });
-}
 
 /** The query without its `index`-th intervention. */
 export function withoutIntervention(query, index) {
@@ -110,16 +86,16 @@ export class Interventions {
     return this.input.value.trim();
   }
 
-  /** What the run is now: its scenario's values (`scenarioValues`) and its link, for the list. */
-  setScenario(values, query, describe) {
+  /** What the run is now: its scenario's values (`scenarioValues`, with its interventions), for the form and the list. */
+  setScenario(values, describe) {
     this.values = values;
     if (this.keys.length) this.choose(this.action.value);
     this.list.replaceChildren();
-    interventionsOf(query).forEach((iv, i) => {
+    values.interventions.forEach((iv, i) => {
       const words = iv.changes.map(([k, v]) => `${this.byKey.get(k)?.label ?? k}: ${v}`).join(', ');
-      const remove = el('button', { type: 'button', class: 'link-button', 'aria-label': `Remove the intervention at ${describe(iv.tMs)}`, text: 'Remove' });
+      const remove = el('button', { type: 'button', class: 'link-button', 'aria-label': `Remove the intervention at ${describe(iv.t_ms)}`, text: 'Remove' });
       remove.addEventListener('click', () => this.onRemove(i));
-      this.list.append(el('li', { 'data-at': iv.text }, el('span', { text: `${describe(iv.tMs)} h: ${words}` }), remove));
+      this.list.append(el('li', { 'data-at': iv.text }, el('span', { text: `${describe(iv.t_ms)} h: ${words}` }), remove));
     });
   }
 

@@ -183,7 +183,7 @@ impl Playground {
         let now = self.sim.now();
         self.timeline.truncate_after(now);
         self.reached = now;
-        self.record.rewind(&self.sim);
+        // The record takes the new scenario when next asked (`Run::catch_up`).
         Ok(())
     }
 
@@ -543,8 +543,9 @@ pub fn presets() -> Result<JsValue, JsError> {
     to_js(&rows)
 }
 
-/// Every parameter's value (as link text) for a query, plus `preset` and
-/// the canonical `query`; throws on a bad query.
+/// Every parameter's value (as link text) for a query, plus `preset`, the
+/// canonical `query` and its `interventions` (`[{t_ms, text, changes:
+/// [[key, value]]}]`, in the link's order); throws on a bad query.
 #[wasm_bindgen(js_name = scenarioValues)]
 pub fn scenario_values(query: &str) -> Result<JsValue, JsError> {
     let s = Scenario::from_query(query).map_err(js_error)?;
@@ -555,6 +556,19 @@ pub fn scenario_values(query: &str) -> Result<JsValue, JsError> {
     }
     values.insert("preset".into(), serde_json::Value::String(s.preset_id().key().into()));
     values.insert("query".into(), serde_json::Value::String(s.to_query()));
+    let interventions: Vec<serde_json::Value> = s
+        .interventions()
+        .iter()
+        .map(|iv| {
+            let changes: Vec<[String; 2]> = iv
+                .changes
+                .iter()
+                .map(|&(p, v)| [params::param(p).key.to_string(), params::format_value(&params::param(p).kind, v)])
+                .collect();
+            serde_json::json!({ "t_ms": iv.at_ms(), "text": iv.text(), "changes": changes })
+        })
+        .collect();
+    values.insert("interventions".into(), serde_json::Value::Array(interventions));
     to_js(&values)
 }
 

@@ -349,4 +349,11 @@ fn an_intervention_in_the_module_is_the_fixture_run_of_its_link() {
     assert!(p.query().ends_with(&format!("&at={at}")), "{}", p.query());
     p.run_until(p.end_ms());
     assert_eq!(p.digest(), case["digest"].as_str().unwrap());
+    // The page reads a link's interventions as the library does.
+    let values = json(patchstorm::wasm::scenario_values(&p.query()).unwrap());
+    let (key, value) = change.split_once('=').unwrap();
+    assert_eq!(
+        values["interventions"],
+        serde_json::json!([{ "t_ms": (hours * 3_600_000.0) as u64, "text": at, "changes": [[key, value]] }])
+    );
 }

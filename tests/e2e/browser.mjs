@@ -20,6 +20,16 @@ export const BASE = (() => {
   return url.endsWith('/') ? url : `${url}/`;
 })();
 
+/** The path of a fixture the native tests pin too (crate/tests/fixtures/NAME). */
+export function fixturePath(name) {
+  return path.join(HERE, '../../crate/tests/fixtures', name);
+}
+
+/** A JSON fixture the native tests pin too, read. */
+export async function fixture(name) {
+  return JSON.parse(await fs.readFile(fixturePath(name), 'utf8'));
+}
+
 /** Six hours with the trigger two hours in: a short run in which the wave still hits. */
 export const SHORT = 'preset=skype-2007&peers=20000&hours=6&trigger=2007-08-15T02:00Z&restart_rate=5';
 

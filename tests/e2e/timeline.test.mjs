@@ -3,18 +3,14 @@
 // and steps through the story of a run.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, straightDigest, watchedPage } from './browser.mjs';
+import { assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, straightDigest, watchedPage, fixture } from './browser.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HOUR = 3_600_000;
 const QUERY = 'preset=skype-2007&peers=20000&hours=48';
 
 /** The digest fixtures the CLI, the module and the worker all replay. */
-const FIXTURES = JSON.parse(await fs.readFile(path.join(HERE, '../../crate/tests/fixtures/digests.json'), 'utf8'));
+const FIXTURES = await fixture('digests.json');
 
 let browser;
 before(async () => {

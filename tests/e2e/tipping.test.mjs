@@ -3,14 +3,11 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, watchedPage } from './browser.mjs';
+import { assertClean, fingerprint, launch, link, openPage, runToEnd, screenshot, watchedPage, fixture, fixturePath } from './browser.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Cells whose link, digest and class the native tests pin (crate/tests/fixtures/phase-cells.json). */
-const CELLS = JSON.parse(await fs.readFile(path.join(HERE, '../../crate/tests/fixtures/phase-cells.json'), 'utf8'));
+const CELLS = await fixture('phase-cells.json');
 /** How long the page may take to answer while the map fills (ms). */
 const ANSWER_MS = 100;
 
@@ -101,7 +98,7 @@ test('a small map fills in while the page answers; a cell opens its run with the
 });
 
 test('a map file made by patchstorm phase opens in the page, and its cells open their runs', async () => {
-  const file = path.join(HERE, '../../crate/tests/fixtures/phase-map.jsonl');
+  const file = fixturePath('phase-map.jsonl');
   const lines = (await fs.readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
   const page = await watchedPage(browser.context);
   await openPage(page, link('preset=skype-2007&peers=20000&hours=24'));

@@ -3,15 +3,11 @@
 // a run at the real network's size goes, the page answers.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { assertClean, canvasPixels, fingerprint, launch, link, openPage, screenshot, simHours, straightDigest, watchedPage } from './browser.mjs';
+import { assertClean, canvasPixels, fingerprint, launch, link, openPage, screenshot, simHours, straightDigest, watchedPage, fixture } from './browser.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The digests the native tests pin (crate/tests/fixtures/digests.json): [{query, digest}]. */
-const FIXTURES = JSON.parse(await fs.readFile(path.join(HERE, '../../crate/tests/fixtures/digests.json'), 'utf8'));
+const FIXTURES = await fixture('digests.json');
 const HOUR = 3_600_000;
 /** How long a control may take to answer, and the run's thread to stop where it is (ms). */
 const ANSWER_MS = 100;
